@@ -1,0 +1,168 @@
+// Package kernel is the simulator's kernel: virtual time, one event queue, seeded random
+// streams, hosts and the processes they run, TCP-like connections over the network model,
+// and the trace of everything that happened.
+//
+// Everything runs on the caller's goroutine, one event at a time, in (time, sequence)
+// order, so a run is a pure function of its seed and its inputs. Nothing here reads the
+// wall clock.
+package kernel
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/netmodel"
+)
+
+// Kernel is one simulated world's scheduler and the state it schedules over.
+type Kernel struct {
+	now    time.Duration
+	seq    uint64
+	events queue
+	seed   uint64
+	net    *netmodel.Network
+	netRng *Rand
+	hosts  []*Host
+	procs  []*Process
+	conns  uint64 // connection ids handed out
+	trace  *Trace
+	ran    uint64 // events run
+}
+
+// Options configure a kernel.
+type Options struct {
+	// Latency is the default one-way latency of every link between two hosts.
+	Latency netmodel.Dist
+	// KeepTrace keeps every trace record in memory, readable as text; without it only the
+	// hash is kept, which is what sweeps need.
+	KeepTrace bool
+}
+
+// DefaultLatency is a LAN: 0.2 to 1 ms one way.
+var DefaultLatency = netmodel.Dist{Kind: netmodel.Uniform, Min: 200 * time.Microsecond, Max: time.Millisecond}
+
+// New returns a kernel at time zero whose every random draw derives from seed.
+func New(seed uint64, opts Options) (*Kernel, error) {
+	if opts.Latency.Kind == "" {
+		opts.Latency = DefaultLatency
+	}
+	net, err := netmodel.New(opts.Latency)
+	if err != nil {
+		return nil, err
+	}
+	k := &Kernel{seed: seed, net: net, trace: newTrace(opts.KeepTrace)}
+	k.netRng = k.Rand("net")
+	return k, nil
+}
+
+// Now is the true virtual time since the start of the run.
+func (k *Kernel) Now() time.Duration { return k.now }
+
+// Seed is the root seed of the run.
+func (k *Kernel) Seed() uint64 { return k.seed }
+
+// Trace is the run's trace.
+func (k *Kernel) Trace() *Trace { return k.trace }
+
+// Events is the number of events run so far.
+func (k *Kernel) Events() uint64 { return k.ran }
+
+// Net is the network model, for faults and inspection.
+func (k *Kernel) Net() *netmodel.Network { return k.net }
+
+// ApplyFault puts a network fault into force now and records it in the trace.
+func (k *Kernel) ApplyFault(f netmodel.Fault) error {
+	if err := k.net.Apply(f); err != nil {
+		return err
+	}
+	k.trace.record(k.now, recFault, 0, 0, hashString(f.String()), f.String)
+	return nil
+}
+
+// At schedules fn at time at (or now, if at is in the past). It is a kernel-level action:
+// it runs whatever the state of any process. Processes schedule their own work with
+// Process.After.
+func (k *Kernel) At(at time.Duration, fn func()) {
+	k.schedule(event{at: at, fn: fn})
+}
+
+func (k *Kernel) schedule(e event) {
+	if e.at < k.now {
+		e.at = k.now
+	}
+	k.seq++
+	e.seq = k.seq
+	k.events.push(e)
+}
+
+// Step runs the next event and reports whether there was one.
+func (k *Kernel) Step() bool {
+	for k.events.len() > 0 {
+		e := k.events.pop()
+		k.now = e.at
+		if k.dispatch(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// RunUntil runs every event due at or before t, then sets the time to t.
+func (k *Kernel) RunUntil(t time.Duration) {
+	for k.events.len() > 0 && k.events.peek().at <= t {
+		e := k.events.pop()
+		k.now = e.at
+		k.dispatch(e)
+	}
+	if t > k.now {
+		k.now = t
+	}
+}
+
+// RunFor runs for d of virtual time.
+func (k *Kernel) RunFor(d time.Duration) { k.RunUntil(k.now + d) }
+
+// RunUntilIdle runs until no event is left, or until limit, whichever comes first; it
+// reports whether the queue emptied.
+func (k *Kernel) RunUntilIdle(limit time.Duration) bool {
+	for k.events.len() > 0 {
+		if k.events.peek().at > limit {
+			k.now = limit
+			return false
+		}
+		k.Step()
+	}
+	return true
+}
+
+// dispatch runs one event, or drops or defers it when its owner cannot run it now, and
+// reports whether it ran.
+func (k *Kernel) dispatch(e event) bool {
+	if e.timer != nil && e.timer.stopped {
+		return false
+	}
+	if p := e.owner; p != nil {
+		if p.inc != e.inc || p.state == stateDead {
+			return false
+		}
+		if p.state == statePaused {
+			p.deferred = append(p.deferred, e)
+			return false
+		}
+		if e.timer != nil {
+			e.timer.fired = true
+			k.trace.record(k.now, recTimer, uint64(p.id), 0, 0, nil)
+		}
+	}
+	k.ran++
+	e.fn()
+	return true
+}
+
+func (k *Kernel) mustHost(addr string) *Host {
+	id, ok := k.net.Host(addr)
+	if !ok {
+		panic(fmt.Sprintf("kernel: no host %s", addr))
+	}
+	return k.hosts[id]
+}
