@@ -436,3 +436,25 @@ func TestTraceRecordsAndHash(t *testing.T) {
 		t.Error("kept records and count disagree")
 	}
 }
+
+type syncing struct {
+	synced, written int
+}
+
+func (s *syncing) Start(p *Process) {}
+func (s *syncing) PowerLoss()       { s.written = s.synced }
+
+func TestPowerLossKillsEveryProcessAndDropsUnsyncedData(t *testing.T) {
+	k := newKernel(t, ms)
+	h := k.AddHost("127.0.0.1")
+	d := &syncing{synced: 1, written: 5}
+	a, b := h.Spawn("a", d), h.Spawn("b", idle)
+	other := k.AddHost("127.0.0.2").Spawn("c", idle)
+	h.PowerLoss()
+	if a.Alive() || b.Alive() || !other.Alive() {
+		t.Fatal("power loss must kill every process of the host and only those")
+	}
+	if d.written != 1 {
+		t.Fatalf("after power loss the disk holds %d, want the synced 1", d.written)
+	}
+}

@@ -44,6 +44,28 @@ func (h *Host) Addr() string { return h.addr }
 // Processes are the processes started on the host, in the order they were spawned.
 func (h *Host) Processes() []*Process { return h.procs }
 
+// PowerLosser is implemented by programs whose disk can hold written but not yet synced
+// data: the operating system's page cache survives a process kill, but not a power loss.
+type PowerLosser interface {
+	// PowerLoss drops whatever was written but not synced.
+	PowerLoss()
+}
+
+// PowerLoss crashes the whole host: every process dies at once, and programs lose what
+// their disk had not synced.
+func (h *Host) PowerLoss() {
+	for _, p := range h.procs {
+		if !p.Alive() {
+			continue
+		}
+		p.k.trace.record(p.k.now, recKill, uint64(p.id), 1, 0, p.describe("power loss"))
+		p.die()
+		if pl, ok := p.prog.(PowerLosser); ok {
+			pl.PowerLoss()
+		}
+	}
+}
+
 // Program is the code a process runs. Start is called for every incarnation, with nothing
 // in memory: whatever the program wants to survive a kill (its "disk") it keeps in the
 // Program value itself, outside what Start builds.

@@ -9,11 +9,11 @@ import (
 )
 
 func Violations(m map[string]int, ch, ch2 chan int) int {
-	n := time.Now()               // wall clock
-	time.Sleep(time.Millisecond)  // wall clock
+	n := time.Now()                // wall clock
+	time.Sleep(time.Millisecond)   // wall clock
 	<-time.After(time.Millisecond) // wall clock
-	go func() {}()                // goroutine
-	select {                      // select
+	go func() {}()                 // goroutine
+	select {                       // select
 	case <-ch:
 	case <-ch2:
 	}
