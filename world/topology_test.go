@@ -17,7 +17,6 @@ func tutorial() Topology {
 	return t
 }
 
-
 func TestValidTopology(t *testing.T) {
 	top := tutorial()
 	if err := top.Validate(); err != nil {
