@@ -1,0 +1,226 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/netmodel"
+	"github.com/sentinelsim/sentinelsim/world"
+)
+
+// FaultKind names a fault of a scenario's timeline.
+type FaultKind string
+
+// Process faults act on a target (a node, every node of a host, or a selector); network
+// faults act on hosts.
+const (
+	Kill      FaultKind = "kill"
+	Restart   FaultKind = "restart"
+	Pause     FaultKind = "pause"
+	Resume    FaultKind = "resume"
+	ClockJump FaultKind = "clock-jump"
+	Drift     FaultKind = "drift"
+	Command   FaultKind = "command"
+	Partition FaultKind = "partition"
+	Cut       FaultKind = "cut"
+	Heal      FaultKind = "heal"
+	Latency   FaultKind = "latency"
+	Loss      FaultKind = "loss"
+)
+
+// Selectors name nodes and hosts by their role at the moment the fault happens.
+const (
+	// SelectMaster is the redis node that is master now (in a partition: its host).
+	SelectMaster = "master"
+	// SelectReplica is the first live replica, in topology order.
+	SelectReplica = "replica"
+	// SelectRest, in a partition group, is every host not named in another group.
+	SelectRest = "rest"
+)
+
+// Fault is one entry of a fault timeline.
+type Fault struct {
+	At   time.Duration
+	Kind FaultKind
+	// Target is what a process fault acts on: a node name, a host name (every redis and
+	// sentinel of that host), or a selector.
+	Target string
+	// Groups are a partition's sides; From and To a cut's; Hosts limit heal, latency and
+	// loss. All name hosts (or selectors).
+	Groups   [][]string
+	From, To []string
+	Hosts    []string
+	Dist     netmodel.Dist
+	Rate     float64
+	By       time.Duration // clock-jump
+	PPM      int64         // drift
+	Args     []string      // command
+	// For, when set, undoes the fault after this long: resume after pause, restart after
+	// kill, heal after a partition or cut, the opposite jump after a clock jump.
+	For time.Duration
+}
+
+// Network reports whether the fault acts on the network rather than on processes.
+func (f Fault) Network() bool {
+	switch f.Kind {
+	case Partition, Cut, Heal, Latency, Loss:
+		return true
+	}
+	return false
+}
+
+// Validate checks the names the fault uses against the topology.
+func (f Fault) Validate(t world.Topology) error {
+	if f.For < 0 {
+		return fmt.Errorf("negative duration %v", f.For)
+	}
+	switch f.Kind {
+	case Kill, Restart, Pause, Resume, ClockJump, Drift, Command:
+		if err := checkTarget(t, f.Target); err != nil {
+			return err
+		}
+		if f.Kind == Command && len(f.Args) == 0 {
+			return fmt.Errorf("command fault without a command")
+		}
+		if f.For > 0 && (f.Kind == Restart || f.Kind == Resume || f.Kind == Command || f.Kind == Drift) {
+			return fmt.Errorf("%s cannot be undone with for:", f.Kind)
+		}
+		return nil
+	case Partition:
+		if len(f.Groups) < 2 {
+			return fmt.Errorf("a partition needs at least two groups")
+		}
+		for _, g := range f.Groups {
+			if err := checkHosts(t, g, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	case Cut:
+		if len(f.From) == 0 || len(f.To) == 0 {
+			return fmt.Errorf("a cut needs from and to")
+		}
+		if err := checkHosts(t, f.From, true); err != nil {
+			return err
+		}
+		return checkHosts(t, f.To, true)
+	case Heal, Latency, Loss:
+		if f.For > 0 && f.Kind == Heal {
+			return fmt.Errorf("heal cannot be undone with for:")
+		}
+		if err := checkHosts(t, f.Hosts, false); err != nil {
+			return err
+		}
+		return f.netFault(f.Hosts, nil, nil, nil).Validate()
+	}
+	return fmt.Errorf("unknown fault %q", f.Kind)
+}
+
+func checkTarget(t world.Topology, target string) error {
+	if target == SelectMaster || target == SelectReplica {
+		return nil
+	}
+	if _, ok := t.Node(target); ok {
+		return nil
+	}
+	if _, ok := t.Host(target); ok {
+		return nil
+	}
+	return fmt.Errorf("no node or host called %q (nodes: %s)", target, strings.Join(world.Names(t.Nodes), ", "))
+}
+
+func checkHosts(t world.Topology, hosts []string, selectors bool) error {
+	for _, h := range hosts {
+		if selectors && (h == SelectMaster || h == SelectRest) {
+			continue
+		}
+		if _, ok := t.Host(h); !ok {
+			names := make([]string, len(t.Hosts))
+			for i, x := range t.Hosts {
+				names[i] = x.Name
+			}
+			return fmt.Errorf("no host called %q (hosts: %s)", h, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
+
+// netFault converts a network fault to netmodel's vocabulary, with hosts already resolved
+// to addresses.
+func (f Fault) netFault(hosts []string, groups [][]string, from, to []string) netmodel.Fault {
+	kinds := map[FaultKind]netmodel.FaultKind{Partition: netmodel.Partition, Cut: netmodel.Cut,
+		Heal: netmodel.Heal, Latency: netmodel.Latency, Loss: netmodel.Loss}
+	return netmodel.Fault{Kind: kinds[f.Kind], Groups: groups, From: from, To: to, Hosts: hosts, Dist: f.Dist, Rate: f.Rate}
+}
+
+// String renders the fault as a timeline line: "10s partition n1,n2 | n3,n4,n5".
+func (f Fault) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%v %s", f.At, f.Kind)
+	switch f.Kind {
+	case Partition:
+		sides := make([]string, len(f.Groups))
+		for i, g := range f.Groups {
+			sides[i] = strings.Join(g, ",")
+		}
+		b.WriteString(" " + strings.Join(sides, " | "))
+	case Cut:
+		fmt.Fprintf(&b, " %s -> %s", strings.Join(f.From, ","), strings.Join(f.To, ","))
+	case Heal, Latency, Loss:
+		if len(f.Hosts) > 0 {
+			b.WriteString(" " + strings.Join(f.Hosts, ","))
+		}
+		if f.Kind == Latency {
+			b.WriteString(" " + f.Dist.String())
+		}
+		if f.Kind == Loss {
+			fmt.Fprintf(&b, " %g", f.Rate)
+		}
+	default:
+		b.WriteString(" " + f.Target)
+		switch f.Kind {
+		case ClockJump:
+			fmt.Fprintf(&b, " by %v", f.By)
+		case Drift:
+			fmt.Fprintf(&b, " %dppm", f.PPM)
+		case Command:
+			b.WriteString(" " + strings.Join(f.Args, " "))
+		}
+	}
+	if f.For > 0 {
+		fmt.Fprintf(&b, " for %v", f.For)
+	}
+	return b.String()
+}
+
+// RandomFaults draws a fault schedule from the seed: on average one fault every Interval,
+// of the given kinds, each undone after up to MaxFor.
+type RandomFaults struct {
+	Interval time.Duration
+	Kinds    []FaultKind
+	MaxFor   time.Duration
+}
+
+// RandomKinds are the kinds a random schedule may draw.
+var RandomKinds = []FaultKind{Partition, Cut, Kill, Pause, ClockJump, Latency, Loss}
+
+// Validate reports a generator that cannot draw.
+func (r *RandomFaults) Validate() error {
+	if r.Interval <= 0 || r.MaxFor <= 0 {
+		return fmt.Errorf("random faults need a positive interval and max-for")
+	}
+	if len(r.Kinds) == 0 {
+		return fmt.Errorf("random faults need at least one kind")
+	}
+	for _, k := range r.Kinds {
+		found := false
+		for _, known := range RandomKinds {
+			found = found || k == known
+		}
+		if !found {
+			return fmt.Errorf("random faults cannot draw %q (they can draw %v)", k, RandomKinds)
+		}
+	}
+	return nil
+}

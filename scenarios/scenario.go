@@ -1,0 +1,106 @@
+// Package scenarios defines what a scenario is — a topology, its configuration, a
+// workload, faults, a duration and a quiet period, and expectations — and holds the
+// catalogue. Scenarios are written in Go or in YAML files; `go test ./scenarios` runs the
+// catalogue in the simulator.
+package scenarios
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/world"
+)
+
+// Scenario is one experiment, runnable in any world.
+type Scenario struct {
+	Name     string
+	About    string
+	Topology world.Topology
+	Workload Workload
+	// Faults is the explicit fault timeline, in order of At.
+	Faults []Fault
+	// Random, when set, draws a further fault schedule from the seed.
+	Random *RandomFaults
+	// Duration is how long the clients run while faults happen; Quiet is the time after
+	// it, with every fault healed, in which the cluster must recover (liveness).
+	Duration time.Duration
+	Quiet    time.Duration
+	Expect   Expect
+	// Seeds is how many seeds `go test ./scenarios` runs by default.
+	Seeds int
+	// Source says where the scenario was defined: "catalogue" or "file.yaml".
+	Source string
+}
+
+// Workload says what the clients do.
+type Workload struct {
+	// Kind names a workload of package linearize: set-add, register, counter, list-append.
+	Kind string
+	// Think is the pause after each operation; Timeout is an operation's deadline, after
+	// which its outcome is indeterminate.
+	Think, Timeout time.Duration
+	// Keys is how many keys the register and list-append workloads spread over.
+	Keys int
+	// Wait, when above zero, makes clients send WAIT Wait WaitTimeout after every write
+	// and count the write as acknowledged only if enough replicas confirmed it.
+	Wait        int
+	WaitTimeout time.Duration
+	// RoleCheck makes clients confirm a discovered master with ROLE; FollowSwitch makes
+	// them subscribe to +switch-master. Both default to go-redis v9's FailoverClient.
+	RoleCheck    bool
+	FollowSwitch bool
+}
+
+// DefaultWorkload is Jepsen's 2013 client: set-add, 100 ms between operations.
+var DefaultWorkload = Workload{Kind: "set-add", Think: 100 * time.Millisecond, Timeout: time.Second,
+	Keys: 1, WaitTimeout: time.Second, RoleCheck: true, FollowSwitch: true}
+
+// Workloads are the workload kinds a scenario may name.
+var Workloads = []string{"set-add", "register", "counter", "list-append"}
+
+// DefaultRedis are the redis-server options every world applies before the scenario's
+// own: no persistence unless a scenario asks for it, and no five-second wait before a
+// full sync (DESIGN.md: "The real world").
+var DefaultRedis = world.Options{{Key: "save", Value: `""`}, {Key: "appendonly", Value: "no"}, {Key: "repl-diskless-sync-delay", Value: "0"}}
+
+// Validate reports a scenario that cannot run.
+func (s *Scenario) Validate() error {
+	if s.Name == "" {
+		return fmt.Errorf("the scenario has no name")
+	}
+	if err := s.Topology.Validate(); err != nil {
+		return err
+	}
+	if !contains(Workloads, s.Workload.Kind) {
+		return fmt.Errorf("unknown workload %q (known: %v)", s.Workload.Kind, Workloads)
+	}
+	if s.Duration <= 0 {
+		return fmt.Errorf("duration must be positive")
+	}
+	if s.Quiet < 0 {
+		return fmt.Errorf("quiet must not be negative")
+	}
+	for i, f := range s.Faults {
+		if f.At < 0 || f.At > s.Duration {
+			return fmt.Errorf("fault %d (%s) at %v is outside the run's duration %v", i+1, f.Kind, f.At, s.Duration)
+		}
+		if err := f.Validate(s.Topology); err != nil {
+			return fmt.Errorf("fault %d (%s at %v): %w", i+1, f.Kind, f.At, err)
+		}
+	}
+	if s.Random != nil {
+		if err := s.Random.Validate(); err != nil {
+			return err
+		}
+	}
+	return s.Expect.Validate()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
