@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml/parser"
@@ -31,7 +32,8 @@ func Parse(name string, src []byte) (*Scenario, error) {
 	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
 		return nil, &posError{File: name, Line: 1, Msg: "a scenario file holds exactly one YAML document"}
 	}
-	root := ynode{n: f.Docs[0].Body, file: name}
+	root := newRoot(f.Docs[0].Body, name)
+	root = root.child(root.n)
 	s, err := (&loader{}).scenario(root)
 	if err != nil {
 		return nil, err
@@ -260,7 +262,9 @@ func (l *loader) sentinel(y ynode) error {
 	return nil
 }
 
-// nodes reads per-node option overrides: `n1/redis: {replica-priority: 0}`.
+// nodes reads per-node option overrides, as a mapping (`n1/redis: {replica-priority: 0}`)
+// or as a list of configuration lines, for directives that repeat
+// (`n1/sentinel: ["sentinel known-sentinel mymaster 127.0.0.9 26379 <id>"]`).
 func (l *loader) nodes(y ynode) error {
 	entries, err := y.mapping("nodes")
 	if err != nil {
@@ -277,13 +281,32 @@ func (l *loader) nodes(y ynode) error {
 		if idx < 0 {
 			return e.keyAt.errorf("no node called %q (nodes: %v)", e.key, world.Names(t.Nodes))
 		}
-		opts, err := options(e.val, "node "+e.key)
+		opts, err := nodeOptions(e.val, "node "+e.key)
 		if err != nil {
 			return err
 		}
 		t.Nodes[idx].Config = t.Nodes[idx].Config.With(opts)
 	}
 	return nil
+}
+
+func nodeOptions(y ynode, what string) (world.Options, error) {
+	if y.isMapping() {
+		return options(y, what)
+	}
+	lines, err := y.strs(what)
+	if err != nil {
+		return nil, err
+	}
+	var out world.Options
+	for _, line := range lines {
+		key, value, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if !ok {
+			return nil, y.errorf("%s: %q is not a directive with a value", what, line)
+		}
+		out = append(out, world.Option{Key: key, Value: strings.TrimSpace(value)})
+	}
+	return out, nil
 }
 
 func (l *loader) workload(y ynode) error {

@@ -14,6 +14,42 @@ import (
 type ynode struct {
 	n    ast.Node
 	file string
+	// anchors are the file's &anchors by name, so that *aliases read as what they name.
+	anchors map[string]ast.Node
+}
+
+// newRoot wraps a document's body, collecting its anchors.
+func newRoot(body ast.Node, file string) ynode {
+	anchors := map[string]ast.Node{}
+	ast.Walk(anchorCollector(anchors), body)
+	return ynode{n: body, file: file, anchors: anchors}
+}
+
+type anchorCollector map[string]ast.Node
+
+func (a anchorCollector) Visit(n ast.Node) ast.Visitor {
+	if an, ok := n.(*ast.AnchorNode); ok {
+		a[an.Name.GetToken().Value] = an.Value
+	}
+	return a
+}
+
+// child wraps a node of the same file, looking through anchors and aliases.
+func (y ynode) child(n ast.Node) ynode {
+	for depth := 0; depth < 32; depth++ {
+		switch x := n.(type) {
+		case *ast.AnchorNode:
+			n = x.Value
+			continue
+		case *ast.AliasNode:
+			if target, ok := y.anchors[x.Value.GetToken().Value]; ok {
+				n = target
+				continue
+			}
+		}
+		break
+	}
+	return ynode{n: n, file: y.file, anchors: y.anchors}
 }
 
 // posError is an error at a place in a scenario file.
@@ -57,7 +93,7 @@ func (y ynode) mapping(what string) ([]entry, error) {
 	seen := map[string]bool{}
 	out := make([]entry, 0, len(values))
 	for _, v := range values {
-		k := ynode{n: v.Key, file: y.file}
+		k := y.child(v.Key)
 		key, err := k.str("a key")
 		if err != nil {
 			return nil, err
@@ -66,7 +102,7 @@ func (y ynode) mapping(what string) ([]entry, error) {
 			return nil, k.errorf("%s repeats the key %q", what, key)
 		}
 		seen[key] = true
-		out = append(out, entry{key: key, keyAt: k, val: ynode{n: v.Value, file: y.file}})
+		out = append(out, entry{key: key, keyAt: k, val: y.child(v.Value)})
 	}
 	return out, nil
 }
@@ -114,7 +150,7 @@ func (y ynode) list(what string) ([]ynode, error) {
 	}
 	out := make([]ynode, len(seq.Values))
 	for i, v := range seq.Values {
-		out[i] = ynode{n: v, file: y.file}
+		out[i] = y.child(v)
 	}
 	return out, nil
 }
@@ -124,6 +160,8 @@ func (y ynode) str(what string) (string, error) {
 	switch n := y.n.(type) {
 	case *ast.StringNode:
 		return n.Value, nil
+	case *ast.LiteralNode: // a block scalar, | or >
+		return strings.TrimSpace(n.Value.Value), nil
 	case *ast.NullNode:
 		return "", nil
 	case ast.ScalarNode:
