@@ -59,6 +59,10 @@ type Fault struct {
 	// For, when set, undoes the fault after this long: resume after pause, restart after
 	// kill, heal after a partition or cut, the opposite jump after a clock jump.
 	For time.Duration
+
+	// An undo entry of a running timeline: it acts on the nodes its fault resolved.
+	undo  bool
+	nodes []string
 }
 
 // Network reports whether the fault acts on the network rather than on processes.
