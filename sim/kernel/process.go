@@ -134,6 +134,10 @@ func (p *Process) Paused() bool { return p.state == statePaused }
 // ExitCode is the code the process last exited with (0 after a kill).
 func (p *Process) ExitCode() int { return p.exitCode }
 
+// PID is a process id for logs: it differs per process and per incarnation, as a real
+// pid does.
+func (p *Process) PID() int { return 1000 + 100*p.id + int(p.inc) }
+
 // Rand is the process's random stream for its current incarnation.
 func (p *Process) Rand() *Rand { return p.rng }
 

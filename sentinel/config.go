@@ -1,0 +1,411 @@
+package sentinel
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// DefaultPort is the port a sentinel listens on unless its file says otherwise.
+const DefaultPort = 26379
+
+// Config is a parsed sentinel.conf. The sentinel directives are applied by New; every
+// other directive is left to the driver (bind, dir, logfile, ...), in file order.
+type Config struct {
+	Port        int
+	RequirePass string
+	Server      []Directive
+	sentinel    []Directive
+}
+
+// Directive is one line of a config file, split into arguments as Redis splits it.
+type Directive struct {
+	Line int
+	Text string
+	Args []string
+}
+
+// ConfigError is a fatal error in the config file, worded as Redis prints it.
+type ConfigError struct {
+	Line   int
+	Text   string
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\nReading the configuration file, at line %d\n>>> '%s'\n%s",
+		Version, e.Line, e.Text, e.Reason)
+}
+
+// ParseConfig splits a config file into directives. Only what the sentinel itself needs
+// is interpreted here: port and requirepass.
+func ParseConfig(text []byte) (*Config, error) {
+	c := &Config{Port: DefaultPort}
+	for i, line := range strings.Split(string(text), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		args, err := SplitArgs(line)
+		if err != nil {
+			return nil, &ConfigError{Line: i + 1, Text: line, Reason: "Unbalanced quotes in configuration line"}
+		}
+		if len(args) == 0 {
+			continue
+		}
+		d := Directive{Line: i + 1, Text: line, Args: args}
+		switch strings.ToLower(args[0]) {
+		case "sentinel":
+			if len(args) == 1 {
+				return nil, &ConfigError{Line: d.Line, Text: line, Reason: "Unrecognized sentinel configuration statement."}
+			}
+			d.Args = args[1:]
+			c.sentinel = append(c.sentinel, d)
+			continue
+		case "port":
+			p, err := strconv.Atoi(last(args))
+			if err != nil || p < 0 || p > 65535 || len(args) != 2 {
+				return nil, &ConfigError{Line: d.Line, Text: line, Reason: "Invalid port"}
+			}
+			c.Port = p
+		case "requirepass":
+			if len(args) == 2 {
+				c.RequirePass = args[1]
+			}
+		}
+		c.Server = append(c.Server, d)
+	}
+	return c, nil
+}
+
+func last(args []string) string { return args[len(args)-1] }
+
+// preMonitor are the directives applied before any monitor line, as Redis queues them.
+var preMonitor = map[string]bool{
+	"announce-ip": true, "announce-port": true, "deny-scripts-reconfig": true, "sentinel-user": true,
+	"sentinel-pass": true, "current-epoch": true, "myid": true, "resolve-hostnames": true,
+	"announce-hostnames": true,
+}
+
+// apply applies the sentinel directives in Redis's three passes: global options, then
+// monitor lines, then everything else in file order.
+func (s *Sentinel) apply(c *Config) error {
+	for pass := 0; pass < 3; pass++ {
+		for _, d := range c.sentinel {
+			name := strings.ToLower(d.Args[0])
+			p := 2
+			if preMonitor[name] {
+				p = 0
+			} else if name == "monitor" {
+				p = 1
+			}
+			if p != pass {
+				continue
+			}
+			if reason := s.directive(d.Args); reason != "" {
+				return &ConfigError{Line: d.Line, Text: d.Text, Reason: reason}
+			}
+		}
+	}
+	return nil
+}
+
+// directive applies one "sentinel ..." line and returns Redis's reason when it is wrong
+// (C: sentinelHandleConfiguration).
+func (s *Sentinel) directive(argv []string) string {
+	name := strings.ToLower(argv[0])
+	n := len(argv)
+	var m *instance
+	perMaster := map[string]int{"down-after-milliseconds": 3, "failover-timeout": 3, "parallel-syncs": 3,
+		"notification-script": 3, "client-reconfig-script": 3, "auth-pass": 3, "auth-user": 3,
+		"config-epoch": 3, "leader-epoch": 3, "known-slave": 4, "known-replica": 4, "known-sentinel": 5,
+		"rename-command": 4, "master-reboot-down-after-period": 3}
+	if want, ok := perMaster[name]; ok && (n == want || (name == "known-sentinel" && n == 4)) {
+		if name == "known-sentinel" && n == 4 {
+			return "" // the old form without a run id is ignored
+		}
+		if m = s.masterByName(argv[1]); m == nil {
+			return "No such master with specified name."
+		}
+	}
+	switch {
+	case name == "monitor" && n == 5:
+		quorum := atoi(argv[4])
+		if quorum <= 0 {
+			return "Quorum must be 1 or greater."
+		}
+		_, reason := s.addMaster(argv[1], argv[2], atoi(argv[3]), quorum)
+		return reason
+	case m != nil:
+		return s.masterDirective(m, name, argv[2:])
+	case name == "current-epoch" && n == 2:
+		s.currentEpoch = max(s.currentEpoch, atou(argv[1]))
+	case name == "myid" && n == 2:
+		if len(argv[1]) != 40 {
+			return "Malformed Sentinel id in myid option."
+		}
+		s.myid = argv[1]
+	case name == "announce-ip" && n == 2:
+		if argv[1] != "" {
+			s.announceIP, s.announceIPSet = argv[1], true
+		}
+	case name == "announce-port" && n == 2:
+		s.announcePort = atoi(argv[1])
+	case name == "deny-scripts-reconfig" && n == 2:
+		return yesNo(argv[1], &s.denyScriptsReconf, "Please specify yes or no for the deny-scripts-reconfig options.")
+	case name == "sentinel-user" && n == 2:
+		s.sentinelUser = argv[1]
+	case name == "sentinel-pass" && n == 2:
+		s.sentinelPass = argv[1]
+	case name == "resolve-hostnames" && n == 2:
+		return yesNo(argv[1], &s.resolveHostnames, "Please specify yes or no for the resolve-hostnames option.")
+	case name == "announce-hostnames" && n == 2:
+		return yesNo(argv[1], &s.announceHostnames, "Please specify yes or no for the announce-hostnames option.")
+	default:
+		return "Unrecognized sentinel configuration statement."
+	}
+	return ""
+}
+
+func (s *Sentinel) masterDirective(m *instance, name string, args []string) string {
+	switch name {
+	case "down-after-milliseconds":
+		m.downAfter = int64(atoi(args[0]))
+		if m.downAfter <= 0 {
+			return "negative or zero time parameter."
+		}
+		propagateDownAfter(m)
+	case "failover-timeout":
+		m.failoverTimeout = int64(atoi(args[0]))
+		if m.failoverTimeout <= 0 {
+			return "negative or zero time parameter."
+		}
+	case "parallel-syncs":
+		m.parallelSyncs = atoi(args[0])
+	case "notification-script":
+		if !s.executable(args[0]) {
+			return "Notification script seems non existing or non executable."
+		}
+		m.notificationScript = args[0]
+	case "client-reconfig-script":
+		if !s.executable(args[0]) {
+			return "Client reconfiguration script seems non existing or non executable."
+		}
+		m.clientReconfigScript = args[0]
+	case "auth-pass":
+		m.authPass = args[0]
+	case "auth-user":
+		m.authUser = args[0]
+	case "config-epoch":
+		m.configEpoch = atou(args[0])
+		s.currentEpoch = max(s.currentEpoch, m.configEpoch)
+	case "leader-epoch":
+		m.leaderEpoch = atou(args[0])
+	case "known-slave", "known-replica":
+		a, err := s.lenientAddress(args[0], atoi(args[1]))
+		if err != nil {
+			return createError(err)
+		}
+		if s.addSlave(m, a) == nil {
+			return "Duplicate hostname and port for replica."
+		}
+	case "known-sentinel":
+		a, err := s.lenientAddress(args[0], atoi(args[1]))
+		if err != nil {
+			return createError(err)
+		}
+		si := s.addSentinel(m, args[2], a)
+		if si == nil {
+			return "Duplicate runid for sentinel."
+		}
+		s.shareLink(si)
+	case "rename-command":
+		for _, r := range m.renames {
+			if strings.EqualFold(r.from, args[0]) {
+				return "Same command renamed multiple times with rename-command."
+			}
+		}
+		m.renames = append(m.renames, rename{from: args[0], to: args[1]})
+	case "master-reboot-down-after-period":
+		m.rebootDownAfter = int64(atoi(args[0]))
+		if m.rebootDownAfter < 0 {
+			return "negative time parameter."
+		}
+	}
+	return ""
+}
+
+func createError(err error) string {
+	if err == errBadPort {
+		return "Invalid port number."
+	}
+	return "Can't resolve instance hostname."
+}
+
+func yesNo(v string, dst *bool, reason string) string {
+	switch strings.ToLower(v) {
+	case "yes":
+		*dst = true
+	case "no":
+		*dst = false
+	default:
+		return reason
+	}
+	return ""
+}
+
+func (s *Sentinel) executable(path string) bool {
+	return s.env.Scripts != nil && s.env.Scripts.Executable(path)
+}
+
+// addMaster creates a monitored master; the reason is Redis's wording when it cannot.
+func (s *Sentinel) addMaster(name, host string, port, quorum int) (*instance, string) {
+	if s.masterByName(name) != nil {
+		return nil, "Duplicate master name."
+	}
+	a, err := s.lenientAddress(host, port)
+	if err != nil {
+		return nil, createError(err)
+	}
+	m := s.newInstance(name, fMaster, a, nil)
+	m.quorum = quorum
+	s.masters = append(s.masters, m)
+	return m, ""
+}
+
+func propagateDownAfter(m *instance) {
+	for _, r := range m.slaves {
+		r.downAfter = m.downAfter
+	}
+	for _, si := range m.sentinels {
+		si.downAfter = m.downAfter
+	}
+}
+
+// SplitArgs splits a line into arguments the way Redis's sdssplitargs does: spaces
+// separate, "double quotes" take \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes'
+// take \' only, and a closing quote must be followed by a space or the end.
+func SplitArgs(line string) ([]string, error) {
+	var args []string
+	i := 0
+	for {
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		if i == len(line) {
+			return args, nil
+		}
+		var cur strings.Builder
+		inDq, inSq, done := false, false, false
+		for !done {
+			if i == len(line) {
+				if inDq || inSq {
+					return nil, fmt.Errorf("unbalanced quotes")
+				}
+				break
+			}
+			c := line[i]
+			switch {
+			case inDq:
+				switch {
+				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
+					v, _ := strconv.ParseUint(line[i+2:i+4], 16, 8)
+					cur.WriteByte(byte(v))
+					i += 3
+				case c == '\\' && i+1 < len(line):
+					i++
+					cur.WriteByte(unescape(line[i]))
+				case c == '"':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, fmt.Errorf("closing quote must be followed by a space")
+					}
+					done = true
+				default:
+					cur.WriteByte(c)
+				}
+			case inSq:
+				switch {
+				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
+					i++
+					cur.WriteByte('\'')
+				case c == '\'':
+					if i+1 < len(line) && !isSpace(line[i+1]) {
+						return nil, fmt.Errorf("closing quote must be followed by a space")
+					}
+					done = true
+				default:
+					cur.WriteByte(c)
+				}
+			default:
+				switch {
+				case isSpace(c):
+					done = true
+				case c == '"':
+					inDq = true
+				case c == '\'':
+					inSq = true
+				default:
+					cur.WriteByte(c)
+				}
+			}
+			if i < len(line) {
+				i++
+			}
+		}
+		args = append(args, cur.String())
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == 0 }
+
+func isHex(c byte) bool {
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+func unescape(c byte) byte {
+	switch c {
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	case 'b':
+		return '\b'
+	case 'a':
+		return '\a'
+	}
+	return c
+}
+
+// quote renders a string as Redis's sdscatrepr does, for announce-ip.
+func quote(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c < 0x20 || c > 0x7e {
+				fmt.Fprintf(&b, `\x%02x`, c)
+			} else {
+				b.WriteByte(c)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
