@@ -1,0 +1,370 @@
+package sentinel
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/datadriven"
+	"github.com/sentinelsim/sentinelsim/resp"
+)
+
+// The scripted tests drive one Sentinel message by message, in the style of etcd raft's
+// interaction tests: every connection it opens is a fake the script answers, and the
+// output is the events it emits (and, with "sends", the commands it sends).
+//
+//	start            config file as input
+//	restart          a new Sentinel from the config file as it is now
+//	tick [ms=N]      advance the clock by N ms (default 100) and run one tick
+//	run ms=N         tick every 100 ms for N ms, answering the servers set with serve
+//	serve addr=A     answer every command to A by itself: PONG, the INFO text given as
+//	                 input, :1 to PUBLISH, +OK otherwise; "serve addr=A off" stops
+//	vote addr=A down=0|1 leader=ID epoch=N   how peer A answers is-master-down-by-addr
+//	reply conn=A#N [to=CMD]   the input (one RESP value per line, see parseReply)
+//	                 answers the oldest pending command on that connection; with to,
+//	                 the commands queued before the first CMD get a healthy reply first
+//	hello conn=A#N   the input is a hello payload arriving on that Pub/Sub connection
+//	drop conn=A#N    the connection is lost
+//	cmd              the input is a client command; the output is its reply
+//	config           the output is the current config file
+//	rand v=N         the next random draws return N (default 0)
+
+type harness struct {
+	t      *testing.T
+	now    int64
+	randV  int
+	s      *Sentinel
+	conf   []byte
+	conns  []*fakeConn
+	dials  map[string]int
+	serve  map[string]string // addr -> INFO text
+	votes  map[string]resp.Value
+	out    []string
+	sends  bool
+	failIO bool
+}
+
+func newHarness(t *testing.T) *harness {
+	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]string{},
+		votes: map[string]resp.Value{}}
+}
+
+func (h *harness) NowMs() int64 { return h.now }
+func (h *harness) IntN(n int) int {
+	return h.randV % n
+}
+
+func (h *harness) Event(e Event) { h.out = append(h.out, e.Type+" "+e.Text) }
+func (h *harness) Log(level Level, line string) {
+	h.out = append(h.out, "log: "+line)
+}
+func (h *harness) Load() ([]byte, error) { return h.conf, nil }
+func (h *harness) Save(b []byte) error {
+	if h.failIO {
+		return errors.New("disk full")
+	}
+	h.conf = append([]byte(nil), b...)
+	return nil
+}
+
+type fakeConn struct {
+	h       *harness
+	name    string
+	addr    Addr
+	pending []pendingReply
+	sub     func(resp.Value)
+	onDrop  func(error)
+	closed  bool
+}
+
+type pendingReply struct {
+	args []string
+	cb   func(resp.Value, bool)
+}
+
+func (h *harness) Dial(a Addr, onDisconnect func(error)) (Conn, error) {
+	key := fmt.Sprintf("%s:%d", a.Host, a.Port)
+	h.dials[key]++
+	c := &fakeConn{h: h, name: fmt.Sprintf("%s#%d", key, h.dials[key]), addr: a, onDrop: onDisconnect}
+	h.conns = append(h.conns, c)
+	if h.sends {
+		h.out = append(h.out, "dial "+c.name)
+	}
+	return c, nil
+}
+
+func (c *fakeConn) Send(args []string, cb func(resp.Value, bool)) error {
+	if c.closed {
+		return errors.New("closed")
+	}
+	c.pending = append(c.pending, pendingReply{args: args, cb: cb})
+	if c.h.sends {
+		c.h.out = append(c.h.out, c.name+" <- "+strings.Join(args, " "))
+	}
+	return nil
+}
+
+func (c *fakeConn) Subscribe(cmd, channel string, onMessage func(resp.Value)) error {
+	if c.closed {
+		return errors.New("closed")
+	}
+	c.sub = onMessage
+	if c.h.sends {
+		c.h.out = append(c.h.out, c.name+" <- "+cmd+" "+channel)
+	}
+	return nil
+}
+
+func (c *fakeConn) LocalIP() string { return "127.0.0.1" }
+
+func (c *fakeConn) Close() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	if c.h.sends {
+		c.h.out = append(c.h.out, "close "+c.name)
+	}
+	c.failPending()
+}
+
+func (c *fakeConn) failPending() {
+	p := c.pending
+	c.pending = nil
+	for _, r := range p {
+		r.cb(resp.Value{}, false)
+	}
+}
+
+func (c *fakeConn) reply(v resp.Value) bool {
+	if len(c.pending) == 0 {
+		return false
+	}
+	r := c.pending[0]
+	c.pending = c.pending[1:]
+	r.cb(v, true)
+	return true
+}
+
+func (h *harness) conn(name string) *fakeConn {
+	for i := len(h.conns) - 1; i >= 0; i-- {
+		if h.conns[i].name == name {
+			return h.conns[i]
+		}
+	}
+	h.t.Fatalf("no connection %s", name)
+	return nil
+}
+
+// answerServed answers every pending command of the connections to served addresses.
+func (h *harness) answerServed() {
+	for progress := true; progress; {
+		progress = false
+		for _, c := range h.conns {
+			key := fmt.Sprintf("%s:%d", c.addr.Host, c.addr.Port)
+			info, served := h.serve[key]
+			vote, voting := h.votes[key]
+			if c.closed || (!served && !voting) {
+				continue
+			}
+			for len(c.pending) > 0 {
+				c.reply(naturalReply(c.pending[0].args, info, vote))
+				progress = true
+			}
+		}
+	}
+}
+
+// naturalReply is how a healthy server answers a command the Sentinel sends.
+func naturalReply(args []string, info string, vote resp.Value) resp.Value {
+	switch strings.ToUpper(args[0]) {
+	case "PING":
+		return resp.Simple("PONG")
+	case "INFO":
+		return resp.Bulk(info)
+	case "PUBLISH":
+		return resp.Int(1)
+	case "SENTINEL":
+		if args[len(args)-1] == "*" && vote.Kind == resp.KindArray {
+			return resp.Array(vote.Array[0], resp.Bulk("*"), resp.Int(0)) // no vote asked for
+		}
+		return vote
+	}
+	return resp.OK
+}
+
+func (h *harness) tick(ms int64) {
+	h.now += ms
+	h.s.Tick()
+	h.answerServed()
+}
+
+func (h *harness) flush() string {
+	out := strings.Join(h.out, "\n")
+	h.out = nil
+	if out == "" {
+		return "ok"
+	}
+	return out
+}
+
+func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
+	h.sends = d.HasArg("sends")
+	switch d.Cmd {
+	case "start":
+		h.conf = []byte(d.Input)
+		conf, err := ParseConfig(h.conf)
+		if err != nil {
+			return err.Error()
+		}
+		s, err := New(Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h}, conf)
+		if err != nil {
+			return err.Error()
+		}
+		h.s = s
+	case "restart":
+		conf, err := ParseConfig(h.conf)
+		if err != nil {
+			return err.Error()
+		}
+		for _, c := range h.conns {
+			c.closed = true
+		}
+		h.conns = nil
+		s, err := New(Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h}, conf)
+		if err != nil {
+			return err.Error()
+		}
+		h.s = s
+	case "tick":
+		ms := int64(100)
+		if d.HasArg("ms") {
+			d.ScanArgs(t, "ms", &ms)
+		}
+		h.tick(ms)
+	case "run":
+		var ms int64
+		d.ScanArgs(t, "ms", &ms)
+		for end := h.now + ms; h.now < end; {
+			h.tick(100)
+		}
+	case "serve":
+		var addr string
+		d.ScanArgs(t, "addr", &addr)
+		if d.HasArg("off") {
+			delete(h.serve, addr)
+		} else {
+			h.serve[addr] = strings.ReplaceAll(strings.TrimSpace(d.Input), "\n", "\r\n") + "\r\n"
+		}
+		h.answerServed()
+	case "vote":
+		var addr, leader string
+		var down, epoch int64
+		d.ScanArgs(t, "addr", &addr)
+		d.ScanArgs(t, "down", &down)
+		d.ScanArgs(t, "leader", &leader)
+		d.ScanArgs(t, "epoch", &epoch)
+		h.votes[addr] = resp.Array(resp.Int(down), resp.Bulk(leader), resp.Int(epoch))
+		h.answerServed()
+	case "reply":
+		var name string
+		d.ScanArgs(t, "conn", &name)
+		v, rest := parseReply(t, strings.Split(strings.TrimSpace(d.Input), "\n"))
+		if len(rest) != 0 {
+			t.Fatalf("%s: trailing reply lines %q", d.Pos, rest)
+		}
+		c := h.conn(name)
+		if d.HasArg("to") {
+			var cmd string
+			d.ScanArgs(t, "to", &cmd)
+			for len(c.pending) > 0 && !strings.EqualFold(c.pending[0].args[0], cmd) {
+				c.reply(naturalReply(c.pending[0].args, "", resp.Value{}))
+			}
+		}
+		if !c.reply(v) {
+			return "nothing pending on " + name
+		}
+	case "hello":
+		var name string
+		d.ScanArgs(t, "conn", &name)
+		c := h.conn(name)
+		if c.sub == nil {
+			return name + " is not subscribed"
+		}
+		c.sub(resp.BulkArray("message", helloChannel, strings.TrimSpace(d.Input)))
+	case "drop":
+		var name string
+		d.ScanArgs(t, "conn", &name)
+		c := h.conn(name)
+		c.closed = true
+		c.failPending()
+		c.onDrop(errors.New("connection reset"))
+	case "cmd":
+		args, err := SplitArgs(strings.TrimSpace(d.Input))
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply := h.s.Command(args).String()
+		h.answerServed()
+		if out := h.flush(); out != "ok" {
+			return out + "\n" + reply
+		}
+		return reply
+	case "config":
+		return strings.TrimSpace(string(h.conf))
+	case "rand":
+		d.ScanArgs(t, "v", &h.randV)
+	case "failio":
+		h.failIO = !d.HasArg("off")
+	default:
+		t.Fatalf("%s: unknown command %s", d.Pos, d.Cmd)
+	}
+	return h.flush()
+}
+
+// parseReply reads one RESP value from lines: +status, -error, :int, $bulk text (the
+// rest of the line), $- for a null bulk, *N followed by N values.
+func parseReply(t *testing.T, lines []string) (resp.Value, []string) {
+	if len(lines) == 0 {
+		t.Fatal("missing reply line")
+	}
+	l, rest := lines[0], lines[1:]
+	switch l[0] {
+	case '+':
+		return resp.Simple(l[1:]), rest
+	case '-':
+		return resp.Err(l[1:]), rest
+	case ':':
+		n, err := strconv.ParseInt(l[1:], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Int(n), rest
+	case '$':
+		if l == "$-" {
+			return resp.Null(), rest
+		}
+		return resp.Bulk(l[1:]), rest
+	case '*':
+		n, err := strconv.Atoi(l[1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs := make([]resp.Value, n)
+		for i := range vs {
+			vs[i], rest = parseReply(t, rest)
+		}
+		return resp.Array(vs...), rest
+	}
+	t.Fatalf("bad reply line %q", l)
+	return resp.Value{}, nil
+}
+
+func TestScripts(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		h := newHarness(t)
+		datadriven.RunTest(t, path, h.handle)
+	})
+}
