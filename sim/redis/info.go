@@ -1,0 +1,128 @@
+package redis
+
+import (
+	"fmt"
+	"strings"
+)
+
+// info renders INFO [section ...] for the sections Sentinel and clients read, with Redis
+// 7.0's field names and order.
+func (n *node) info(sections []string) string {
+	want := map[string]bool{}
+	all := len(sections) == 0
+	for _, s := range sections {
+		switch s = strings.ToLower(s); s {
+		case "all", "everything", "default":
+			all = true
+		default:
+			want[s] = true
+		}
+	}
+	var parts []string
+	if all || want["server"] {
+		parts = append(parts, n.infoServer())
+	}
+	if all || want["clients"] {
+		parts = append(parts, fmt.Sprintf("# Clients\r\nconnected_clients:%d\r\n", len(n.clients)))
+	}
+	if all || want["persistence"] {
+		loading := 0
+		if n.p.Monotonic() < n.loadingUntil {
+			loading = 1
+		}
+		aof := 0
+		if n.srv.aof != nil {
+			aof = 1
+		}
+		parts = append(parts, fmt.Sprintf("# Persistence\r\nloading:%d\r\naof_enabled:%d\r\n", loading, aof))
+	}
+	if all || want["replication"] {
+		parts = append(parts, n.infoReplication())
+	}
+	if all || want["keyspace"] {
+		ks := "# Keyspace\r\n"
+		if size := n.data.size(); size > 0 {
+			ks += fmt.Sprintf("db0:keys=%d,expires=0,avg_ttl=0\r\n", size)
+		}
+		parts = append(parts, ks)
+	}
+	return strings.Join(parts, "\r\n")
+}
+
+func (n *node) infoServer() string {
+	up := int64((n.p.Monotonic() - n.started).Seconds())
+	return fmt.Sprintf("# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\nos:Linux (simulated)\r\n"+
+		"process_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:10\r\n",
+		n.p.PID(), n.runID, n.srv.port, up, up/86400)
+}
+
+func (n *node) infoReplication() string {
+	var b strings.Builder
+	b.WriteString("# Replication\r\n")
+	if n.masterHost == "" {
+		b.WriteString("role:master\r\n")
+	} else {
+		b.WriteString("role:slave\r\n")
+		status := "down"
+		if n.link == linkConnected {
+			status = "up"
+		}
+		lastIO := int64(-1)
+		if n.link == linkConnected {
+			lastIO = int64((n.p.Monotonic() - n.lastIO).Seconds())
+		}
+		syncing := 0
+		if n.link == linkSync {
+			syncing = 1
+		}
+		fmt.Fprintf(&b, "master_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\nmaster_last_io_seconds_ago:%d\r\n"+
+			"master_sync_in_progress:%d\r\nslave_read_repl_offset:%d\r\nslave_repl_offset:%d\r\n",
+			n.masterHost, n.masterPort, status, lastIO, syncing, n.offset, n.offset)
+		if n.link != linkConnected {
+			down := int64(-1)
+			if n.linkDownSince != 0 {
+				down = int64((n.p.Monotonic() - n.linkDownSince).Seconds())
+			}
+			fmt.Fprintf(&b, "master_link_down_since_seconds:%d\r\n", down)
+		}
+		readOnly := 0
+		if n.srv.options["replica-read-only"] == "yes" {
+			readOnly = 1
+		}
+		announced := 1
+		if n.srv.options["replica-announced"] == "no" {
+			announced = 0
+		}
+		fmt.Fprintf(&b, "slave_priority:%s\r\nslave_read_only:%d\r\nreplica_announced:%d\r\n",
+			n.srv.options["replica-priority"], readOnly, announced)
+	}
+	online := 0
+	var slaves strings.Builder
+	for _, r := range n.replicas {
+		if !r.replica.online {
+			continue
+		}
+		lag := int64((n.p.Monotonic() - r.replica.lastAck).Seconds())
+		fmt.Fprintf(&slaves, "slave%d:ip=%s,port=%d,state=online,offset=%d,lag=%d\r\n",
+			online, r.replica.ip, r.replica.port, r.replica.ack, lag)
+		online++
+	}
+	fmt.Fprintf(&b, "connected_slaves:%d\r\n%s", online, slaves.String())
+	if need := atoiOpt(n.srv.options["min-replicas-to-write"]); need > 0 && n.masterHost == "" {
+		fmt.Fprintf(&b, "min_slaves_good_slaves:%d\r\n", n.goodReplicas())
+	}
+	start := n.backlogStart()
+	fmt.Fprintf(&b, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"+
+		"master_repl_offset:%d\r\nsecond_repl_offset:%d\r\nrepl_backlog_active:%d\r\nrepl_backlog_size:%s\r\n"+
+		"repl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
+		n.replID, n.replID2, n.offset, n.secondOffset, boolInt(len(n.backlog) > 0), n.srv.options["repl-backlog-size"],
+		start, n.offset-start+1)
+	return b.String()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

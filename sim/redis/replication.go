@@ -1,0 +1,377 @@
+package redis
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/resp"
+	"github.com/sentinelsim/sentinelsim/sim/kernel"
+)
+
+type linkState uint8
+
+const (
+	linkNone       linkState = iota // no connection to the master: retried every second
+	linkConnecting                  // handshake sent, waiting for +FULLRESYNC or +CONTINUE
+	linkSync                        // full sync: waiting for the snapshot
+	linkConnected                   // streaming
+)
+
+// replicaState is what a master knows of a connected replica.
+type replicaState struct {
+	ip      string
+	port    int
+	online  bool
+	ack     int64
+	lastAck time.Duration
+}
+
+type backlogEntry struct {
+	offset int64 // offset after this command
+	cmd    resp.Value
+}
+
+// propagate appends a write to the replication stream: the offset grows by the command's
+// size on the wire, and every online replica receives it.
+func (n *node) propagate(args []string) {
+	v := resp.BulkArray(args...)
+	n.offset += int64(len(resp.AppendCommand(nil, args...)))
+	n.backlog = append(n.backlog, backlogEntry{offset: n.offset, cmd: v})
+	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
+	for len(n.backlog) > 1 && n.offset-n.backlog[0].offset > limit {
+		n.backlog = n.backlog[1:]
+	}
+	if n.srv.aof != nil {
+		n.srv.aof = n.data.clone()
+		if n.srv.options["appendfsync"] == "always" {
+			n.srv.aof.synced = n.srv.aof
+		}
+	}
+	for _, r := range n.replicas {
+		if r.replica.online {
+			r.reply(v)
+		}
+	}
+}
+
+// backlogStart is the first offset the backlog can serve from (PSYNC asks for offset+1).
+func (n *node) backlogStart() int64 {
+	if len(n.backlog) == 0 {
+		return n.offset + 1
+	}
+	first := n.backlog[0]
+	return first.offset - int64(len(resp.AppendCommand(nil, mustStrings(first.cmd)...))) + 1
+}
+
+func mustStrings(v resp.Value) []string {
+	ss, _ := v.Strings()
+	return ss
+}
+
+// psync serves a replica's PSYNC replid offset: a partial resync from the backlog when
+// the history matches (our id, or our previous id up to the fork), else a full one.
+func (n *node) psync(cl *client, args []string) {
+	if n.masterHost != "" && n.link != linkConnected {
+		cl.reply(resp.Err("NOMASTERLINK Can't SYNC while not connected with my master"))
+		return
+	}
+	if cl.replica == nil {
+		ip := cl.replIP
+		if ip == "" {
+			ip = cl.c.RemoteAddr()
+		}
+		cl.replica = &replicaState{ip: ip, port: cl.replPort}
+	}
+	cl.replica.lastAck = n.p.Monotonic()
+	n.replicas = append(n.replicas, cl)
+	want := int64(-1)
+	id := "?"
+	if len(args) == 3 {
+		id = args[1]
+		want, _ = strconv.ParseInt(args[2], 10, 64)
+	}
+	sameHistory := id == n.replID || (id == n.replID2 && want <= n.secondOffset)
+	if sameHistory && want >= n.backlogStart() && want <= n.offset+1 {
+		cl.reply(resp.Simple("CONTINUE " + n.replID))
+		for _, e := range n.backlog {
+			if e.offset >= want {
+				cl.reply(e.cmd)
+			}
+		}
+		cl.replica.online = true
+		return
+	}
+	delay := time.Duration(atoiOpt(n.srv.options["repl-diskless-sync-delay"])) * time.Second
+	delay += time.Duration(n.data.size()) * 20 * time.Microsecond // the transfer
+	n.p.After(delay, func() {
+		if cl.closed {
+			return
+		}
+		cl.reply(resp.Simple(fmt.Sprintf("FULLRESYNC %s %d", n.replID, n.offset)))
+		cl.reply(n.data.snapshot())
+		cl.replica.online = true
+	})
+}
+
+// replconf records what a replica says about itself and its acknowledged offset.
+func (n *node) replconf(cl *client, args []string) {
+	if len(args) == 3 && strings.EqualFold(args[1], "ack") {
+		cl.replica.ack, _ = strconv.ParseInt(args[2], 10, 64)
+		cl.replica.lastAck = n.p.Monotonic()
+		n.checkWaiters()
+	}
+}
+
+// goodReplicas counts online replicas whose last ACK is within min-replicas-max-lag.
+func (n *node) goodReplicas() int {
+	maxLag := time.Duration(atoiOpt(n.srv.options["min-replicas-max-lag"])) * time.Second
+	good := 0
+	for _, r := range n.replicas {
+		if r.replica.online && n.p.Monotonic()-r.replica.lastAck <= maxLag {
+			good++
+		}
+	}
+	return good
+}
+
+// replicaof is REPLICAOF host port | NO ONE.
+func (n *node) replicaof(args []string) resp.Value {
+	if strings.EqualFold(args[1], "no") && strings.EqualFold(args[2], "one") {
+		if n.masterHost != "" {
+			n.promote()
+		}
+		return resp.OK
+	}
+	port, err := strconv.Atoi(args[2])
+	if err != nil || port <= 0 || port > 65535 {
+		return resp.Err("ERR Invalid master port")
+	}
+	if n.masterHost == args[1] && n.masterPort == port {
+		return resp.Simple("OK Already connected to specified master")
+	}
+	n.setMaster(args[1], port)
+	return resp.OK
+}
+
+// promote turns a replica into a master that keeps its history: the old replication id
+// stays valid up to the current offset, so the other replicas can continue partially.
+func (n *node) promote() {
+	n.replID2 = n.replID
+	n.secondOffset = n.offset + 1
+	n.replID = randomHex(n.p)
+	n.dropMasterLink()
+	n.masterHost, n.masterPort = "", 0
+	n.linkDownSince = 0
+}
+
+// setMaster starts replicating from host:port; the connection is made by the cron, as
+// Redis does, within a second.
+func (n *node) setMaster(host string, port int) {
+	wasMaster := n.masterHost == ""
+	n.dropMasterLink()
+	n.masterHost, n.masterPort = host, port
+	if wasMaster {
+		for _, r := range append([]*client(nil), n.replicas...) {
+			r.kill() // Redis disconnects its replicas so they resync with the new history
+		}
+	}
+	n.connectToMaster()
+}
+
+func (n *node) dropMasterLink() {
+	if n.masterConn != nil {
+		n.masterConn.Close()
+		n.masterConn = nil
+	}
+	if n.link == linkConnected && n.linkDownSince == 0 {
+		n.linkDownSince = n.p.Monotonic()
+	}
+	n.link = linkNone
+}
+
+// connectToMaster dials the master and sends the whole handshake at once; the replies
+// arrive in order.
+func (n *node) connectToMaster() {
+	c := n.p.Dial(n.masterHost, n.masterPort)
+	n.masterConn = c
+	n.link = linkConnecting
+	port := n.srv.port
+	if p := atoiOpt(n.srv.options["replica-announce-port"]); p != 0 {
+		port = p
+	}
+	c.Send([]string{"PING"})
+	c.Send([]string{"REPLCONF", "listening-port", strconv.Itoa(port)})
+	if ip := n.srv.options["replica-announce-ip"]; ip != "" {
+		c.Send([]string{"REPLCONF", "ip-address", ip})
+	}
+	c.Send([]string{"REPLCONF", "capa", "eof", "capa", "psync2"})
+	c.Send([]string{"PSYNC", n.replID, strconv.FormatInt(n.offset+1, 10)})
+	expect := 3 // replies before PSYNC's
+	if n.srv.options["replica-announce-ip"] != "" {
+		expect++
+	}
+	c.OnData = func(msg any) {
+		v, ok := msg.(resp.Value)
+		if !ok || c != n.masterConn {
+			return
+		}
+		n.lastIO = n.p.Monotonic()
+		if expect > 0 {
+			expect--
+			if v.IsError() {
+				n.linkLost(c)
+			}
+			return
+		}
+		n.fromMaster(v)
+	}
+	c.OnClose = func(error) { n.linkLost(c) }
+}
+
+func (n *node) linkLost(c *kernel.Conn) {
+	if c != n.masterConn {
+		return
+	}
+	c.Close()
+	n.masterConn = nil
+	if n.link == linkConnected || n.linkDownSince == 0 {
+		n.linkDownSince = n.p.Monotonic()
+	}
+	n.link = linkNone
+}
+
+// fromMaster handles what the master sends after the handshake.
+func (n *node) fromMaster(v resp.Value) {
+	switch {
+	case n.link == linkConnecting && v.Kind == resp.KindSimple && strings.HasPrefix(v.Str, "FULLRESYNC "):
+		f := strings.Fields(v.Str)
+		n.replID = f[1]
+		n.offset, _ = strconv.ParseInt(f[2], 10, 64)
+		n.replID2, n.secondOffset = strings.Repeat("0", 40), -1
+		n.backlog = nil
+		n.link = linkSync
+	case n.link == linkConnecting && v.Kind == resp.KindSimple && strings.HasPrefix(v.Str, "CONTINUE"):
+		if f := strings.Fields(v.Str); len(f) == 2 && f[1] != n.replID {
+			n.replID2, n.secondOffset = n.replID, n.offset+1
+			n.replID = f[1]
+		}
+		n.linkUp()
+	case n.link == linkSync && v.Kind == resp.KindArray:
+		n.data = newDataset()
+		for _, cmd := range v.Array {
+			args, _ := cmd.Strings()
+			n.data.apply(strings.ToLower(args[0]), args)
+		}
+		if n.srv.aof != nil {
+			n.srv.aof = n.data.clone()
+		}
+		n.linkUp()
+	case n.link == linkConnected && v.Kind == resp.KindArray:
+		args, _ := v.Strings()
+		name := strings.ToLower(args[0])
+		if writes[name] {
+			n.data.exec(n, nil, args)
+		} else {
+			n.propagate(args) // PING and SELECT still move the offset
+		}
+		if name == "replconf" && len(args) > 1 && strings.EqualFold(args[1], "getack") {
+			n.ack()
+		}
+	}
+}
+
+func (n *node) linkUp() {
+	n.link = linkConnected
+	n.linkDownSince = 0
+	n.ack()
+}
+
+func (n *node) ack() {
+	if n.masterConn != nil && n.link == linkConnected {
+		n.masterConn.Send([]string{"REPLCONF", "ACK", strconv.FormatInt(n.offset, 10)})
+	}
+}
+
+// replicationCron runs every second: reconnect to the master, acknowledge the offset,
+// time out a silent master, ping replicas every 10 s.
+func (n *node) replicationCron() {
+	now := n.p.Monotonic()
+	if n.masterHost != "" {
+		timeout := time.Duration(atoiOpt(n.srv.options["repl-timeout"])) * time.Second
+		if n.link != linkNone && n.masterConn != nil && n.lastIO != 0 && now-n.lastIO > timeout {
+			n.linkLost(n.masterConn)
+		}
+		if n.link == linkNone {
+			n.connectToMaster()
+		}
+		n.ack()
+	}
+	if n.masterHost == "" && len(n.replicas) > 0 && int(now/time.Second)%10 == 0 {
+		n.propagate([]string{"PING"})
+	}
+	n.checkWaiters()
+}
+
+// waiter is a client blocked in WAIT.
+type waiter struct {
+	cl       *client
+	offset   int64
+	need     int
+	deadline time.Duration
+}
+
+func (n *node) wait(cl *client, args []string) (resp.Value, bool) {
+	need, err1 := strconv.Atoi(args[1])
+	ms, err2 := strconv.ParseInt(args[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return errNotInt, true
+	}
+	if n.masterHost != "" {
+		return resp.Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."), true
+	}
+	w := &waiter{cl: cl, offset: n.offset, need: need}
+	if got := n.acked(w.offset); got >= need {
+		return resp.Int(int64(got)), true
+	}
+	for _, r := range n.replicas {
+		if r.replica.online {
+			r.reply(resp.BulkArray("REPLCONF", "GETACK", "*"))
+		}
+	}
+	if ms > 0 {
+		w.deadline = n.p.Monotonic() + time.Duration(ms)*time.Millisecond
+		n.p.After(time.Duration(ms)*time.Millisecond, func() { n.finishWait(w) })
+	}
+	n.waiters = append(n.waiters, w)
+	return resp.Value{}, false
+}
+
+func (n *node) acked(offset int64) int {
+	got := 0
+	for _, r := range n.replicas {
+		if r.replica.online && r.replica.ack >= offset {
+			got++
+		}
+	}
+	return got
+}
+
+func (n *node) checkWaiters() {
+	for _, w := range append([]*waiter(nil), n.waiters...) {
+		if n.acked(w.offset) >= w.need {
+			n.finishWait(w)
+		}
+	}
+}
+
+func (n *node) finishWait(w *waiter) {
+	for i, x := range n.waiters {
+		if x == w {
+			n.waiters = append(n.waiters[:i], n.waiters[i+1:]...)
+			w.cl.reply(resp.Int(int64(n.acked(w.offset))))
+			return
+		}
+	}
+}

@@ -1,0 +1,251 @@
+// Package redis is a simulated redis-server 7.0: the commands, replies and INFO fields
+// Sentinel and Sentinel-aware clients use, asynchronous replication with PSYNC2
+// replication ids and offsets, and persistence across kills. It runs as a program of
+// the simulation kernel; everything it does goes through the kernel's clock and network.
+package redis
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/sentinelsim/sentinelsim/resp"
+	"github.com/sentinelsim/sentinelsim/sim/kernel"
+)
+
+// Config is a node's redis.conf: its port and options, in file order.
+type Config struct {
+	Port    int
+	Options [][2]string
+}
+
+// Server is a redis-server program. Its fields outside node are its disk: the rewritten
+// config file and, with appendonly yes, the dataset; they survive kills.
+type Server struct {
+	port    int
+	options map[string]string // the config file, as CONFIG REWRITE leaves it
+	aof     *dataset          // the append-only file's content (nil without AOF)
+	rdb     *dataset          // the last snapshot written by a save point
+
+	// OnWrite, if set, is called for every write a node accepts from a client while it is
+	// a master: checkers find split-brain from it.
+	OnWrite func(node string, key string)
+
+	n    *node
+	proc *kernel.Process
+}
+
+// defaults are the options whose values the simulation reads, with Redis's defaults.
+var defaults = map[string]string{
+	"replicaof": "", "appendonly": "no", "save": "3600 1 300 100 60 10000",
+	"appendfsync": "everysec", "replica-priority": "100", "replica-read-only": "yes",
+	"replica-serve-stale-data": "yes", "min-replicas-to-write": "0", "min-replicas-max-lag": "10",
+	"replica-announce-ip": "", "replica-announce-port": "0", "replica-announced": "yes",
+	"repl-diskless-sync-delay": "5", "repl-backlog-size": "1048576", "repl-timeout": "60",
+	"requirepass": "", "protected-mode": "yes", "bind": "", "bind-source-addr": "",
+	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
+}
+
+// New checks a config and returns the program.
+func New(cfg Config) (*Server, error) {
+	s := &Server{port: cfg.Port, options: map[string]string{}}
+	for k, v := range defaults { //determinism:ok copying a map into a map
+		s.options[k] = v
+	}
+	for _, o := range cfg.Options {
+		key := strings.ToLower(o[0])
+		if _, ok := defaults[key]; !ok {
+			return nil, fmt.Errorf("redis: unsupported option %q", o[0])
+		}
+		if key == "replicaof" && o[1] != "" {
+			if _, _, err := parseHostPort(o[1]); err != nil {
+				return nil, fmt.Errorf("redis: replicaof %q: %v", o[1], err)
+			}
+		}
+		s.options[key] = o[1]
+	}
+	if s.options["appendonly"] == "yes" {
+		s.aof = newDataset()
+	}
+	return s, nil
+}
+
+func parseHostPort(v string) (string, int, error) {
+	f := strings.Fields(v)
+	if len(f) != 2 {
+		return "", 0, fmt.Errorf("want host and port")
+	}
+	p, err := strconv.Atoi(f[1])
+	if err != nil || p <= 0 || p > 65535 {
+		return "", 0, fmt.Errorf("bad port %q", f[1])
+	}
+	return f[0], p, nil
+}
+
+// Start boots an incarnation: load what persistence kept, listen, and connect to the
+// master if the config file says so.
+func (s *Server) Start(p *kernel.Process) {
+	s.proc = p
+	n := &node{srv: s, p: p, started: p.Monotonic(), data: newDataset(), clientID: 0}
+	s.n = n
+	n.runID = randomHex(p)
+	n.replID = randomHex(p)
+	n.replID2 = strings.Repeat("0", 40)
+	n.secondOffset = -1
+	switch {
+	case s.aof != nil:
+		n.data = s.aof.clone()
+	case s.rdb != nil:
+		n.data = s.rdb.clone()
+	}
+	n.loadingUntil = p.Monotonic() + loadTime(n.data)
+	if err := p.Listen(s.port, n.accept); err != nil {
+		p.Exit(1)
+		return
+	}
+	if host, port, err := parseHostPort(s.options["replicaof"]); err == nil {
+		n.setMaster(host, port)
+	}
+	n.cron()
+}
+
+// PowerLoss drops what the disk had not synced: with appendfsync everysec or no the
+// last writes of the append-only file.
+func (s *Server) PowerLoss() {
+	if s.aof != nil && s.options["appendfsync"] != "always" && s.aof.synced != nil {
+		s.aof = s.aof.synced.clone()
+	}
+}
+
+// Alive reports whether an incarnation is running.
+func (s *Server) Alive() bool { return s.proc != nil && s.proc.Alive() && s.n != nil }
+
+// Role is "master" or "slave".
+func (s *Server) Role() string {
+	if s.n == nil || s.n.masterHost == "" {
+		return "master"
+	}
+	return "slave"
+}
+
+// Master is the address the node replicates from ("" for a master) and whether its
+// link is up.
+func (s *Server) Master() (host string, port int, linkUp bool) {
+	if s.n == nil {
+		return "", 0, false
+	}
+	return s.n.masterHost, s.n.masterPort, s.n.link == linkConnected
+}
+
+// Offset is the node's replication offset.
+func (s *Server) Offset() int64 {
+	if s.n == nil {
+		return 0
+	}
+	return s.n.offset
+}
+
+// Snapshot returns the dataset as sorted "key=value" strings, for tests and checkers.
+func (s *Server) Snapshot() []string {
+	if s.n == nil {
+		return nil
+	}
+	return s.n.data.describe()
+}
+
+func randomHex(p *kernel.Process) string {
+	const digits = "0123456789abcdef"
+	var b [40]byte
+	for i := range b {
+		b[i] = digits[p.Rand().IntN(16)]
+	}
+	return string(b[:])
+}
+
+// dataset is the keyspace: strings, sets and lists.
+type dataset struct {
+	strs   map[string]string
+	sets   map[string]map[string]bool
+	lists  map[string][]string
+	synced *dataset // for an AOF: the content as of the last fsync
+}
+
+func newDataset() *dataset {
+	return &dataset{strs: map[string]string{}, sets: map[string]map[string]bool{}, lists: map[string][]string{}}
+}
+
+func (d *dataset) clone() *dataset {
+	c := newDataset()
+	for k, v := range d.strs { //determinism:ok copying
+		c.strs[k] = v
+	}
+	for k, v := range d.sets { //determinism:ok copying
+		m := make(map[string]bool, len(v))
+		for e := range v { //determinism:ok copying
+			m[e] = true
+		}
+		c.sets[k] = m
+	}
+	for k, v := range d.lists { //determinism:ok copying
+		c.lists[k] = append([]string(nil), v...)
+	}
+	return c
+}
+
+func (d *dataset) size() int { return len(d.strs) + len(d.sets) + len(d.lists) }
+
+func (d *dataset) describe() []string {
+	var out []string
+	for k, v := range d.strs { //determinism:ok sorted below
+		out = append(out, k+"="+v)
+	}
+	for k, v := range d.sets { //determinism:ok sorted below
+		out = append(out, k+"="+strings.Join(sortedMembers(v), ","))
+	}
+	for k, v := range d.lists { //determinism:ok sorted below
+		out = append(out, k+"=["+strings.Join(v, ",")+"]")
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortedMembers(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for e := range m { //determinism:ok sorted below
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, errA := strconv.ParseInt(out[i], 10, 64)
+		b, errB := strconv.ParseInt(out[j], 10, 64)
+		if errA == nil && errB == nil {
+			return a < b // small integer sets are intsets, which Redis keeps sorted
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+// snapshot encodes a dataset for a full sync.
+func (d *dataset) snapshot() resp.Value {
+	var cmds []resp.Value
+	for _, k := range sortedKeys(d.strs) {
+		cmds = append(cmds, resp.BulkArray("SET", k, d.strs[k]))
+	}
+	for _, k := range sortedKeys(d.sets) {
+		cmds = append(cmds, resp.BulkArray(append([]string{"SADD", k}, sortedMembers(d.sets[k])...)...))
+	}
+	for _, k := range sortedKeys(d.lists) {
+		cmds = append(cmds, resp.BulkArray(append([]string{"RPUSH", k}, d.lists[k]...)...))
+	}
+	return resp.Array(cmds...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m { //determinism:ok sorted below
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
