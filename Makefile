@@ -14,11 +14,12 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
+# The tutorial walkthrough in the simulator: the sentinels' log and a one-line verdict.
 demo:
-	@echo "make demo: not built yet (issue 4: the walkthrough in the simulator)" >&2; exit 1
+	$(GO) run ./cmd/sentinelsim run
 
 bench:
-	@echo "make bench: not built yet (issue 7: sentinelsim bench)" >&2; exit 1
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./sim/kernel/ ./sim/
 
 results:
 	@echo "make results: not built yet (issue 9)" >&2; exit 1

@@ -94,3 +94,14 @@ func TestWalkthroughReplaysExactly(t *testing.T) {
 		t.Errorf("5 seeds gave %d distinct traces", len(hashes))
 	}
 }
+
+// BenchmarkWalkthrough reports how much faster than real time the simulator runs the
+// walkthrough: 80 simulated seconds with six processes.
+func BenchmarkWalkthrough(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		if _, err := RunWalkthrough(uint64(i+1), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(walkEnd.Seconds()*float64(b.N)/b.Elapsed().Seconds(), "sim-s/wall-s")
+}
