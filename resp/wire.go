@@ -167,7 +167,7 @@ func (r *Reader) ReadCommand() ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		args, err := splitInline(string(line))
+		args, err := SplitArgs(string(line))
 		if err != nil {
 			return nil, err
 		}
@@ -229,10 +229,10 @@ func (r *Reader) bulkBody(n int) (string, error) {
 	return string(buf[:n]), nil
 }
 
-// splitInline splits an inline command the way Redis's sdssplitargs does: spaces separate
+// SplitArgs splits an inline command or a config line the way Redis's sdssplitargs does: spaces separate
 // arguments; double quotes allow escapes (\n, \r, \t, \b, \a, \\, \", \xHH); single quotes
 // allow only \'; a closing quote must be followed by a space or the end of the line.
-func splitInline(line string) ([]string, error) {
+func SplitArgs(line string) ([]string, error) {
 	var args []string
 	i := 0
 	for {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sentinelsim/sentinelsim/resp"
 )
 
 // DefaultPort is the port a sentinel listens on unless its file says otherwise.
@@ -46,7 +48,7 @@ func ParseConfig(text []byte) (*Config, error) {
 		if line == "" || line[0] == '#' {
 			continue
 		}
-		args, err := SplitArgs(line)
+		args, err := resp.SplitArgs(line)
 		if err != nil {
 			return nil, &ConfigError{Line: i + 1, Text: line, Reason: "Unbalanced quotes in configuration line"}
 		}
@@ -280,102 +282,6 @@ func propagateDownAfter(m *instance) {
 	for _, si := range m.sentinels {
 		si.downAfter = m.downAfter
 	}
-}
-
-// SplitArgs splits a line into arguments the way Redis's sdssplitargs does: spaces
-// separate, "double quotes" take \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes'
-// take \' only, and a closing quote must be followed by a space or the end.
-func SplitArgs(line string) ([]string, error) {
-	var args []string
-	i := 0
-	for {
-		for i < len(line) && isSpace(line[i]) {
-			i++
-		}
-		if i == len(line) {
-			return args, nil
-		}
-		var cur strings.Builder
-		inDq, inSq, done := false, false, false
-		for !done {
-			if i == len(line) {
-				if inDq || inSq {
-					return nil, fmt.Errorf("unbalanced quotes")
-				}
-				break
-			}
-			c := line[i]
-			switch {
-			case inDq:
-				switch {
-				case c == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHex(line[i+2]) && isHex(line[i+3]):
-					v, _ := strconv.ParseUint(line[i+2:i+4], 16, 8)
-					cur.WriteByte(byte(v))
-					i += 3
-				case c == '\\' && i+1 < len(line):
-					i++
-					cur.WriteByte(unescape(line[i]))
-				case c == '"':
-					if i+1 < len(line) && !isSpace(line[i+1]) {
-						return nil, fmt.Errorf("closing quote must be followed by a space")
-					}
-					done = true
-				default:
-					cur.WriteByte(c)
-				}
-			case inSq:
-				switch {
-				case c == '\\' && i+1 < len(line) && line[i+1] == '\'':
-					i++
-					cur.WriteByte('\'')
-				case c == '\'':
-					if i+1 < len(line) && !isSpace(line[i+1]) {
-						return nil, fmt.Errorf("closing quote must be followed by a space")
-					}
-					done = true
-				default:
-					cur.WriteByte(c)
-				}
-			default:
-				switch {
-				case isSpace(c):
-					done = true
-				case c == '"':
-					inDq = true
-				case c == '\'':
-					inSq = true
-				default:
-					cur.WriteByte(c)
-				}
-			}
-			if i < len(line) {
-				i++
-			}
-		}
-		args = append(args, cur.String())
-	}
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == 0 }
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-func unescape(c byte) byte {
-	switch c {
-	case 'n':
-		return '\n'
-	case 'r':
-		return '\r'
-	case 't':
-		return '\t'
-	case 'b':
-		return '\b'
-	case 'a':
-		return '\a'
-	}
-	return c
 }
 
 // quote renders a string as Redis's sdscatrepr does, for announce-ip.

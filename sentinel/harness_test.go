@@ -302,7 +302,7 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		c.failPending()
 		c.onDrop(errors.New("connection reset"))
 	case "cmd":
-		args, err := SplitArgs(strings.TrimSpace(d.Input))
+		args, err := resp.SplitArgs(strings.TrimSpace(d.Input))
 		if err != nil {
 			t.Fatal(err)
 		}
