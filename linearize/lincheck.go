@@ -48,13 +48,7 @@ func Linearizable(workload string, ops []Op, limit time.Duration) Verdict {
 		v.Result, v.Summary = Inconclusive, err.Error()
 		return v
 	}
-	results := make([]porcupine.CheckResult, len(keys))
-	var wg sync.WaitGroup
-	for i, k := range keys {
-		wg.Go(func() { results[i] = porcupine.CheckOperationsTimeout(model, k.ops, limit) })
-	}
-	wg.Wait()
-
+	results := checkKeys(model, keys, limit)
 	ev := LinearizabilityEvidence{Workload: workload}
 	var illegal, unknown []string
 	for i, k := range keys {
@@ -85,6 +79,17 @@ func Linearizable(workload string, ops []Op, limit time.Duration) Verdict {
 		v.Summary = fmt.Sprintf("linearizable: %d operations on %d keys", len(ops), len(keys))
 	}
 	return v
+}
+
+// checkKeys checks every key in parallel, each within limit.
+func checkKeys(model porcupine.Model, keys []keyHistory, limit time.Duration) []porcupine.CheckResult {
+	results := make([]porcupine.CheckResult, len(keys))
+	var wg sync.WaitGroup
+	for i, k := range keys {
+		wg.Go(func() { results[i] = porcupine.CheckOperationsTimeout(model, k.ops, limit) })
+	}
+	wg.Wait()
+	return results
 }
 
 // keyHistory is one key's operations, ready for porcupine.

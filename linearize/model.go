@@ -62,7 +62,7 @@ func describeStep(input, _ any) string {
 	if s.label != "" {
 		return s.label
 	}
-	d := s.kind
+	d := s.kind + " " + s.key
 	if s.arg != "" {
 		d += " " + s.arg
 	}
