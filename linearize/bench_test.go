@@ -1,0 +1,95 @@
+package linearize
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// concurrentHistory runs n operations of a workload from clients concurrent clients
+// against one sequentialDB: each operation takes effect at a random point between its
+// call and its return, and about one write in a hundred loses its reply (and then takes
+// effect or not). The result is linearizable by construction.
+func concurrentHistory(name string, keys, clients, n int, seed uint64) []Op {
+	w, _ := NewWorkload(name, keys)
+	r := rand.New(rand.NewPCG(seed, 1))
+	type event struct {
+		op      Op
+		at      int64
+		applied bool
+	}
+	events := make([]event, 0, n+keys)
+	clock := make([]int64, clients)
+	for i := range n + len(w.Final()) {
+		var op Op
+		if i < n {
+			op = w.Next(r)
+		} else {
+			op = w.Final()[i-n]
+		}
+		c := r.IntN(clients)
+		if i >= n { // final reads come after everything else
+			c, clock[c] = 0, slices.Max(clock)+1000
+		}
+		op.Client = c
+		op.Call = clock[c]
+		at := op.Call + 1 + int64(r.IntN(1000))
+		op.Return = at + 1 + int64(r.IntN(1000))
+		clock[c] = op.Return + int64(r.IntN(100))
+		events = append(events, event{op: op, at: at, applied: true})
+		if op.IsWrite() && r.IntN(100) == 0 {
+			events[len(events)-1].op.Status = Unknown
+			events[len(events)-1].applied = r.IntN(2) == 0
+		}
+	}
+	order := make([]int, len(events))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return int(events[a].at - events[b].at) })
+	db := newSequentialDB()
+	for _, i := range order {
+		e := &events[i]
+		if !e.applied {
+			continue
+		}
+		out, st := ParseReply(e.op, db.do(Command(e.op)))
+		if e.op.Status != Unknown {
+			e.op.Output, e.op.Status = out, st
+		}
+	}
+	ops := make([]Op, len(events))
+	for i, e := range events {
+		ops[i] = e.op
+	}
+	return numbered(ops...)
+}
+
+func TestConcurrentHistoriesAreLinearizable(t *testing.T) {
+	for _, name := range WorkloadNames {
+		t.Run(name, func(t *testing.T) {
+			wantResult(t, Linearizable(name, concurrentHistory(name, 3, 5, 2000, 7), limit), Pass)
+		})
+	}
+}
+
+func BenchmarkLinearizable(b *testing.B) {
+	for _, c := range []struct {
+		workload string
+		keys, n  int
+	}{
+		{"set-add", 1, 10_000}, {"set-add", 1, 100_000},
+		{"register", 10, 10_000}, {"register", 10, 100_000},
+		{"register", 1, 10_000},
+	} {
+		ops := concurrentHistory(c.workload, c.keys, 10, c.n, 1)
+		b.Run(fmt.Sprintf("%s/keys=%d/ops=%d", c.workload, c.keys, c.n), func(b *testing.B) {
+			for b.Loop() {
+				if v := Linearizable(c.workload, ops, 0); v.Result != Pass {
+					b.Fatal(v.Summary)
+				}
+			}
+		})
+	}
+}

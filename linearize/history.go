@@ -1,0 +1,181 @@
+// Package linearize records what clients did to a Redis deployment and judges it:
+// linearizability per key with porcupine, lost acknowledged writes, split-brain, stale
+// reads, Sentinel's own safety invariants and liveness after faults heal.
+//
+// Everything here is plain data so that the simulator and the real backend feed the same
+// checkers: times are int64 nanoseconds (virtual in the simulator, monotonic in the real
+// world), nodes are names or addresses, replies are plain Go values. The package imports
+// nothing else from this module.
+package linearize
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// Status says what a client knows about whether an operation took effect.
+type Status string
+
+const (
+	// Ok: the server acknowledged the operation; its output is known.
+	Ok Status = "ok"
+	// Fail: the operation definitely did not take effect: an error reply such as READONLY
+	// or NOREPLICAS, or a connection refused before anything was sent.
+	Fail Status = "fail"
+	// Unknown: the request may have reached the server but no reply came back (timeout,
+	// connection lost after sending). The operation may or may not have taken effect, at
+	// any time after it was invoked. An invoked operation is Unknown until completed.
+	Unknown Status = "unknown"
+)
+
+// Operation kinds, one per Redis command the workloads send.
+const (
+	KindSAdd     = "sadd"     // SADD key member
+	KindSMembers = "smembers" // SMEMBERS key
+	KindGet      = "get"      // GET key
+	KindSet      = "set"      // SET key value
+	KindSetNX    = "setnx"    // SET key value NX: the register's compare-and-set against "absent"
+	KindDel      = "del"      // DEL key
+	KindIncr     = "incr"     // INCR key
+	KindRPush    = "rpush"    // RPUSH key element
+	KindLRange   = "lrange"   // LRANGE key 0 -1
+)
+
+// Output is what a completed operation returned.
+type Output struct {
+	// Value is a bulk string reply (GET).
+	Value string `json:"value,omitempty"`
+	// Nil is set for a nil reply: GET of a missing key, SET NX that did not set.
+	Nil bool `json:"nil,omitempty"`
+	// Int is an integer reply: SADD and DEL counts, INCR's new value, RPUSH's new length.
+	Int int64 `json:"int,omitempty"`
+	// Values is an array reply: SMEMBERS (sorted, as sets have no order) or LRANGE.
+	Values []string `json:"values,omitempty"`
+	// Error is the error reply or the client's error, for Fail and Unknown operations.
+	Error string `json:"error,omitempty"`
+}
+
+// Op is one client operation: its invocation, its completion and who served it.
+type Op struct {
+	// ID is the operation's index in its History.
+	ID     int    `json:"id"`
+	Client int    `json:"client"`
+	Kind   string `json:"kind"`
+	Key    string `json:"key"`
+	// Arg is the value written (SADD member, SET value, RPUSH element); empty for reads.
+	Arg string `json:"arg,omitempty"`
+	// Final marks the final reads that a workload issues after the faults heal; the
+	// lost-writes checker compares acknowledged writes with them.
+	Final  bool   `json:"final,omitempty"`
+	Output Output `json:"output"`
+	Status Status `json:"status"`
+	// Call and Return are the invocation and completion times in nanoseconds. An
+	// operation that never completed is Unknown with Return 0.
+	Call   int64 `json:"call"`
+	Return int64 `json:"return"`
+	// Node is the server that served the operation ("" if none was reached) and Role the
+	// role it reported or was believed to have then ("master", "slave" or "").
+	Node string `json:"node,omitempty"`
+	Role string `json:"role,omitempty"`
+}
+
+// IsWrite reports whether the operation can change the key.
+func (o Op) IsWrite() bool {
+	switch o.Kind {
+	case KindSAdd, KindSet, KindSetNX, KindDel, KindIncr, KindRPush:
+		return true
+	}
+	return false
+}
+
+func (o Op) String() string {
+	s := fmt.Sprintf("#%d c%d %s %s", o.ID, o.Client, o.Kind, o.Key)
+	if o.Arg != "" {
+		s += " " + o.Arg
+	}
+	return s + " -> " + string(o.Status)
+}
+
+// History collects the operations of one run. It is safe for concurrent use, so that
+// the real backend's client goroutines can share one; the simulator calls it from its
+// single loop, so there the order of IDs is deterministic.
+type History struct {
+	mu  sync.Mutex
+	ops []Op
+	// done marks completed operations; Return cannot, since virtual time starts at 0.
+	done []bool
+}
+
+// Invoke records the start of an operation at time at and returns its ID. Only the
+// operation's Kind, Key, Arg and Final are kept from op.
+func (h *History) Invoke(client int, op Op, at int64) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	id := len(h.ops)
+	h.ops = append(h.ops, Op{ID: id, Client: client, Kind: op.Kind, Key: op.Key, Arg: op.Arg,
+		Final: op.Final, Status: Unknown, Call: at})
+	h.done = append(h.done, false)
+	return id
+}
+
+// Complete records the end of operation id at time at. Completing an operation twice
+// is a bug in the client and panics, since it would silently rewrite history.
+func (h *History) Complete(id int, out Output, status Status, node, role string, at int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.done[id] {
+		panic(fmt.Sprintf("linearize: operation %d completed twice", id))
+	}
+	h.done[id] = true
+	op := &h.ops[id]
+	op.Output, op.Status, op.Node, op.Role, op.Return = out, status, node, role, at
+}
+
+// Ops returns a copy of the operations in invocation order.
+func (h *History) Ops() []Op {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]Op(nil), h.ops...)
+}
+
+// MarshalJSON writes the history as {"ops": [...]}.
+func (h *History) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Ops []Op `json:"ops"`
+	}{h.Ops()})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (h *History) UnmarshalJSON(b []byte) error {
+	var v struct {
+		Ops []Op `json:"ops"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	for i, op := range v.Ops {
+		if op.ID != i {
+			return fmt.Errorf("history: operation %d has id %d; ids must count up from 0", i, op.ID)
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ops = v.Ops
+	// A stored history is finished: nothing in it may be completed again.
+	h.done = make([]bool, len(v.Ops))
+	for i := range h.done {
+		h.done[i] = true
+	}
+	return nil
+}
+
+// ReadHistory decodes a history written by json.Marshal.
+func ReadHistory(r io.Reader) (*History, error) {
+	h := new(History)
+	if err := json.NewDecoder(r).Decode(h); err != nil {
+		return nil, fmt.Errorf("read history: %w", err)
+	}
+	return h, nil
+}

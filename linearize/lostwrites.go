@@ -1,0 +1,235 @@
+package linearize
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// LostWritesEvidence is the evidence of LostWrites: one account per key.
+type LostWritesEvidence struct {
+	Workload string      `json:"workload"`
+	Keys     []KeyLosses `json:"keys"`
+}
+
+// KeyLosses compares one key's writes with its final read, as Jepsen's 2013 Redis
+// analysis reports set-add: of the acknowledged writes, which survived and which were
+// lost; of the writes with no reply, which took effect anyway.
+type KeyLosses struct {
+	Key string `json:"key"`
+	// FinalRead is the ID of the final read judged against, -1 if there was none.
+	FinalRead    int `json:"final_read"`
+	Attempted    int `json:"attempted"`
+	Acknowledged int `json:"acknowledged"`
+	// Survivors are acknowledged writes present in the final read.
+	Survivors int `json:"survivors"`
+	// Lost lists acknowledged writes absent from the final read (set-add, list-append);
+	// LostCount counts them (for the counter, the only thing knowable).
+	Lost      []string `json:"lost,omitempty"`
+	LostCount int      `json:"lost_count"`
+	LossRate  float64  `json:"loss_rate"`
+	// Recovered lists writes with no reply that are present: unacknowledged but applied.
+	Recovered []string `json:"recovered,omitempty"`
+	// FailedButPresent lists writes that failed by the client's account yet are present:
+	// the failure was not definite after all.
+	FailedButPresent []string `json:"failed_but_present,omitempty"`
+	// Unexpected lists values present that no client wrote; Duplicated values present
+	// twice in a list; Excess is how far a counter exceeds every write that could have
+	// applied.
+	Unexpected []string `json:"unexpected,omitempty"`
+	Duplicated []string `json:"duplicated,omitempty"`
+	Excess     int64    `json:"excess,omitempty"`
+}
+
+func (k KeyLosses) violated() bool {
+	return k.LostCount > 0 || len(k.FailedButPresent) > 0 || len(k.Unexpected) > 0 || len(k.Duplicated) > 0 || k.Excess > 0
+}
+
+// LostWrites compares acknowledged writes with the final reads (the operations marked
+// Final; the latest successful one per key). It applies to set-add, list-append and
+// counter; a register overwrites by design, so there it is Inconclusive and the
+// linearizability checker is the judge.
+func LostWrites(workload string, ops []Op) Verdict {
+	v := Verdict{Name: "lost-writes"}
+	var write, read string
+	switch workload {
+	case "set-add":
+		write, read = KindSAdd, KindSMembers
+	case "list-append":
+		write, read = KindRPush, KindLRange
+	case "counter":
+		write, read = KindIncr, KindGet
+	default:
+		v.Result = Inconclusive
+		v.Summary = fmt.Sprintf("no lost-write check for the %s workload: overwrites are allowed there; the linearizability checker judges it", workload)
+		return v
+	}
+
+	byKey := map[string][]Op{}
+	var keys []string
+	for _, op := range ops {
+		if op.Kind != write && !(op.Kind == read && op.Final) {
+			continue
+		}
+		if _, ok := byKey[op.Key]; !ok {
+			keys = append(keys, op.Key)
+		}
+		byKey[op.Key] = append(byKey[op.Key], op)
+	}
+	slices.Sort(keys)
+
+	ev := LostWritesEvidence{Workload: workload}
+	var noRead []string
+	var violated, lines []string
+	for _, key := range keys {
+		kl := keyLosses(key, byKey[key], write, read)
+		ev.Keys = append(ev.Keys, kl)
+		if kl.FinalRead < 0 {
+			noRead = append(noRead, key)
+			continue
+		}
+		if kl.violated() {
+			violated = append(violated, key)
+		}
+		lines = append(lines, describeLosses(kl))
+	}
+	v.Evidence = ev
+	switch {
+	case len(violated) > 0:
+		v.Result = Violated
+	case len(noRead) > 0 || len(keys) == 0:
+		v.Result = Inconclusive
+		lines = append(lines, "no successful final read of "+strings.Join(noRead, ", "))
+	default:
+		v.Result = Pass
+	}
+	v.Summary = strings.Join(lines, "; ")
+	return v
+}
+
+func keyLosses(key string, ops []Op, write, read string) KeyLosses {
+	kl := KeyLosses{Key: key, FinalRead: -1}
+	var final *Op
+	for i := range ops {
+		op := &ops[i]
+		if op.Kind == read && op.Status == Ok && (final == nil || op.Return > final.Return) {
+			final = op
+		}
+	}
+	if final == nil {
+		return kl
+	}
+	kl.FinalRead = final.ID
+
+	var acked, unknown, failed []string
+	for _, op := range ops {
+		if op.Kind != write {
+			continue
+		}
+		kl.Attempted++
+		switch op.Status {
+		case Ok:
+			acked = append(acked, op.Arg)
+		case Unknown:
+			unknown = append(unknown, op.Arg)
+		case Fail:
+			failed = append(failed, op.Arg)
+		}
+	}
+	kl.Acknowledged = len(acked)
+
+	if write == KindIncr {
+		// A counter's increments are indistinguishable: only the totals can be compared.
+		var n int64
+		if !final.Output.Nil {
+			var err error
+			if n, err = strconv.ParseInt(final.Output.Value, 10, 64); err != nil {
+				kl.Unexpected = []string{final.Output.Value}
+			}
+		}
+		kl.LostCount = max(0, len(acked)-int(n))
+		kl.Survivors = len(acked) - kl.LostCount
+		kl.Excess = max(0, n-int64(len(acked)+len(unknown)))
+	} else {
+		present := map[string]int{}
+		for _, v := range final.Output.Values {
+			present[v]++
+			if present[v] == 2 {
+				kl.Duplicated = append(kl.Duplicated, v)
+			}
+		}
+		written := map[string]bool{}
+		for _, group := range [][]string{acked, unknown, failed} {
+			for _, w := range group {
+				written[w] = true
+			}
+		}
+		for _, w := range acked {
+			if present[w] > 0 {
+				kl.Survivors++
+			} else {
+				kl.Lost = append(kl.Lost, w)
+			}
+		}
+		kl.Recovered = presentOf(unknown, present)
+		kl.FailedButPresent = presentOf(failed, present)
+		for v := range present { // sorted below
+			if !written[v] {
+				kl.Unexpected = append(kl.Unexpected, v)
+			}
+		}
+		kl.LostCount = len(kl.Lost)
+		for _, l := range [][]string{kl.Lost, kl.Recovered, kl.FailedButPresent, kl.Unexpected, kl.Duplicated} {
+			sortValues(l)
+		}
+	}
+	if kl.Acknowledged > 0 {
+		kl.LossRate = float64(kl.LostCount) / float64(kl.Acknowledged)
+	}
+	return kl
+}
+
+func presentOf(values []string, present map[string]int) []string {
+	var out []string
+	for _, v := range values {
+		if present[v] > 0 {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// sortValues sorts numerically where values are integers, as the workloads write them.
+func sortValues(vals []string) {
+	slices.SortFunc(vals, func(a, b string) int {
+		x, errA := strconv.ParseInt(a, 10, 64)
+		y, errB := strconv.ParseInt(b, 10, 64)
+		if errA == nil && errB == nil {
+			return cmp.Compare(x, y)
+		}
+		return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b))
+	})
+}
+
+func describeLosses(k KeyLosses) string {
+	s := fmt.Sprintf("%s: %d attempted, %d acknowledged, %d survivors, %d lost (%.1f%%)",
+		k.Key, k.Attempted, k.Acknowledged, k.Survivors, k.LostCount, 100*k.LossRate)
+	if n := len(k.Recovered); n > 0 {
+		s += fmt.Sprintf(", %d unacknowledged but present", n)
+	}
+	if n := len(k.FailedButPresent); n > 0 {
+		s += fmt.Sprintf(", %d failed but present", n)
+	}
+	if n := len(k.Unexpected); n > 0 {
+		s += fmt.Sprintf(", %d never written but present", n)
+	}
+	if n := len(k.Duplicated); n > 0 {
+		s += fmt.Sprintf(", %d duplicated", n)
+	}
+	if k.Excess > 0 {
+		s += fmt.Sprintf(", %d more than were ever written", k.Excess)
+	}
+	return s
+}
