@@ -1,9 +1,12 @@
 package linearize
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
+
+	"pgregory.net/rapid"
 )
 
 func TestSplitBrain(t *testing.T) {
@@ -51,4 +54,39 @@ func TestSplitBrainFromHistory(t *testing.T) {
 	if ev := v.Evidence.(SplitBrainEvidence); ev.Total != 10 {
 		t.Fatalf("evidence %+v (total %v)", ev, time.Duration(ev.Total))
 	}
+}
+
+// On small integer timelines, the sweep agrees with counting unit by unit.
+func TestSplitBrainAgreesWithBruteForce(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var ivs []MasterInterval
+		for i := range rapid.IntRange(0, 6).Draw(t, "n") {
+			from := rapid.Int64Range(0, 20).Draw(t, fmt.Sprint("from", i))
+			ivs = append(ivs, MasterInterval{
+				Node: rapid.SampledFrom([]string{"n1", "n2", "n3"}).Draw(t, fmt.Sprint("node", i)),
+				From: from, To: from + rapid.Int64Range(0, 8).Draw(t, fmt.Sprint("len", i)),
+			})
+		}
+		masters := func(covers func(MasterInterval) bool) int {
+			nodes := map[string]bool{}
+			for _, iv := range ivs {
+				if covers(iv) {
+					nodes[iv.Node] = true
+				}
+			}
+			return len(nodes)
+		}
+		var total int64
+		split := false
+		for u := int64(0); u <= 28; u++ {
+			if masters(func(iv MasterInterval) bool { return iv.From <= u && u+1 <= iv.To }) >= 2 {
+				total++
+			}
+			split = split || masters(func(iv MasterInterval) bool { return iv.From <= u && u <= iv.To }) >= 2
+		}
+		v := SplitBrain(ivs)
+		if ev := v.Evidence.(SplitBrainEvidence); ev.Total != total || (v.Result == Violated) != split {
+			t.Fatalf("sweep: %s, total %d; brute force: split %v, total %d", v.Result, ev.Total, split, total)
+		}
+	})
 }
