@@ -31,9 +31,11 @@ type timeline struct {
 	log     []Applied
 }
 
+// newTimeline schedules faults whose times count from now.
 func newTimeline(w world.World, faults []Fault) *timeline {
 	tl := &timeline{w: w, t: w.Topology()}
 	for _, f := range faults {
+		f.At += w.Now()
 		tl.add(f)
 	}
 	return tl
@@ -48,7 +50,7 @@ func (tl *timeline) add(f Fault) {
 	tl.pending[i] = f
 }
 
-// runUntil advances the world to end, applying every fault due before then.
+// runUntil advances the world to end (world time), applying every fault due before then.
 func (tl *timeline) runUntil(end time.Duration) {
 	for len(tl.pending) > 0 && tl.pending[0].At < end {
 		f := tl.pending[0]
@@ -60,6 +62,19 @@ func (tl *timeline) runUntil(end time.Duration) {
 	}
 	if end > tl.w.Now() {
 		tl.w.Advance(end - tl.w.Now())
+	}
+}
+
+// healAll ends the faults still in force: every pending undo is carried out now, and
+// faults not yet due are dropped. A kill without a For stays: the node is gone for good.
+func (tl *timeline) healAll() {
+	pending := tl.pending
+	tl.pending = nil
+	for _, f := range pending {
+		if f.undo {
+			f.At = tl.w.Now()
+			tl.apply(f)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sentinelsim/sentinelsim/linearize"
 	"github.com/sentinelsim/sentinelsim/netmodel"
 	"github.com/sentinelsim/sentinelsim/resp"
 	"github.com/sentinelsim/sentinelsim/world"
@@ -37,6 +38,12 @@ func (f *fakeWorld) Command(n string, args ...string) (resp.Value, error) {
 	return resp.OK, f.rec("command %s %v", n, args)
 }
 func (f *fakeWorld) Close() error { return nil }
+
+// The fake has no clients: the timeline tests do not need them.
+func (f *fakeWorld) StartClients(world.ClientSpec, *linearize.History) error { return nil }
+func (f *fakeWorld) StopClients()                                            {}
+func (f *fakeWorld) FinalReads([]linearize.Op, time.Duration)                {}
+func (f *fakeWorld) Events() []linearize.SentinelEvent                       { return nil }
 func (f *fakeWorld) Observe() world.Observation {
 	var o world.Observation
 	for _, n := range f.top.OfKind(world.Redis) {

@@ -46,14 +46,15 @@ type Workload struct {
 	Wait        int
 	WaitTimeout time.Duration
 	// RoleCheck makes clients confirm a discovered master with ROLE; FollowSwitch makes
-	// them subscribe to +switch-master. Both default to go-redis v9's FailoverClient.
+	// them subscribe to +switch-master. The defaults are go-redis v9's FailoverClient:
+	// no ROLE check, and +switch-master followed.
 	RoleCheck    bool
 	FollowSwitch bool
 }
 
 // DefaultWorkload is Jepsen's 2013 client: set-add, 100 ms between operations.
 var DefaultWorkload = Workload{Kind: "set-add", Think: 100 * time.Millisecond, Timeout: time.Second,
-	Keys: 1, WaitTimeout: time.Second, RoleCheck: true, FollowSwitch: true}
+	Keys: 1, WaitTimeout: time.Second, FollowSwitch: true}
 
 // Workloads are the workload kinds a scenario may name.
 var Workloads = []string{"set-add", "register", "counter", "list-append"}
@@ -93,7 +94,18 @@ func (s *Scenario) Validate() error {
 			return err
 		}
 	}
-	return s.Expect.Validate()
+	if err := s.Expect.Validate(); err != nil {
+		return err
+	}
+	// The register overwrites its values, so no final read can tell a lost write.
+	if s.Workload.Kind == "register" {
+		for _, p := range append(append([]string{}, s.Expect.Always...), s.Expect.Finds...) {
+			if p == "lost-writes" || p == "no-lost-writes" {
+				return fmt.Errorf("expectation %s needs a workload whose writes all stay visible (set-add, counter, list-append), not register", p)
+			}
+		}
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/sentinelsim/sentinelsim/linearize"
 	"github.com/sentinelsim/sentinelsim/netmodel"
 	"github.com/sentinelsim/sentinelsim/resp"
 )
@@ -41,10 +42,37 @@ type World interface {
 	// example SENTINEL SIMULATE-FAILURE crash-after-election, or DEBUG SLEEP).
 	Command(node string, args ...string) (resp.Value, error)
 
+	// StartClients starts every client node of the topology on the workload, recording
+	// into h; StopClients makes them stop after the operation each has in flight.
+	StartClients(spec ClientSpec, h *linearize.History) error
+	StopClients()
+	// FinalReads issues the workload's final reads through a client once the cluster has
+	// settled, retrying each until it succeeds or until limit has passed.
+	FinalReads(ops []linearize.Op, limit time.Duration)
+	// Events are the sentinels' events so far, in order of time.
+	Events() []linearize.SentinelEvent
+
 	// Observe reports the state of every node now.
 	Observe() Observation
 	// Close stops everything the world started. It is safe to call twice.
 	Close() error
+}
+
+// ClientSpec says how clients behave: what they send and how they find the master.
+type ClientSpec struct {
+	Workload linearize.Workload
+	// Think is the pause after each operation; Timeout an operation's deadline, after
+	// which its outcome is unknown and the client drops its connection.
+	Think, Timeout time.Duration
+	// Wait, when above zero, follows every write with WAIT Wait WaitTimeout; a write that
+	// fewer replicas confirmed is not acknowledged (its outcome is unknown).
+	Wait        int
+	WaitTimeout time.Duration
+	// RoleCheck confirms a master named by a sentinel with ROLE before using it;
+	// FollowSwitch subscribes to +switch-master and drops the connection to a master
+	// that is no longer one. go-redis v9's FailoverClient does the second, not the first.
+	RoleCheck    bool
+	FollowSwitch bool
 }
 
 // Observation is what can be seen of a world at one moment.

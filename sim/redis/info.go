@@ -31,7 +31,7 @@ func (n *node) info(sections []string) string {
 			loading = 1
 		}
 		aof := 0
-		if n.srv.aof != nil {
+		if n.srv.aof {
 			aof = 1
 		}
 		parts = append(parts, fmt.Sprintf("# Persistence\r\nloading:%d\r\naof_enabled:%d\r\n", loading, aof))

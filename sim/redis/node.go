@@ -18,6 +18,9 @@ type node struct {
 	loadingUntil time.Duration
 	runID        string
 	data         *dataset
+	// cronTicks counts cron runs; syncedOffset is the offset the AOF was last fsynced at.
+	cronTicks    int
+	syncedOffset int64
 	clients      []*client
 	clientID     int64
 
@@ -502,7 +505,20 @@ func (n *node) subscribe(cl *client, name string, targets []string) {
 // cron is serverCron's share here: replication housekeeping once a second.
 func (n *node) cron() {
 	n.replicationCron()
+	n.fsync()
 	n.p.After(time.Second, n.cron)
+}
+
+// fsync brings the append-only file's synced content up to date, once a second with
+// appendfsync everysec and every 30 s (the kernel's writeback) with appendfsync no.
+func (n *node) fsync() {
+	srv := n.srv
+	n.cronTicks++
+	due := srv.options["appendfsync"] == "everysec" || n.cronTicks%30 == 0
+	if !srv.aof || !due || n.offset == n.syncedOffset {
+		return
+	}
+	srv.aofSynced, n.syncedOffset = n.data.clone(), n.offset
 }
 
 // loadTime is how long loading a dataset of this size takes after a restart.

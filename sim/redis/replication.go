@@ -43,12 +43,6 @@ func (n *node) propagate(args []string) {
 	for len(n.backlog) > 1 && n.offset-n.backlog[0].offset > limit {
 		n.backlog = n.backlog[1:]
 	}
-	if n.srv.aof != nil {
-		n.srv.aof = n.data.clone()
-		if n.srv.options["appendfsync"] == "always" {
-			n.srv.aof.synced = n.srv.aof
-		}
-	}
 	for _, r := range n.replicas {
 		if r.replica.online {
 			r.reply(v)
@@ -263,9 +257,6 @@ func (n *node) fromMaster(v resp.Value) {
 		for _, cmd := range v.Array {
 			args, _ := cmd.Strings()
 			n.data.apply(strings.ToLower(args[0]), args)
-		}
-		if n.srv.aof != nil {
-			n.srv.aof = n.data.clone()
 		}
 		n.linkUp()
 	case n.link == linkConnected && v.Kind == resp.KindArray:

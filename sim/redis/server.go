@@ -25,8 +25,14 @@ type Config struct {
 type Server struct {
 	port    int
 	options map[string]string // the config file, as CONFIG REWRITE leaves it
-	aof     *dataset          // the append-only file's content (nil without AOF)
 	rdb     *dataset          // the last snapshot written by a save point
+	// With appendonly yes every write goes to the append-only file. A process kill
+	// loses none of it (it is in the OS's page cache), so the next incarnation loads the
+	// dataset the last one left; a power loss keeps only aofSynced, the content as of
+	// the last fsync (every second with appendfsync everysec, every write with always).
+	aof       bool
+	aofSynced *dataset
+	powerLost bool
 
 	// OnWrite, if set, is called for every write a node accepts from a client while it is
 	// a master: checkers find split-brain from it.
@@ -65,9 +71,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.options[key] = o[1]
 	}
-	if s.options["appendonly"] == "yes" {
-		s.aof = newDataset()
-	}
+	s.aof = s.options["appendonly"] == "yes"
 	return s, nil
 }
 
@@ -87,6 +91,7 @@ func parseHostPort(v string) (string, int, error) {
 // master if the config file says so.
 func (s *Server) Start(p *kernel.Process) {
 	s.proc = p
+	prev := s.n
 	n := &node{srv: s, p: p, started: p.Monotonic(), data: newDataset(), clientID: 0}
 	s.n = n
 	n.runID = randomHex(p)
@@ -94,11 +99,15 @@ func (s *Server) Start(p *kernel.Process) {
 	n.replID2 = strings.Repeat("0", 40)
 	n.secondOffset = -1
 	switch {
-	case s.aof != nil:
-		n.data = s.aof.clone()
+	case s.aof && s.powerLost && s.aofSynced != nil:
+		n.data = s.aofSynced.clone()
+	case s.aof && !s.powerLost && prev != nil:
+		n.data = prev.data // the dead incarnation no longer touches it
+
 	case s.rdb != nil:
 		n.data = s.rdb.clone()
 	}
+	s.powerLost = false
 	n.loadingUntil = p.Monotonic() + loadTime(n.data)
 	if err := p.Listen(s.port, n.accept); err != nil {
 		p.Exit(1)
@@ -110,12 +119,10 @@ func (s *Server) Start(p *kernel.Process) {
 	n.cron()
 }
 
-// PowerLoss drops what the disk had not synced: with appendfsync everysec or no the
-// last writes of the append-only file.
+// PowerLoss drops what the disk had not synced: with appendfsync everysec or no, the
+// writes since the last fsync.
 func (s *Server) PowerLoss() {
-	if s.aof != nil && s.options["appendfsync"] != "always" && s.aof.synced != nil {
-		s.aof = s.aof.synced.clone()
-	}
+	s.powerLost = s.aof && s.options["appendfsync"] != "always"
 }
 
 // Alive reports whether an incarnation is running.
@@ -165,10 +172,9 @@ func randomHex(p *kernel.Process) string {
 
 // dataset is the keyspace: strings, sets and lists.
 type dataset struct {
-	strs   map[string]string
-	sets   map[string]map[string]bool
-	lists  map[string][]string
-	synced *dataset // for an AOF: the content as of the last fsync
+	strs  map[string]string
+	sets  map[string]map[string]bool
+	lists map[string][]string
 }
 
 func newDataset() *dataset {
@@ -193,7 +199,17 @@ func (d *dataset) clone() *dataset {
 	return c
 }
 
-func (d *dataset) size() int { return len(d.strs) + len(d.sets) + len(d.lists) }
+// size counts the elements a load has to read: strings, set members, list elements.
+func (d *dataset) size() int {
+	n := len(d.strs)
+	for _, m := range d.sets { //determinism:ok summing
+		n += len(m)
+	}
+	for _, l := range d.lists { //determinism:ok summing
+		n += len(l)
+	}
+	return n
+}
 
 func (d *dataset) describe() []string {
 	var out []string

@@ -1,0 +1,240 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/linearize"
+	"github.com/sentinelsim/sentinelsim/world"
+)
+
+// Backend builds the worlds a scenario runs in.
+type Backend interface {
+	// Name is "sim", "real" or "containers".
+	Name() string
+	New(t world.Topology, seed uint64) (world.World, error)
+}
+
+// Traced is what a world that keeps a trace (the simulator's) offers besides World.
+type Traced interface {
+	TraceHash() string
+	// Events is how many events the world ran.
+	EventCount() uint64
+}
+
+// Accepting is what a world that sees inside its servers offers: every write a node
+// accepted as master. Other worlds infer it from the history.
+type Accepting interface {
+	WriteAccepts() []linearize.WriteAccept
+}
+
+// Result is one run's outcome: `sentinelsim run --json` prints it as its last line and
+// `sentinelsim sweep` writes one per seed. Other tools read it; fields are added, never
+// renamed or removed.
+type Result struct {
+	Scenario  string `json:"scenario"`
+	Seed      uint64 `json:"seed"`
+	Backend   string `json:"backend"`
+	Verdict   string `json:"verdict"` // "pass" or "fail": did every always-expectation hold
+	TraceHash string `json:"trace_hash,omitempty"`
+	// SimSeconds is the run's length in the world's time; WallSeconds what it took.
+	SimSeconds  float64 `json:"sim_seconds"`
+	WallSeconds float64 `json:"wall_seconds"`
+	// ReadySeconds is how long the world took to come up (replicas synced, sentinels
+	// acquainted) before the scenario's clock started. Times in faults, checks and
+	// histories are world times, which include it.
+	ReadySeconds float64 `json:"ready_seconds"`
+	Events      uint64  `json:"events"`
+	Ops         int     `json:"ops"`
+	AckedWrites int     `json:"acked_writes"`
+	LostWrites  int     `json:"lost_writes"`
+	// Linearizable is "ok", "illegal" or "unknown" (the checker's time limit was hit).
+	Linearizable string  `json:"linearizable"`
+	SplitBrainMs float64 `json:"split_brain_ms"`
+	Failovers    int     `json:"failovers"`
+	// FailoverMs is, per failover, the time from the first +sdown of the master it
+	// replaced to the first +switch-master.
+	FailoverMs []float64 `json:"failover_ms"`
+	// UnavailableMs is the longest time no client write succeeded while clients ran.
+	UnavailableMs float64 `json:"unavailable_ms"`
+	// FinalMaster is the node the sentinels agreed on at the end ("" if they did not);
+	// Converged says the cluster passed the liveness check.
+	FinalMaster string `json:"final_master"`
+	Converged   bool   `json:"converged"`
+	// Violations are the always-expectations that failed, each with its checker's summary.
+	Violations []string `json:"violations"`
+	// Found lists the find-expectations this seed observed.
+	Found []string `json:"found"`
+	// Replay is the command that runs this seed again.
+	Replay string              `json:"replay"`
+	Faults []Applied           `json:"faults"`
+	Checks []linearize.Verdict `json:"checks"`
+	// Error is set when the run could not be carried out at all.
+	Error string `json:"error,omitempty"`
+}
+
+// Passed reports whether every always-expectation held.
+func (r *Result) Passed() bool { return r.Verdict == "pass" }
+
+// Run is a finished run: its result and what a person needs to see why it failed.
+type Run struct {
+	Result *Result
+	Ops    []linearize.Op
+	Events []linearize.SentinelEvent
+	World  world.World
+}
+
+// Options tune how runs are judged.
+type Options struct {
+	// LinearizabilityLimit bounds porcupine's search per run; a history it cannot decide
+	// in time is reported as unknown. Zero means DefaultLinearizabilityLimit.
+	LinearizabilityLimit time.Duration
+}
+
+// DefaultLinearizabilityLimit is porcupine's time limit when Options leave it out.
+const DefaultLinearizabilityLimit = 20 * time.Second
+
+// Execute runs the scenario on one seed in a world of the backend: clients and faults
+// for the duration, then every fault healed and a quiet period in which the cluster must
+// settle, then the final reads and the checkers. The world is closed when it returns.
+func Execute(s *Scenario, b Backend, seed uint64, opts Options) (*Run, error) {
+	started := time.Now()
+	w, err := b.New(s.Topology, seed)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	r := &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Replay: s.ReplayCommand(seed, b.Name())}
+	wl, err := linearize.NewWorkload(s.Workload.Kind, s.Workload.Keys)
+	if err != nil {
+		return nil, err
+	}
+	h := new(linearize.History)
+	if err := w.StartClients(s.clientSpec(wl), h); err != nil {
+		return nil, err
+	}
+
+	// The world is ready now: the scenario's times count from here.
+	start := w.Now()
+	r.ReadySeconds = start.Seconds()
+	tl := newTimeline(w, s.Schedule(seed))
+	tl.runUntil(start + s.Duration)
+	tl.healAll()
+	lastHeal := w.Now()
+	live := settle(w, h, lastHeal, s.livenessBound())
+	if end := start + s.Duration + s.Quiet; w.Now() < end {
+		w.Advance(end - w.Now())
+	}
+	w.StopClients()
+	w.FinalReads(wl.Final(), finalReadLimit)
+
+	run := &Run{Result: r, Ops: h.Ops(), Events: w.Events(), World: w}
+	r.Faults = tl.log
+	r.SimSeconds = w.Now().Seconds()
+	if t, ok := w.(Traced); ok {
+		r.TraceHash, r.Events = t.TraceHash(), t.EventCount()
+	}
+	if opts.LinearizabilityLimit == 0 {
+		opts.LinearizabilityLimit = DefaultLinearizabilityLimit
+	}
+	s.judge(run, live, start, opts.LinearizabilityLimit)
+	r.WallSeconds = time.Since(started).Seconds()
+	return run, nil
+}
+
+// finalReadLimit bounds the final reads: a cluster that passed liveness serves them at
+// once; one that did not may never.
+const finalReadLimit = 10 * time.Second
+
+// Schedule is the run's whole fault timeline: the explicit faults and, for a scenario
+// with random faults, those drawn from the seed.
+func (s *Scenario) Schedule(seed uint64) []Fault {
+	faults := append([]Fault(nil), s.Faults...)
+	if s.Random != nil {
+		faults = append(faults, s.Random.Draw(seed, s.Topology, s.Duration)...)
+	}
+	slices.SortStableFunc(faults, func(a, b Fault) int { return int(a.At - b.At) })
+	return faults
+}
+
+// ReplayCommand is the command line that runs one seed of the scenario again.
+func (s *Scenario) ReplayCommand(seed uint64, backend string) string {
+	src := "--scenario " + s.Name
+	if s.Source != "" && s.Source != "catalogue" {
+		src = "--file " + s.Source
+	}
+	cmd := fmt.Sprintf("go run ./cmd/sentinelsim run %s --seed %d", src, seed)
+	if backend != "" && backend != "sim" {
+		cmd += " --backend " + backend
+	}
+	return cmd
+}
+
+func (s *Scenario) clientSpec(wl linearize.Workload) world.ClientSpec {
+	w := s.Workload
+	return world.ClientSpec{Workload: wl, Think: w.Think, Timeout: w.Timeout, Wait: w.Wait,
+		WaitTimeout: w.WaitTimeout, RoleCheck: w.RoleCheck, FollowSwitch: w.FollowSwitch}
+}
+
+// monitorMs reads a per-master sentinel option in milliseconds, with Redis's default.
+func (s *Scenario) monitorMs(key string, def time.Duration) time.Duration {
+	if v, ok := s.Topology.Monitor.Get(key); ok {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return time.Duration(ms) * time.Millisecond
+		}
+	}
+	return def
+}
+
+// livenessBound is how long the cluster has to settle after the last heal: the checker's
+// bound from down-after-milliseconds and failover-timeout, plus the 30 s a sentinel
+// stays in TILT when a scenario pauses processes or jumps clocks.
+func (s *Scenario) livenessBound() time.Duration {
+	bound := linearize.LivenessBound(s.monitorMs("down-after-milliseconds", 30*time.Second),
+		s.monitorMs("failover-timeout", 180*time.Second))
+	kinds := map[FaultKind]bool{}
+	for _, f := range s.Faults {
+		kinds[f.Kind] = true
+	}
+	if s.Random != nil {
+		for _, k := range s.Random.Kinds {
+			kinds[k] = true
+		}
+	}
+	if kinds[Pause] || kinds[ClockJump] || kinds[Drift] {
+		bound += 30 * time.Second
+	}
+	return bound
+}
+
+// settle watches the cluster after the last heal, once a second, until it passes the
+// liveness check or the bound has passed; it returns the verdict of the last look, which
+// is at the deadline at the latest, so the verdict is never inconclusive.
+func settle(w world.World, h *linearize.History, lastHeal time.Duration, bound time.Duration) linearize.Verdict {
+	deadline := lastHeal + bound
+	for {
+		w.Advance(min(time.Second, deadline-w.Now()))
+		v := linearize.Liveness(livenessInput(w, h.Ops(), lastHeal, bound))
+		if v.Result != linearize.Inconclusive || w.Now() >= deadline {
+			return v
+		}
+	}
+}
+
+func livenessInput(w world.World, ops []linearize.Op, lastHeal, bound time.Duration) linearize.LivenessInput {
+	obs := w.Observe()
+	t := w.Topology()
+	in := linearize.LivenessInput{At: int64(obs.At), LastHeal: int64(lastHeal), Bound: bound}
+	for _, s := range obs.Sentinels {
+		in.Sentinels = append(in.Sentinels, linearize.SentinelView{Name: s.Node, Alive: s.Alive, Master: s.MasterAddr})
+	}
+	for _, r := range obs.Redis {
+		n, _ := t.Node(r.Node)
+		in.Redis = append(in.Redis, linearize.RedisView{Addr: t.Addr(n), Alive: r.Alive, Role: r.Role,
+			MasterAddr: r.MasterAddr, LinkUp: r.LinkUp})
+	}
+	in.WriteAt, in.WriteOK = linearize.FirstWriteAfter(ops, int64(lastHeal))
+	return in
+}

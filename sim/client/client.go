@@ -1,0 +1,333 @@
+// Package client is a simulated Sentinel-aware redis client: it finds the master the way
+// go-redis v9's FailoverClient does, runs a workload of package linearize against it and
+// records every operation in a history.
+//
+// Finding the master: ask the sentinels in order for SENTINEL GET-MASTER-ADDR-BY-NAME,
+// move the one that answered to the front of the list and keep it; optionally confirm
+// the answer with ROLE. The connection to the master is kept until it fails, times out,
+// answers READONLY, or (with FollowSwitch) a +switch-master names another address; the
+// next operation then finds the master again.
+package client
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/linearize"
+	"github.com/sentinelsim/sentinelsim/resp"
+	"github.com/sentinelsim/sentinelsim/sim/kernel"
+	"github.com/sentinelsim/sentinelsim/world"
+)
+
+// Addr is a server's address.
+type Addr struct {
+	Host string
+	Port int
+}
+
+func (a Addr) String() string { return a.Host + ":" + strconv.Itoa(a.Port) }
+
+// Config is one client.
+type Config struct {
+	// ID is the client's number in the history.
+	ID         int
+	MasterName string
+	Sentinels  []Addr
+	Spec       world.ClientSpec
+	History    *linearize.History
+	// NodeName names the server at an address in the history ("n1/redis").
+	NodeName func(Addr) string
+}
+
+// failBackoff is the pause after an operation that failed without reaching a master, so
+// that a client with no think time does not spin while no master is known. go-redis
+// backs off 8 to 512 ms between retries.
+const failBackoff = 100 * time.Millisecond
+
+var errNoSentinel = errors.New("redis: all sentinels specified in configuration are unreachable")
+
+// Client is the program of a client process.
+type Client struct {
+	cfg Config
+	p   *kernel.Process
+
+	sentinels  []Addr
+	sentinel   *link // the sentinel that answered last
+	sub        *link // its +switch-master subscription
+	master     *link
+	masterRole string
+
+	stopped bool
+	// busy: an operation is in flight; scheduled: next is due to run. At most one of
+	// them holds, so that a client never has two operations at once.
+	busy, scheduled bool
+	// finals are final reads still to do, each retried until it succeeds or the
+	// deadline passes; finalDone is called when none is left.
+	finals        []linearize.Op
+	finalDeadline time.Duration
+	finalDone     func()
+}
+
+// New returns a client; it starts working when its process starts.
+func New(cfg Config) *Client {
+	return &Client{cfg: cfg}
+}
+
+// Start begins a fresh incarnation: go-redis shuffles the sentinel list it is given.
+func (c *Client) Start(p *kernel.Process) {
+	c.p = p
+	c.sentinels = append([]Addr(nil), c.cfg.Sentinels...)
+	p.Rand().Shuffle(len(c.sentinels), func(i, j int) { c.sentinels[i], c.sentinels[j] = c.sentinels[j], c.sentinels[i] })
+	c.sentinel, c.sub, c.master = nil, nil, nil
+	c.busy, c.scheduled = false, false
+	c.after(0)
+}
+
+// after schedules the next operation in d.
+func (c *Client) after(d time.Duration) {
+	c.scheduled = true
+	c.p.After(d, func() {
+		c.scheduled = false
+		c.next()
+	})
+}
+
+// Stop makes the client stop after its operation in flight.
+func (c *Client) Stop() { c.stopped = true }
+
+// FinalReads makes the client, once stopped, issue each op until it succeeds or until
+// deadline (kernel time); done is called when it has finished.
+func (c *Client) FinalReads(ops []linearize.Op, deadline time.Duration, done func()) {
+	c.finals = append(c.finals, ops...)
+	c.finalDeadline = deadline
+	c.finalDone = done
+	if !c.busy && !c.scheduled {
+		c.after(0)
+	}
+}
+
+// next starts the next operation, unless one is running (the caller guarantees it is
+// not) or the client has stopped.
+func (c *Client) next() {
+	var op linearize.Op
+	switch {
+	case len(c.finals) > 0 && c.p.Kernel().Now() >= c.finalDeadline:
+		c.finals = nil
+		c.finalDone()
+		return
+	case len(c.finals) > 0:
+		op = c.finals[0]
+	case c.stopped:
+		return
+	default:
+		op = c.cfg.Spec.Workload.Next(c.p.Rand())
+	}
+	c.do(op)
+}
+
+// do runs one operation: find the master if there is no connection to it, send the
+// command, wait for WAIT if asked, record the outcome, think, and go on.
+func (c *Client) do(op linearize.Op) {
+	h := c.cfg.History
+	id := h.Invoke(c.cfg.ID, op, c.now())
+	c.busy = true
+	finish := func(out linearize.Output, status linearize.Status, node, role string) {
+		h.Complete(id, out, status, node, role, c.now())
+		c.busy = false
+		pause := c.cfg.Spec.Think
+		if status == linearize.Ok && len(c.finals) > 0 && op.Final {
+			c.finals = c.finals[1:]
+			if len(c.finals) == 0 {
+				c.finalDone()
+			}
+		}
+		if node == "" && pause < failBackoff {
+			pause = failBackoff
+		}
+		c.after(pause)
+	}
+	c.withMaster(func(m *link, err error) {
+		if err != nil {
+			finish(linearize.Output{Error: err.Error()}, linearize.Fail, "", "")
+			return
+		}
+		node, role := c.cfg.NodeName(m.addr), c.masterRole
+		spec := c.cfg.Spec
+		m.call(linearize.Command(op), spec.Timeout, func(v resp.Value, err error) {
+			if err != nil {
+				c.dropMaster(m)
+				finish(linearize.Output{Error: err.Error()}, sentStatus(m), node, role)
+				return
+			}
+			if v.ErrorPrefix() == "READONLY" {
+				c.dropMaster(m) // go-redis drops a connection that answers READONLY
+			}
+			out, status := linearize.ParseReply(op, plain(v))
+			if spec.Wait == 0 || !op.IsWrite() || status != linearize.Ok {
+				finish(out, status, node, role)
+				return
+			}
+			wait := []string{"WAIT", strconv.Itoa(spec.Wait), strconv.FormatInt(spec.WaitTimeout.Milliseconds(), 10)}
+			m.call(wait, spec.WaitTimeout+spec.Timeout, func(v resp.Value, err error) {
+				switch {
+				case err != nil:
+					c.dropMaster(m)
+					out.Error = "WAIT: " + err.Error()
+					status = linearize.Unknown
+				case v.Kind != resp.KindInt || v.Int < int64(spec.Wait):
+					// Applied on the master, not confirmed by enough replicas: the client
+					// cannot count on it, and it may yet survive.
+					out.Error = fmt.Sprintf("WAIT %d: %s", spec.Wait, v)
+					status = linearize.Unknown
+				}
+				finish(out, status, node, role)
+			})
+		})
+	})
+}
+
+// sentStatus is the status of an operation whose link failed before its reply: unknown
+// if the command may have reached the server, failed if the connection never opened.
+func sentStatus(l *link) linearize.Status {
+	if l.opened {
+		return linearize.Unknown
+	}
+	return linearize.Fail
+}
+
+func (c *Client) now() int64 { return int64(c.p.Kernel().Now()) }
+
+// withMaster calls use with the connection to the master, finding the master first if
+// there is none.
+func (c *Client) withMaster(use func(*link, error)) {
+	if c.master != nil && !c.master.dead {
+		use(c.master, nil)
+		return
+	}
+	c.ask(0, func(addr Addr, err error) {
+		if err != nil {
+			use(nil, err)
+			return
+		}
+		m := dial(c.p, addr)
+		if !c.cfg.Spec.RoleCheck {
+			c.master, c.masterRole = m, "master"
+			use(m, nil)
+			return
+		}
+		m.call([]string{"ROLE"}, c.cfg.Spec.Timeout, func(v resp.Value, err error) {
+			if err == nil && (len(v.Array) == 0 || v.Array[0].Str != "master") {
+				err = fmt.Errorf("ROLE: %s is not a master (%s)", addr, v)
+			}
+			if err != nil {
+				m.close(err)
+				use(nil, err)
+				return
+			}
+			c.master, c.masterRole = m, "master"
+			use(m, nil)
+		})
+	})
+}
+
+// ask asks the sentinels, from the i-th on, for the master's address.
+func (c *Client) ask(i int, done func(Addr, error)) {
+	if i >= len(c.sentinels) {
+		done(Addr{}, errNoSentinel)
+		return
+	}
+	l := c.sentinel
+	if i > 0 || l == nil || l.dead {
+		l = dial(c.p, c.sentinels[i])
+	}
+	args := []string{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", c.cfg.MasterName}
+	l.call(args, c.cfg.Spec.Timeout, func(v resp.Value, err error) {
+		addr, ok := masterAddr(v)
+		if err != nil || !ok {
+			l.close(errors.New("no answer"))
+			c.ask(i+1, done)
+			return
+		}
+		c.sentinels[0], c.sentinels[i] = c.sentinels[i], c.sentinels[0]
+		c.setSentinel(l)
+		done(addr, nil)
+	})
+}
+
+func masterAddr(v resp.Value) (Addr, bool) {
+	ss, ok := v.Strings()
+	if !ok || len(ss) != 2 {
+		return Addr{}, false
+	}
+	port, err := strconv.Atoi(ss[1])
+	return Addr{Host: ss[0], Port: port}, err == nil
+}
+
+// setSentinel keeps the sentinel that answered and, with FollowSwitch, subscribes to its
+// +switch-master events on a second connection.
+func (c *Client) setSentinel(l *link) {
+	if c.sentinel == l {
+		return
+	}
+	if c.sentinel != nil {
+		c.sentinel.close(kernel.ErrClosed)
+	}
+	if c.sub != nil {
+		c.sub.close(kernel.ErrClosed)
+		c.sub = nil
+	}
+	c.sentinel = l
+	if !c.cfg.Spec.FollowSwitch {
+		return
+	}
+	sub := dial(c.p, l.addr)
+	sub.onMessage = c.switchMaster
+	// The subscription has no deadline: it waits for events for as long as it lives.
+	sub.call([]string{"SUBSCRIBE", "+switch-master"}, 365*24*time.Hour, func(resp.Value, error) {})
+	c.sub = sub
+}
+
+// switchMaster handles "message +switch-master <name> <old ip> <old port> <ip> <port>":
+// a connection to any other address is dropped, as go-redis's FailoverClient does.
+func (c *Client) switchMaster(msg resp.Value) {
+	ss, ok := msg.Strings()
+	if !ok || len(ss) != 3 || ss[0] != "message" {
+		return
+	}
+	f := strings.Fields(ss[2])
+	if len(f) != 5 || f[0] != c.cfg.MasterName || c.master == nil {
+		return
+	}
+	if c.master.addr.String() != f[3]+":"+f[4] {
+		c.dropMaster(c.master)
+	}
+}
+
+func (c *Client) dropMaster(m *link) {
+	m.close(kernel.ErrClosed)
+	if c.master == m {
+		c.master = nil
+	}
+}
+
+// plain turns a reply into the plain values linearize.ParseReply reads.
+func plain(v resp.Value) any {
+	switch v.Kind {
+	case resp.KindSimple, resp.KindBulk:
+		return v.Str
+	case resp.KindError:
+		return errors.New(v.Str)
+	case resp.KindInt:
+		return v.Int
+	case resp.KindArray:
+		out := make([]any, len(v.Array))
+		for i, e := range v.Array {
+			out[i] = plain(e)
+		}
+		return out
+	}
+	return nil
+}
