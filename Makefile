@@ -20,6 +20,8 @@ demo:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./sim/kernel/ ./sim/
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./scenarios/
+	$(GO) run ./cmd/sentinelsim bench
 
 results:
 	@echo "make results: not built yet (issue 9)" >&2; exit 1

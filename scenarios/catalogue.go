@@ -33,6 +33,7 @@ func Catalogue() ([]*Scenario, error) {
 		if want := path.Base(f); want != s.Name+".yaml" {
 			return nil, fmt.Errorf("%s holds scenario %q: name the file after it", f, s.Name)
 		}
+		s.Source = "catalogue"
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

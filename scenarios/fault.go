@@ -228,3 +228,52 @@ func (r *RandomFaults) Validate() error {
 	}
 	return nil
 }
+
+// YAML writes the fault as one entry of a scenario file's faults: list, in flow style:
+// {at: 10s, kill: master, for: 20s}. Reading it back gives the same fault.
+func (f Fault) YAML() string {
+	list := func(ss []string) string { return "[" + strings.Join(ss, ", ") + "]" }
+	var body string
+	switch f.Kind {
+	case Partition:
+		sides := make([]string, len(f.Groups))
+		for i, g := range f.Groups {
+			sides[i] = list(g)
+		}
+		body = list(sides)
+	case Cut:
+		body = fmt.Sprintf("{from: %s, to: %s}", list(f.From), list(f.To))
+	case Heal:
+		body = "all"
+		if len(f.Hosts) > 0 {
+			body = list(f.Hosts)
+		}
+	case Latency:
+		switch f.Dist.Kind {
+		case netmodel.Fixed:
+			body = f.Dist.Min.String()
+		default:
+			body = fmt.Sprintf("{%s: [%v, %v]}", f.Dist.Kind, f.Dist.Min, f.Dist.Max)
+		}
+	case Loss:
+		body = fmt.Sprintf("%g", f.Rate)
+	default:
+		body = f.Target
+	}
+	out := fmt.Sprintf("{at: %v, %s: %s", f.At, f.Kind, body)
+	if (f.Kind == Latency || f.Kind == Loss) && len(f.Hosts) > 0 {
+		out += ", hosts: " + list(f.Hosts)
+	}
+	switch f.Kind {
+	case ClockJump:
+		out += fmt.Sprintf(", by: %v", f.By)
+	case Drift:
+		out += fmt.Sprintf(", ppm: %d", f.PPM)
+	case Command:
+		out += ", args: " + list(f.Args)
+	}
+	if f.For > 0 {
+		out += fmt.Sprintf(", for: %v", f.For)
+	}
+	return out + "}"
+}

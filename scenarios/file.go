@@ -45,6 +45,38 @@ func Parse(name string, src []byte) (*Scenario, error) {
 	return s, nil
 }
 
+// ParseFaults reads a fault schedule (a file holding only faults:, as `sentinelsim shrink`
+// writes) and returns the base scenario with exactly those faults and no random ones.
+func ParseFaults(name string, src []byte, base *Scenario) (*Scenario, error) {
+	f, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
+		return nil, &posError{File: name, Line: 1, Msg: "a fault schedule holds exactly one YAML document"}
+	}
+	root := newRoot(f.Docs[0].Body, name)
+	root = root.child(root.n)
+	fields, err := root.fields("a fault schedule", "faults")
+	if err != nil {
+		return nil, err
+	}
+	y, ok := fields["faults"]
+	if !ok {
+		return nil, &posError{File: name, Line: root.line(), Msg: "a fault schedule needs faults:"}
+	}
+	l := &loader{s: *base.WithFaults(nil)}
+	if err := l.faults(y); err != nil {
+		return nil, err
+	}
+	s := &l.s
+	s.FaultsFile = name
+	if err := s.Validate(); err != nil {
+		return nil, &posError{File: name, Line: root.line(), Msg: err.Error()}
+	}
+	return s, nil
+}
+
 // loader turns the syntax tree into a Scenario, section by section.
 type loader struct {
 	s     Scenario

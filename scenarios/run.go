@@ -46,10 +46,10 @@ type Result struct {
 	// acquainted) before the scenario's clock started. Times in faults, checks and
 	// histories are world times, which include it.
 	ReadySeconds float64 `json:"ready_seconds"`
-	Events      uint64  `json:"events"`
-	Ops         int     `json:"ops"`
-	AckedWrites int     `json:"acked_writes"`
-	LostWrites  int     `json:"lost_writes"`
+	Events       uint64  `json:"events"`
+	Ops          int     `json:"ops"`
+	AckedWrites  int     `json:"acked_writes"`
+	LostWrites   int     `json:"lost_writes"`
 	// Linearizable is "ok", "illegal" or "unknown" (the checker's time limit was hit).
 	Linearizable string  `json:"linearizable"`
 	SplitBrainMs float64 `json:"split_brain_ms"`
@@ -164,6 +164,9 @@ func (s *Scenario) ReplayCommand(seed uint64, backend string) string {
 	src := "--scenario " + s.Name
 	if s.Source != "" && s.Source != "catalogue" {
 		src = "--file " + s.Source
+	}
+	if s.FaultsFile != "" {
+		src += " --faults " + s.FaultsFile
 	}
 	cmd := fmt.Sprintf("go run ./cmd/sentinelsim run %s --seed %d", src, seed)
 	if backend != "" && backend != "sim" {

@@ -28,8 +28,10 @@ type Scenario struct {
 	Expect   Expect
 	// Seeds is how many seeds `go test ./scenarios` runs by default.
 	Seeds int
-	// Source says where the scenario was defined: "catalogue" or "file.yaml".
-	Source string
+	// Source says where the scenario was defined: "catalogue" or "file.yaml"; FaultsFile
+	// names the fault schedule file that replaced its faults, if one did.
+	Source     string
+	FaultsFile string
 }
 
 // Workload says what the clients do.

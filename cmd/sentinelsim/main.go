@@ -1,14 +1,21 @@
-// Command sentinelsim runs Redis Sentinel scenarios in the deterministic simulator.
+// Command sentinelsim runs Redis Sentinel scenarios in the deterministic simulator and
+// judges what happened.
 //
-//	sentinelsim run                  the tutorial walkthrough on seed 1, with its event log
-//	sentinelsim run --seed 42 --json the same run as JSON
-//	sentinelsim list                 the scenario catalogue
+//	sentinelsim list                                   the scenario catalogue
+//	sentinelsim run [--scenario NAME | --file F] [--seed N] [--json]
+//	sentinelsim sweep --scenario NAME --seeds N [--workers K] [--shard i/n] [--out F]
+//	sentinelsim replay --scenario NAME --seed N | --result result.json
+//	sentinelsim shrink --scenario NAME --seed N        minimise a failing fault schedule
+//	sentinelsim report sweep.jsonl...                  tables from sweep output
+//	sentinelsim bench                                  the simulator's speed
+//
+// Exit status: 0 when every run passed, 1 when a run broke an expectation, 2 for bad
+// input (flags, scenario names, files).
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"time"
@@ -16,15 +23,40 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sentinelsim/sentinelsim/scenarios"
-	"github.com/sentinelsim/sentinelsim/sentinel"
 	"github.com/sentinelsim/sentinelsim/sim"
-	"github.com/sentinelsim/sentinelsim/sim/sentineld"
 )
 
 func main() {
-	if err := root().Execute(); err != nil {
-		os.Exit(1)
+	err := root().Execute()
+	if err != nil && !errors.Is(err, errFailed) {
+		fmt.Fprintln(os.Stderr, "Error:", err)
 	}
+	os.Exit(exitCode(err))
+}
+
+// errFailed marks a run that broke an expectation; its verdict was printed already.
+var errFailed = errors.New("a run broke an expectation")
+
+// usageError is bad input: a flag, a scenario name, a file.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usage(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func exitCode(err error) int {
+	var u usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errFailed):
+		return 1
+	case errors.As(err, &u), strings.HasPrefix(err.Error(), "unknown command"),
+		strings.HasPrefix(err.Error(), "unknown flag"), strings.Contains(err.Error(), "accepts"):
+		return 2
+	}
+	return 1
 }
 
 func root() *cobra.Command {
@@ -32,137 +64,63 @@ func root() *cobra.Command {
 		Use:           "sentinelsim",
 		Short:         "Deterministic simulation and chaos testing for Redis Sentinel",
 		SilenceUsage:  true,
-		SilenceErrors: false,
+		SilenceErrors: true, // main prints them, except a failed run's, whose verdict says it all
 	}
-	cmd.AddCommand(runCmd(), listCmd())
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	cmd.AddCommand(runCmd(), listCmd(), sweepCmd(), replayCmd(), shrinkCmd(), reportCmd(), benchCmd())
 	return cmd
 }
 
-// errFailed marks a run whose verdict is FAIL: the verdict was printed already.
-var errFailed = fmt.Errorf("the run broke an expectation")
+// source is how a command names the scenario it runs: a catalogue name or a file, and
+// optionally a fault schedule replacing the scenario's own.
+type source struct {
+	scenario, file, faults string
+	backend                string
+	linLimit               time.Duration
+}
 
-func runCmd() *cobra.Command {
-	var seed uint64
-	var asJSON, quiet bool
-	var scenario string
-	cmd := &cobra.Command{
-		Use:   "run",
-		Short: "Run a scenario in the simulator and print the sentinels' log and a verdict",
-		Long: "Run a scenario in the simulator. The simulator runs the tutorial walkthrough so far:\n" +
-			"a master on 6382, replicas on 6383 and 6384, sentinels on 5000-5002 (quorum 2,\n" +
-			"down-after 3000 ms, failover-timeout 3000 ms); the master is killed at 20 s and\n" +
-			"restarted at 40 s. The same seed always gives the same run and trace hash.",
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if scenario != "tutorial-kill-master" {
-				if _, err := scenarios.Lookup(scenario); err != nil {
-					return err
-				}
-				return fmt.Errorf("scenario %q: the simulator runs only tutorial-kill-master so far (the scenario runner is issue 7)", scenario)
-			}
-			out := cmd.OutOrStdout()
-			var print func(sentineld.Record)
-			if !asJSON && !quiet {
-				print = func(r sentineld.Record) {
-					if r.Level >= sentinel.Notice {
-						fmt.Fprintf(out, "%-13s %s\n", r.Node, r.Line)
-					}
-				}
-			}
-			w, err := sim.RunWalkthrough(seed, print)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if err := writeJSON(out, w); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintln(out, w.Verdict())
-			}
-			if !w.Ok() {
-				cmd.SilenceErrors = true
-				return errFailed
-			}
-			return nil
-		},
+func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
+	f := cmd.Flags()
+	f.StringVar(&s.scenario, "scenario", defaultScenario, "a scenario of the catalogue (see `sentinelsim list`)")
+	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
+	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
+	f.StringVar(&s.backend, "backend", "sim", "where to run: sim (real and containers are issue 8)")
+	f.DurationVar(&s.linLimit, "lin-limit", scenarios.DefaultLinearizabilityLimit, "porcupine's time limit per run")
+}
+
+func (s *source) load() (*scenarios.Scenario, error) {
+	var sc *scenarios.Scenario
+	var err error
+	if s.file != "" {
+		sc, err = scenarios.LoadFile(s.file)
+	} else {
+		sc, err = scenarios.Lookup(s.scenario)
 	}
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "the seed of the run")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
-	cmd.Flags().BoolVar(&quiet, "quiet", false, "print only the verdict")
-	cmd.Flags().StringVar(&scenario, "scenario", "tutorial-kill-master", "the scenario to run")
-	return cmd
-}
-
-type jsonEvent struct {
-	AtMs  int64  `json:"at_ms"`
-	Node  string `json:"node"`
-	Type  string `json:"type"`
-	Text  string `json:"text"`
-	Epoch uint64 `json:"epoch,omitempty"`
-}
-
-func writeJSON(out io.Writer, w *sim.Walkthrough) error {
-	events := []jsonEvent{}
-	for _, r := range w.Log {
-		if r.Event != nil {
-			events = append(events, jsonEvent{AtMs: int64(r.At / time.Millisecond), Node: r.Node,
-				Type: r.Event.Type, Text: r.Event.Text, Epoch: r.Event.Epoch})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	if s.faults != "" {
+		src, err := os.ReadFile(s.faults)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		if sc, err = scenarios.ParseFaults(s.faults, src, sc); err != nil {
+			return nil, usageError{err}
 		}
 	}
-	problems := w.Problems
-	if problems == nil {
-		problems = []string{}
-	}
-	enc := json.NewEncoder(out)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{
-		"scenario": "tutorial-kill-master", "backend": "sim", "seed": w.Seed, "trace_hash": w.TraceHash,
-		"ok": w.Ok(), "verdict": w.Verdict(), "new_master_port": w.NewMaster, "problems": problems,
-		"events": events,
-	})
+	return sc, nil
 }
 
-func listCmd() *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the scenario catalogue",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cat, err := scenarios.Catalogue()
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				type entry struct {
-					Name  string `json:"name"`
-					About string `json:"about"`
-				}
-				var list []entry
-				for _, s := range cat {
-					list = append(list, entry{s.Name, s.About})
-				}
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(list)
-			}
-			for _, s := range cat {
-				fmt.Fprintf(out, "%-34s %s\n", s.Name, firstLine(s.About))
-			}
-			return nil
-		},
+func (s *source) backendFor(opts sim.Options) (scenarios.Backend, error) {
+	switch s.backend {
+	case "sim":
+		return sim.Backend{Options: opts}, nil
+	case "real", "containers":
+		return nil, usage("backend %q is not built yet (issue 8); use --backend sim", s.backend)
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the catalogue as JSON")
-	return cmd
+	return nil, usage("unknown backend %q (sim, real, containers)", s.backend)
 }
 
-// firstLine is the first sentence of an about text.
-func firstLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if i := strings.Index(s, ". "); i >= 0 {
-		return s[:i+1]
-	}
-	return s
+func (s *source) options() scenarios.Options {
+	return scenarios.Options{LinearizabilityLimit: s.linLimit}
 }

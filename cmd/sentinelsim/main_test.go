@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,59 +19,79 @@ func execute(args ...string) (string, error) {
 	return out.String(), err
 }
 
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
 func TestRunPrintsTheLogAndAPassingVerdict(t *testing.T) {
 	out, err := execute("run", "--seed", "3")
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if last := lines[len(lines)-1]; !strings.HasPrefix(last, "PASS seed=3 ") {
-		t.Errorf("last line %q, want the PASS verdict", last)
+	if !strings.Contains(out, "\nPASS tutorial-kill-master seed=3 ") {
+		t.Errorf("no PASS verdict line:\n%s", out)
 	}
 	if !strings.Contains(out, "# +switch-master mymaster 127.0.0.1 6382 127.0.0.1 ") {
 		t.Errorf("the log has no +switch-master line in Redis's format:\n%s", out)
 	}
+	if want := "replay      go run ./cmd/sentinelsim run --scenario tutorial-kill-master --seed 3"; lastLine(out) != "  "+want {
+		t.Errorf("last line %q, want the replay command", lastLine(out))
+	}
 }
 
-func TestRunJSONIsParseableAndReplays(t *testing.T) {
-	var runs [2]struct {
-		Seed      uint64 `json:"seed"`
-		TraceHash string `json:"trace_hash"`
-		OK        bool   `json:"ok"`
-		Events    []struct {
-			Type string `json:"type"`
-		} `json:"events"`
-	}
-	for i := range runs {
-		out, err := execute("run", "--seed", "9", "--json")
+// The run --json contract: the last line is one JSON object with at least these fields.
+var contract = []string{"scenario", "seed", "backend", "verdict", "trace_hash", "sim_seconds", "wall_seconds",
+	"events", "ops", "acked_writes", "lost_writes", "linearizable", "split_brain_ms", "failovers",
+	"final_master", "converged", "violations", "replay"}
+
+func TestRunJSONKeepsTheContractAndReplays(t *testing.T) {
+	var hashes [2]string
+	for i := range hashes {
+		out, err := execute("run", "--scenario", "jepsen-2013-partition", "--seed", "9", "--json")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := json.Unmarshal([]byte(out), &runs[i]); err != nil {
-			t.Fatalf("not JSON: %v\n%s", err, out)
+		var r map[string]any
+		if err := json.Unmarshal([]byte(lastLine(out)), &r); err != nil {
+			t.Fatalf("the last line is not JSON: %v\n%s", err, out)
 		}
+		for _, k := range contract {
+			if _, ok := r[k]; !ok {
+				t.Errorf("the result lacks %q", k)
+			}
+		}
+		if r["verdict"] != "pass" || r["linearizable"] != "illegal" || r["lost_writes"].(float64) == 0 {
+			t.Errorf("jepsen-2013-partition seed 9: %v, want a pass that found lost writes and a non-linearizable history", r)
+		}
+		hashes[i] = r["trace_hash"].(string)
 	}
-	if !runs[0].OK || runs[0].Seed != 9 || len(runs[0].Events) == 0 {
-		t.Errorf("unexpected result: %+v", runs[0])
-	}
-	if runs[0].TraceHash != runs[1].TraceHash {
-		t.Errorf("seed 9 gave traces %s and %s", runs[0].TraceHash, runs[1].TraceHash)
+	if hashes[0] != hashes[1] {
+		t.Errorf("seed 9 gave traces %s and %s", hashes[0], hashes[1])
 	}
 }
 
-func TestBadInputIsRefusedClearly(t *testing.T) {
+func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"run", "--seed", "x"}, `invalid argument "x" for "--seed"`},
-		{[]string{"run", "--scenario", "nosuch"}, "nosuch"},
-		{[]string{"run", "--scenario", "swarm"}, "only tutorial-kill-master so far"},
+		{[]string{"run", "--scenario", "nosuch"}, `no scenario called "nosuch"`},
+		{[]string{"run", "--file", "/no/such.yaml"}, "no such file"},
+		{[]string{"run", "--backend", "real"}, "not built yet"},
 		{[]string{"run", "extra"}, "unknown command"},
+		{[]string{"sweep", "--scenario", "swarm", "--shard", "3/2"}, "want i/n"},
+		{[]string{"sweep", "--scenario", "swarm", "--seeds", "0"}, "want 1 or more"},
+		{[]string{"report", "main.go"}, "main.go:1: not a result line"},
+		{[]string{"nosuch"}, "unknown command"},
 	} {
 		out, err := execute(tc.args...)
 		if err == nil || !strings.Contains(out+err.Error(), tc.want) {
 			t.Errorf("%v: err %v, output %q; want an error mentioning %q", tc.args, err, out, tc.want)
+		}
+		if code := exitCode(err); code != 2 {
+			t.Errorf("%v: exit status %d, want 2", tc.args, code)
 		}
 	}
 }
@@ -83,5 +105,117 @@ func TestListShowsTheCatalogue(t *testing.T) {
 		if !strings.Contains(out, name) {
 			t.Errorf("list misses %s", name)
 		}
+	}
+}
+
+// A sweep split into shards covers the seeds of the whole sweep, and report merges them.
+func TestSweepShardsMergeInReport(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for _, shard := range []string{"1/2", "2/2"} {
+		f := filepath.Join(dir, strings.ReplaceAll(shard, "/", "of")+".jsonl")
+		files = append(files, f)
+		out, err := execute("sweep", "--scenario", "master-reboot-no-persistence", "--seeds", "5", "--workers", "2",
+			"--shard", shard, "--out", f, "--quiet")
+		if err != nil {
+			t.Fatalf("sweep %s: %v\n%s", shard, err, out)
+		}
+	}
+	seen := map[uint64]bool{}
+	for _, f := range files {
+		rs, err := readResults(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if seen[r.Seed] {
+				t.Errorf("seed %d is in two shards", r.Seed)
+			}
+			seen[r.Seed] = true
+		}
+	}
+	if len(seen) != 5 {
+		t.Errorf("the shards ran seeds %v, want 1..5", seen)
+	}
+	out, err := execute(append([]string{"report", "--json"}, files...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Summary []struct {
+			Scenario string         `json:"scenario"`
+			Runs     int            `json:"runs"`
+			Found    map[string]int `json:"found"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Summary) != 1 {
+		t.Fatalf("report --json: %v\n%s", err, out)
+	}
+	if s := rep.Summary[0]; s.Runs != 5 || s.Found["lost-writes"] == 0 {
+		t.Errorf("merged summary %+v, want 5 runs with lost writes found", s)
+	}
+}
+
+// Shrinking a failing run drops the faults that do not matter and keeps the one that
+// does; the minimal schedule replays to the same failure.
+func TestShrinkFindsTheFaultThatMatters(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "noisy.yaml")
+	if err := os.WriteFile(file, []byte(`name: noisy-kill
+about: A failover is forbidden, and the master is killed among faults that do not matter.
+hosts:
+  local: {addr: 127.0.0.1, redis: [6382, 6383, 6384], sentinel: [5000, 5001, 5002], clients: 1}
+sentinel: {quorum: 2, down-after-milliseconds: 3000, failover-timeout: 3000}
+faults:
+  - {at: 2s, pause: local/redis:6384, for: 1s}
+  - {at: 4s, latency: 2ms}
+  - {at: 6s, kill: master, for: 15s}
+  - {at: 8s, clock-jump: local/sentinel:5002, by: 1s}
+duration: 30s
+quiet: 20s
+expect:
+  always: [no-failover]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	minimal := filepath.Join(dir, "minimal.yaml")
+	out, err := execute("shrink", "--file", file, "--seed", "1", "--out", minimal)
+	if err != nil {
+		t.Fatalf("shrink: %v\n%s", err, out)
+	}
+	faults := strings.Count(out, "\n  - ")
+	if faults != 1 || !strings.Contains(out, "kill: master") {
+		t.Errorf("minimal schedule:\n%s\nwant only the kill", out)
+	}
+	out, err = execute("run", "--file", file, "--faults", minimal, "--seed", "1", "--json")
+	if !strings.Contains(lastLine(out), `"verdict":"fail"`) || exitCode(err) != 1 {
+		t.Errorf("the minimal schedule does not fail (status %d):\n%s", exitCode(err), lastLine(out))
+	}
+}
+
+func TestReplayChecksTheSavedTraceHash(t *testing.T) {
+	out, err := execute("run", "--scenario", "paused-master", "--seed", "2", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "result.json")
+	if err := os.WriteFile(saved, []byte(lastLine(out)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	trace := filepath.Join(dir, "trace.txt")
+	if out, err := execute("replay", "--result", saved, "--trace", trace); err != nil {
+		t.Fatalf("replay: %v\n%s", err, out)
+	}
+	if st, err := os.Stat(trace); err != nil || st.Size() == 0 {
+		t.Errorf("no trace written: %v", err)
+	}
+	var r map[string]any
+	json.Unmarshal([]byte(lastLine(out)), &r)
+	r["trace_hash"] = "0000000000000000"
+	tampered, _ := json.Marshal(r)
+	os.WriteFile(saved, tampered, 0o644)
+	if out, err := execute("replay", "--result", saved, "--trace", trace); err == nil || !strings.Contains(err.Error(), "diverged") {
+		t.Errorf("a replay of a result with another trace hash passed: %v\n%s", err, out)
 	}
 }

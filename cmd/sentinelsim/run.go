@@ -1,0 +1,199 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sentinelsim/sentinelsim/scenarios"
+	"github.com/sentinelsim/sentinelsim/sentinel"
+	"github.com/sentinelsim/sentinelsim/sim"
+	"github.com/sentinelsim/sentinelsim/sim/kernel"
+	"github.com/sentinelsim/sentinelsim/sim/sentineld"
+)
+
+func runCmd() *cobra.Command {
+	var src source
+	var seed uint64
+	var asJSON, quiet bool
+	var out string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run one seed of a scenario, print the sentinels' log and the verdict",
+		Long: "Run one seed of a scenario: the sentinels' log as it happens, then what the checkers\n" +
+			"found. The same seed always gives the same run and trace hash. With --json the last\n" +
+			"line is one JSON object (see README: \"The run --json contract\").",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := src.load()
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			var opts sim.Options
+			if !asJSON && !quiet {
+				opts.OnRecord = printRecord(w)
+			}
+			opts.Kernel.KeepTrace = out != ""
+			b, err := src.backendFor(opts)
+			if err != nil {
+				return err
+			}
+			run, err := scenarios.Execute(s, b, seed, src.options())
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := run.WriteArtifacts(out, s, src.linLimit); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				err = writeJSONLine(w, run.Result)
+			} else {
+				err = writeVerdict(w, run.Result, out)
+			}
+			if err != nil {
+				return err
+			}
+			if !run.Result.Passed() {
+				return errFailed
+			}
+			return nil
+		},
+	}
+	src.flags(cmd, "tutorial-kill-master")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "the seed of the run")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print only the result, as one line of JSON")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "print only the verdict")
+	cmd.Flags().StringVar(&out, "out", "", "write the run's artifacts (history, events, trace, HTML timeline) to this folder")
+	return cmd
+}
+
+// printRecord prints the sentinels' log lines at notice level and above, each after the
+// name of the node that wrote it.
+func printRecord(w io.Writer) func(sentineld.Record) {
+	return func(r sentineld.Record) {
+		if r.Level >= sentinel.Notice {
+			fmt.Fprintf(w, "%-14s %s\n", r.Node, r.Line)
+		}
+	}
+}
+
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// writeVerdict prints a result for people.
+func writeVerdict(w io.Writer, r *scenarios.Result, artifacts string) error {
+	verdict := "PASS"
+	if !r.Passed() {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(w, "\n%s %s seed=%d trace=%s: %.0f simulated s in %.2f s, %d events, %d operations\n",
+		verdict, r.Scenario, r.Seed, r.TraceHash, r.SimSeconds, r.WallSeconds, r.Events, r.Ops)
+	fmt.Fprintf(w, "  writes      %d acknowledged, %d lost; linearizable: %s; split-brain %.0f ms\n",
+		r.AckedWrites, r.LostWrites, r.Linearizable, r.SplitBrainMs)
+	master := r.FinalMaster
+	if master == "" {
+		master = "none agreed"
+	}
+	fmt.Fprintf(w, "  failovers   %d %v ms; final master %s; converged %v; longest write outage %.0f ms\n",
+		r.Failovers, r.FailoverMs, master, r.Converged, r.UnavailableMs)
+	for _, c := range r.Checks {
+		fmt.Fprintf(w, "  %-16s %-7s %s\n", c.Name, c.Result, c.Summary)
+	}
+	if len(r.Found) > 0 {
+		fmt.Fprintf(w, "  found       %s\n", strings.Join(r.Found, ", "))
+	}
+	for _, v := range r.Violations {
+		fmt.Fprintf(w, "  VIOLATED    %s\n", v)
+	}
+	if artifacts != "" {
+		fmt.Fprintf(w, "  artifacts   %s\n", artifacts)
+	}
+	_, err := fmt.Fprintf(w, "  replay      %s\n", r.Replay)
+	return err
+}
+
+func replayCmd() *cobra.Command {
+	var src source
+	var seed uint64
+	var resultFile, trace string
+	cmd := &cobra.Command{
+		Use:   "replay",
+		Short: "Run a seed again with its whole trace kept, and check it is the same run",
+		Long: "Replay a run: from a scenario and seed, or from a result a run or sweep saved\n" +
+			"(--result), whose trace hash the replay must reproduce. The trace, every event the\n" +
+			"simulator ran, goes to --trace (stdout by default).",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var want *scenarios.Result
+			if resultFile != "" {
+				r, err := readResult(resultFile)
+				if err != nil {
+					return err
+				}
+				want, seed = r, r.Seed
+				if src.file == "" {
+					src.scenario = r.Scenario
+				}
+			}
+			s, err := src.load()
+			if err != nil {
+				return err
+			}
+			b, err := src.backendFor(sim.Options{Kernel: kernel.Options{KeepTrace: true}})
+			if err != nil {
+				return err
+			}
+			run, err := scenarios.Execute(s, b, seed, src.options())
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			if trace != "" {
+				f, err := os.Create(trace)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			if err := run.World.(scenarios.TraceWriter).WriteTrace(w); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "replayed %s seed %d: trace %s, verdict %s\n", s.Name, seed, run.Result.TraceHash, run.Result.Verdict)
+			if want != nil && want.TraceHash != run.Result.TraceHash {
+				return fmt.Errorf("the replay diverged: trace %s, the saved result has %s", run.Result.TraceHash, want.TraceHash)
+			}
+			return nil
+		},
+	}
+	src.flags(cmd, "tutorial-kill-master")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "the seed to replay")
+	cmd.Flags().StringVar(&resultFile, "result", "", "a result saved by run --json or sweep (one JSON object)")
+	cmd.Flags().StringVar(&trace, "trace", "", "write the trace to this file instead of stdout")
+	return cmd
+}
+
+func readResult(path string) (*scenarios.Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	var r scenarios.Result
+	if err := json.Unmarshal(b, &r); err != nil || r.Scenario == "" {
+		return nil, usage("%s: not a result of sentinelsim run --json: %v", path, err)
+	}
+	return &r, nil
+}

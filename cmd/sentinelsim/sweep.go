@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/sentinelsim/sentinelsim/scenarios"
+	"github.com/sentinelsim/sentinelsim/sim"
+)
+
+func sweepCmd() *cobra.Command {
+	var src source
+	var seeds, workers int
+	var first uint64
+	var shard, out string
+	var asJSON, quiet bool
+	cmd := &cobra.Command{
+		Use:   "sweep",
+		Short: "Run many seeds of a scenario in parallel and summarise them",
+		Long: "Run seeds first..first+seeds-1 of a scenario on parallel workers, with a progress bar.\n" +
+			"Each result is written as one JSON line to --out as soon as it is known, so that an\n" +
+			"interrupted sweep (Ctrl-C) keeps what it finished; --shard i/n runs only every n-th\n" +
+			"seed, so that machines or CI jobs can split a sweep and `sentinelsim report` merge it.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := src.load()
+			if err != nil {
+				return err
+			}
+			list, err := shardSeeds(first, seeds, shard)
+			if err != nil {
+				return err
+			}
+			if workers < 1 {
+				return usage("--workers %d: want 1 or more", workers)
+			}
+			b, err := src.backendFor(sim.Options{})
+			if err != nil {
+				return err
+			}
+			var sink io.Writer = io.Discard
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return usageError{err}
+				}
+				defer f.Close()
+				sink = f
+			} else if asJSON {
+				sink = cmd.OutOrStdout()
+			}
+			var bar io.Writer = cmd.ErrOrStderr()
+			if quiet {
+				bar = io.Discard
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			results, err := sweep(ctx, s, b, src.options(), list, workers, sink, bar)
+			if err != nil {
+				return err
+			}
+			sums := scenarios.Summarize(results)
+			if asJSON {
+				if err := writeJSONLine(cmd.OutOrStdout(), map[string]any{"summary": sums}); err != nil {
+					return err
+				}
+			} else if err := scenarios.WriteTable(cmd.OutOrStdout(), sums); err != nil {
+				return err
+			}
+			if len(results) < len(list) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: %d of %d seeds done\n", len(results), len(list))
+			}
+			for _, r := range results {
+				if !r.Passed() {
+					return errFailed
+				}
+			}
+			return nil
+		},
+	}
+	src.flags(cmd, "")
+	cmd.Flags().IntVar(&seeds, "seeds", 100, "how many seeds")
+	cmd.Flags().Uint64Var(&first, "first", 1, "the first seed")
+	cmd.Flags().IntVar(&workers, "workers", runtime.NumCPU(), "runs at once")
+	cmd.Flags().StringVar(&shard, "shard", "", "i/n: run only the i-th of n shards of the seeds (1-based)")
+	cmd.Flags().StringVar(&out, "out", "", "write every result as a JSON line to this file")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON lines (unless --out) and the summary as JSON")
+	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
+	return cmd
+}
+
+// shardSeeds lists the seeds of a sweep, or of one shard of it.
+func shardSeeds(first uint64, n int, shard string) ([]uint64, error) {
+	if n < 1 {
+		return nil, usage("--seeds %d: want 1 or more", n)
+	}
+	i, of := 1, 1
+	if shard != "" {
+		a, b, ok := strings.Cut(shard, "/")
+		var err1, err2 error
+		i, err1 = strconv.Atoi(a)
+		of, err2 = strconv.Atoi(b)
+		if !ok || err1 != nil || err2 != nil || of < 1 || i < 1 || i > of {
+			return nil, usage("--shard %q: want i/n with 1 <= i <= n, e.g. 2/4", shard)
+		}
+	}
+	var out []uint64
+	for k := 0; k < n; k++ {
+		if k%of == i-1 {
+			out = append(out, first+uint64(k))
+		}
+	}
+	return out, nil
+}
+
+// sweep runs the seeds on workers, writing each result to sink as it completes. When
+// ctx ends no new seed starts; the results finished so far are returned, in seed order.
+func sweep(ctx context.Context, s *scenarios.Scenario, b scenarios.Backend, opts scenarios.Options,
+	seeds []uint64, workers int, sink, barOut io.Writer) ([]*scenarios.Result, error) {
+	bar := progressbar.NewOptions(len(seeds), progressbar.OptionSetWriter(barOut), progressbar.OptionShowCount(),
+		progressbar.OptionSetDescription(s.Name), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+	jobs := make(chan uint64)
+	done := make(chan *scenarios.Result)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for seed := range jobs {
+				r := &scenarios.Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail"}
+				if run, err := scenarios.Execute(s, b, seed, opts); err != nil {
+					r.Error = err.Error()
+				} else {
+					r = run.Result
+				}
+				done <- r
+			}
+		})
+	}
+	go func() {
+		defer close(jobs)
+		for _, seed := range seeds {
+			select {
+			case jobs <- seed:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	w := bufio.NewWriter(sink)
+	bySeed := map[uint64]*scenarios.Result{}
+	var werr error
+	for r := range done {
+		bySeed[r.Seed] = r
+		line, err := json.Marshal(r)
+		if err == nil {
+			_, err = fmt.Fprintf(w, "%s\n", line)
+		}
+		if err == nil {
+			err = w.Flush()
+		}
+		if err != nil && werr == nil {
+			werr = err
+		}
+		bar.Add(1)
+	}
+	bar.Finish()
+	var out []*scenarios.Result
+	for _, seed := range seeds {
+		if r, ok := bySeed[seed]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, werr
+}
+
+func reportCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "report FILE...",
+		Short: "Summarise the JSON lines of one or more sweeps (shards merge)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			var results []*scenarios.Result
+			for _, f := range files {
+				rs, err := readResults(f)
+				if err != nil {
+					return err
+				}
+				results = append(results, rs...)
+			}
+			sums := scenarios.Summarize(results)
+			if asJSON {
+				return writeJSONLine(cmd.OutOrStdout(), map[string]any{"summary": sums})
+			}
+			return scenarios.WriteTable(cmd.OutOrStdout(), sums)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
+	return cmd
+}
+
+// readResults reads a sweep's JSON lines; a line that is not a result is an error naming
+// the file and line.
+func readResults(path string) ([]*scenarios.Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	defer f.Close()
+	var out []*scenarios.Result
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var r scenarios.Result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.Scenario == "" {
+			return nil, usage("%s:%d: not a result line of sentinelsim sweep", path, line)
+		}
+		out = append(out, &r)
+	}
+	return out, sc.Err()
+}
