@@ -1,0 +1,173 @@
+package scenarios_test
+
+import (
+	"flag"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/sentinelsim/sentinelsim/linearize"
+	"github.com/sentinelsim/sentinelsim/netmodel"
+	"github.com/sentinelsim/sentinelsim/scenarios"
+	"github.com/sentinelsim/sentinelsim/sim"
+)
+
+// The rapid properties: one per safety expectation, with the fault schedule (and the
+// seed) drawn by rapid, so that a failure shrinks to a minimal schedule. rapid saves a
+// failing case under testdata/rapid/<test>/ and replays every file there on each run:
+// commit them, and a bug once found stays tested.
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// Each check is a whole simulated run: a dozen per property keeps `make test` quick;
+	// -rapid.checks=1000 is a proper search.
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
+	if !set && os.Getenv("RAPID_CHECKS") == "" {
+		flag.Set("rapid.checks", "12")
+	}
+	os.Exit(m.Run())
+}
+
+// base is three hosts, each with a redis node, a sentinel and a client.
+func base(t *rapid.T) *scenarios.Scenario {
+	s, err := scenarios.Parse("rapid.yaml", []byte(`name: rapid
+about: The topology the rapid properties draw fault schedules over.
+hosts:
+  n1: [redis, sentinel, client]
+  n2: [redis, sentinel, client]
+  n3: [redis, sentinel, client]
+sentinel: {quorum: 2, down-after-milliseconds: 3000, failover-timeout: 10000}
+workload: {kind: set-add, think: 50ms}
+duration: 40s
+quiet: 20s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// faultsOf draws up to eight faults of the given kinds on the given targets, in time
+// order; every one is undone within 15 s, so the run ends healed.
+func faultsOf(t *rapid.T, s *scenarios.Scenario, kinds []scenarios.FaultKind, targets []string) []scenarios.Fault {
+	hosts := []string{}
+	for _, h := range s.Topology.Hosts {
+		hosts = append(hosts, h.Name)
+	}
+	ms := func(lo, hi int, label string) time.Duration {
+		return time.Duration(rapid.IntRange(lo, hi).Draw(t, label)) * time.Millisecond
+	}
+	n := rapid.IntRange(0, 8).Draw(t, "faults")
+	var out []scenarios.Fault
+	for i := 0; i < n; i++ {
+		f := scenarios.Fault{Kind: rapid.SampledFrom(kinds).Draw(t, "kind"), At: ms(0, 39_000, "at"), For: ms(1_000, 15_000, "for")}
+		switch f.Kind {
+		case scenarios.Kill, scenarios.Pause:
+			f.Target = rapid.SampledFrom(targets).Draw(t, "target")
+		case scenarios.ClockJump:
+			f.Target = rapid.SampledFrom([]string{"n1/sentinel", "n2/sentinel", "n3/sentinel"}).Draw(t, "target")
+			f.By = ms(-20_000, 20_000, "by")
+		case scenarios.Partition:
+			side := rapid.SliceOfNDistinct(rapid.SampledFrom(hosts), 1, 2, rapid.ID[string]).Draw(t, "side")
+			f.Groups = [][]string{side, {scenarios.SelectRest}}
+		case scenarios.Cut:
+			f.From, f.To = []string{rapid.SampledFrom(append(hosts, scenarios.SelectMaster)).Draw(t, "from")}, []string{scenarios.SelectRest}
+		case scenarios.Latency:
+			f.Hosts = []string{rapid.SampledFrom(hosts).Draw(t, "host")}
+			f.Dist = netmodel.Dist{Kind: netmodel.Fixed, Min: ms(1, 200, "latency")}
+		case scenarios.Loss:
+			f.Hosts = []string{rapid.SampledFrom(hosts).Draw(t, "host")}
+			f.Rate = float64(rapid.IntRange(1, 50).Draw(t, "loss%")) / 100
+		}
+		out = append(out, f)
+	}
+	slices.SortStableFunc(out, func(a, b scenarios.Fault) int { return int(a.At - b.At) })
+	return out
+}
+
+var everyFault = []scenarios.FaultKind{scenarios.Partition, scenarios.Cut, scenarios.Kill, scenarios.Pause,
+	scenarios.ClockJump, scenarios.Latency, scenarios.Loss}
+
+var anyNode = []string{scenarios.SelectMaster, scenarios.SelectReplica, "n1/redis", "n2/redis", "n3/redis",
+	"n1/sentinel", "n2/sentinel", "n3/sentinel"}
+
+// check runs the drawn scenario and fails the property if the checker named does not pass.
+func check(t *rapid.T, s *scenarios.Scenario, name string) {
+	seed := rapid.Uint64Range(1, 1<<32).Draw(t, "seed")
+	if err := s.Validate(); err != nil {
+		t.Fatalf("drew an invalid scenario: %v", err)
+	}
+	run, err := scenarios.Execute(s, sim.Backend{}, seed, scenarios.Options{LinearizabilityLimit: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range run.Result.Checks {
+		if c.Name == name && c.Result != linearize.Pass {
+			t.Fatalf("%s: %s\nfaults: %v", name, c.Summary, run.Result.Faults)
+		}
+	}
+}
+
+func TestRapidSentinelSafety(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := base(t)
+		check(t, s.WithFaults(faultsOf(t, s, everyFault, anyNode)), "sentinel-safety")
+	})
+}
+
+func TestRapidLivenessAfterHeal(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := base(t)
+		check(t, s.WithFaults(faultsOf(t, s, everyFault, anyNode)), "liveness")
+	})
+}
+
+// With faults that never touch the master or its links (replicas and sentinels killed
+// or paused, sentinels' clocks jumped), no acknowledged write is lost.
+func TestRapidNoLostWritesAwayFromTheMaster(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		s := base(t)
+		away := []scenarios.FaultKind{scenarios.Kill, scenarios.Pause, scenarios.ClockJump}
+		targets := []string{"n2/redis", "n3/redis", "n1/sentinel", "n2/sentinel", "n3/sentinel"}
+		check(t, s.WithFaults(faultsOf(t, s, away, targets)), "lost-writes")
+	})
+}
+
+
+// With no faults at all every checker passes, on a hundred seeds.
+func TestNoFaultsEveryCheckerPasses(t *testing.T) {
+	s, err := scenarios.Parse("quiet.yaml", []byte(`name: no-faults
+about: The rapid topology left alone.
+hosts:
+  n1: [redis, sentinel, client]
+  n2: [redis, sentinel, client]
+  n3: [redis, sentinel, client]
+sentinel: {quorum: 2, down-after-milliseconds: 3000, failover-timeout: 10000}
+workload: {kind: set-add, think: 20ms}
+duration: 20s
+quiet: 5s
+expect:
+  always: [sentinel-safety, liveness, no-lost-writes, linearizable, no-split-brain, no-failover]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := uint64(1); seed <= 100; seed++ {
+		run, err := scenarios.Execute(s, sim.Backend{}, seed, scenarios.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range run.Result.Checks {
+			if c.Result != linearize.Pass {
+				t.Errorf("seed %d: %s %s: %s", seed, c.Name, c.Result, c.Summary)
+			}
+		}
+		if !run.Result.Passed() || run.Result.AckedWrites == 0 {
+			t.Errorf("seed %d: %v, %d writes acknowledged", seed, run.Result.Violations, run.Result.AckedWrites)
+		}
+	}
+}
