@@ -137,7 +137,6 @@ func TestRapidNoLostWritesAwayFromTheMaster(t *testing.T) {
 	})
 }
 
-
 // With no faults at all every checker passes, on a hundred seeds.
 func TestNoFaultsEveryCheckerPasses(t *testing.T) {
 	s, err := scenarios.Parse("quiet.yaml", []byte(`name: no-faults
