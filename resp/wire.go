@@ -57,6 +57,24 @@ func AppendCommand(buf []byte, args ...string) []byte {
 	return buf
 }
 
+// CommandLen is len(AppendCommand(nil, args...)), without building the bytes: the
+// replication offset grows by it for every propagated command.
+func CommandLen(args ...string) int {
+	n := 1 + digits(len(args)) + 2
+	for _, a := range args {
+		n += 1 + digits(len(a)) + 2 + len(a) + 2
+	}
+	return n
+}
+
+func digits(n int) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
+}
+
 // ErrProtocol is wrapped by every decoding error caused by malformed input (as opposed to
 // an I/O error of the underlying reader).
 var ErrProtocol = errors.New("protocol error")

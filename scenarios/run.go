@@ -219,14 +219,14 @@ func settle(w world.World, h *linearize.History, lastHeal time.Duration, bound t
 	deadline := lastHeal + bound
 	for {
 		w.Advance(min(time.Second, deadline-w.Now()))
-		v := linearize.Liveness(livenessInput(w, h.Ops(), lastHeal, bound))
+		v := linearize.Liveness(livenessInput(w, h, lastHeal, bound))
 		if v.Result != linearize.Inconclusive || w.Now() >= deadline {
 			return v
 		}
 	}
 }
 
-func livenessInput(w world.World, ops []linearize.Op, lastHeal, bound time.Duration) linearize.LivenessInput {
+func livenessInput(w world.World, h *linearize.History, lastHeal, bound time.Duration) linearize.LivenessInput {
 	obs := w.Observe()
 	t := w.Topology()
 	in := linearize.LivenessInput{At: int64(obs.At), LastHeal: int64(lastHeal), Bound: bound}
@@ -238,6 +238,6 @@ func livenessInput(w world.World, ops []linearize.Op, lastHeal, bound time.Durat
 		in.Redis = append(in.Redis, linearize.RedisView{Addr: t.Addr(n), Alive: r.Alive, Role: r.Role,
 			MasterAddr: r.MasterAddr, LinkUp: r.LinkUp})
 	}
-	in.WriteAt, in.WriteOK = linearize.FirstWriteAfter(ops, int64(lastHeal))
+	in.WriteAt, in.WriteOK = h.FirstWriteAfter(int64(lastHeal))
 	return in
 }

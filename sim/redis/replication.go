@@ -37,7 +37,7 @@ type backlogEntry struct {
 // size on the wire, and every online replica receives it.
 func (n *node) propagate(args []string) {
 	v := resp.BulkArray(args...)
-	n.offset += int64(len(resp.AppendCommand(nil, args...)))
+	n.offset += int64(resp.CommandLen(args...))
 	n.backlog = append(n.backlog, backlogEntry{offset: n.offset, cmd: v})
 	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
 	for len(n.backlog) > 1 && n.offset-n.backlog[0].offset > limit {
@@ -56,7 +56,7 @@ func (n *node) backlogStart() int64 {
 		return n.offset + 1
 	}
 	first := n.backlog[0]
-	return first.offset - int64(len(resp.AppendCommand(nil, mustStrings(first.cmd)...))) + 1
+	return first.offset - int64(resp.CommandLen(mustStrings(first.cmd)...)) + 1
 }
 
 func mustStrings(v resp.Value) []string {
