@@ -116,6 +116,7 @@ func TestDeterminism(t *testing.T) {
 	for _, s := range selected(t) {
 		t.Run(s.Name, func(t *testing.T) {
 			t.Parallel()
+			seen := map[string]uint64{}
 			for seed := uint64(1); seed <= 2; seed++ {
 				var hashes [2]string
 				for i := range hashes {
@@ -128,6 +129,10 @@ func TestDeterminism(t *testing.T) {
 				if hashes[0] != hashes[1] || hashes[0] == "" {
 					t.Errorf("seed %d: trace hashes %s and %s differ", seed, hashes[0], hashes[1])
 				}
+				if other, dup := seen[hashes[0]]; dup {
+					t.Errorf("seeds %d and %d gave the same trace %s", other, seed, hashes[0])
+				}
+				seen[hashes[0]] = seed
 			}
 		})
 	}

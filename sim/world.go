@@ -1,3 +1,6 @@
+// Package sim assembles simulated worlds from the kernel, the simulated redis-server,
+// simulated sentinels and simulated clients: sim.World implements world.World, so the
+// scenarios written for the real backends run here, deterministically, from a seed.
 package sim
 
 import (
