@@ -25,15 +25,10 @@ func LoadFile(path string) (*Scenario, error) {
 // Parse reads a scenario from YAML source; name is the file name errors carry. Every
 // error names the line it is about.
 func Parse(name string, src []byte) (*Scenario, error) {
-	f, err := parser.ParseBytes(src, 0)
+	root, err := parseDoc(name, src, "a scenario file")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
-	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
-		return nil, &posError{File: name, Line: 1, Msg: "a scenario file holds exactly one YAML document"}
-	}
-	root := newRoot(f.Docs[0].Body, name)
-	root = root.child(root.n)
 	s, err := (&loader{}).scenario(root)
 	if err != nil {
 		return nil, err
@@ -45,18 +40,27 @@ func Parse(name string, src []byte) (*Scenario, error) {
 	return s, nil
 }
 
+// parseDoc parses YAML source holding exactly one document (what names the kind of file
+// for the error) and returns its root node.
+func parseDoc(name string, src []byte, what string) (ynode, error) {
+	f, err := parser.ParseBytes(src, 0)
+	if err != nil {
+		return ynode{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
+		return ynode{}, &posError{File: name, Line: 1, Msg: what + " holds exactly one YAML document"}
+	}
+	root := newRoot(f.Docs[0].Body, name)
+	return root.child(root.n), nil
+}
+
 // ParseFaults reads a fault schedule (a file holding only faults:, as `sentinelsim shrink`
 // writes) and returns the base scenario with exactly those faults and no random ones.
 func ParseFaults(name string, src []byte, base *Scenario) (*Scenario, error) {
-	f, err := parser.ParseBytes(src, 0)
+	root, err := parseDoc(name, src, "a fault schedule")
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
-	if len(f.Docs) != 1 || f.Docs[0].Body == nil {
-		return nil, &posError{File: name, Line: 1, Msg: "a fault schedule holds exactly one YAML document"}
-	}
-	root := newRoot(f.Docs[0].Body, name)
-	root = root.child(root.n)
 	fields, err := root.fields("a fault schedule", "faults")
 	if err != nil {
 		return nil, err

@@ -32,23 +32,26 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// base is three hosts, each with a redis node, a sentinel and a client.
-func base(t *rapid.T) *scenarios.Scenario {
-	s, err := scenarios.Parse("rapid.yaml", []byte(`name: rapid
-about: The topology the rapid properties draw fault schedules over.
+// threeHosts is three hosts, each with a redis node, a sentinel and a client; rest
+// completes the scenario.
+func threeHosts(t interface{ Fatal(...any) }, rest string) *scenarios.Scenario {
+	s, err := scenarios.Parse("three-hosts.yaml", []byte(`name: three-hosts
+about: Three hosts, each with a redis node, a sentinel and a client.
 hosts:
   n1: [redis, sentinel, client]
   n2: [redis, sentinel, client]
   n3: [redis, sentinel, client]
 sentinel: {quorum: 2, down-after-milliseconds: 3000, failover-timeout: 10000}
-workload: {kind: set-add, think: 50ms}
-duration: 40s
-quiet: 20s
-`))
+`+rest))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// base is the topology the rapid properties draw fault schedules over.
+func base(t *rapid.T) *scenarios.Scenario {
+	return threeHosts(t, "workload: {kind: set-add, think: 50ms}\nduration: 40s\nquiet: 20s\n")
 }
 
 // faultsOf draws up to eight faults of the given kinds on the given targets, in time
@@ -139,22 +142,12 @@ func TestRapidNoLostWritesAwayFromTheMaster(t *testing.T) {
 
 // With no faults at all every checker passes, on a hundred seeds.
 func TestNoFaultsEveryCheckerPasses(t *testing.T) {
-	s, err := scenarios.Parse("quiet.yaml", []byte(`name: no-faults
-about: The rapid topology left alone.
-hosts:
-  n1: [redis, sentinel, client]
-  n2: [redis, sentinel, client]
-  n3: [redis, sentinel, client]
-sentinel: {quorum: 2, down-after-milliseconds: 3000, failover-timeout: 10000}
-workload: {kind: set-add, think: 20ms}
+	s := threeHosts(t, `workload: {kind: set-add, think: 20ms}
 duration: 20s
 quiet: 5s
 expect:
   always: [sentinel-safety, liveness, no-lost-writes, linearizable, no-split-brain, no-failover]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	for seed := uint64(1); seed <= 100; seed++ {
 		run, err := scenarios.Execute(s, sim.Backend{}, seed, scenarios.Options{})
 		if err != nil {

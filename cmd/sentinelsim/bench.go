@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -107,37 +108,31 @@ func benchmark(ctx context.Context, name string, s *scenarios.Scenario, seeds, w
 	return row, err
 }
 
-// withSentinels is the scenario with n sentinels on ports 5000 up.
+// withSentinels is the scenario with n sentinels on ports 5000 up, quorum a majority.
 func withSentinels(s *scenarios.Scenario, n int) *scenarios.Scenario {
-	c := *s
-	c.Topology.Nodes = nil
-	for _, node := range s.Topology.Nodes {
-		if node.Kind != world.Sentinel {
-			c.Topology.Nodes = append(c.Topology.Nodes, node)
-		}
-	}
-	host := s.Topology.Hosts[0].Name
-	for i := range n {
-		c.Topology.Nodes = append(c.Topology.Nodes, world.Node{Name: fmt.Sprintf("%s/sentinel:%d", host, 5000+i),
-			Kind: world.Sentinel, Host: host, Port: 5000 + i})
-	}
+	c := withNodes(s, world.Sentinel, n, func(host string, i int) world.Node {
+		return world.Node{Name: fmt.Sprintf("%s/sentinel:%d", host, 5000+i), Port: 5000 + i}
+	})
 	c.Topology.Quorum = n/2 + 1
-	return &c
+	return c
 }
 
 // withClients is the scenario with n clients.
 func withClients(s *scenarios.Scenario, n int) *scenarios.Scenario {
+	return withNodes(s, world.Client, n, func(host string, i int) world.Node {
+		return world.Node{Name: fmt.Sprintf("%s/client:%d", host, i+1)}
+	})
+}
+
+// withNodes replaces the scenario's nodes of one kind by n made by node, on its first host.
+func withNodes(s *scenarios.Scenario, kind world.Kind, n int, node func(host string, i int) world.Node) *scenarios.Scenario {
 	c := *s
-	c.Topology.Nodes = nil
-	for _, node := range s.Topology.Nodes {
-		if node.Kind != world.Client {
-			c.Topology.Nodes = append(c.Topology.Nodes, node)
-		}
-	}
+	c.Topology.Nodes = slices.DeleteFunc(slices.Clone(s.Topology.Nodes), func(n world.Node) bool { return n.Kind == kind })
 	host := s.Topology.Hosts[0].Name
 	for i := range n {
-		c.Topology.Nodes = append(c.Topology.Nodes, world.Node{Name: fmt.Sprintf("%s/client:%d", host, i+1),
-			Kind: world.Client, Host: host})
+		nd := node(host, i)
+		nd.Kind, nd.Host = kind, host
+		c.Topology.Nodes = append(c.Topology.Nodes, nd)
 	}
 	return &c
 }

@@ -1,37 +1,32 @@
 package client_test
 
 import (
-	"strconv"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/sentinelsim/sentinelsim/linearize"
+	"github.com/sentinelsim/sentinelsim/scenarios"
 	"github.com/sentinelsim/sentinelsim/sim"
 	"github.com/sentinelsim/sentinelsim/world"
 )
 
 // tutorial is the walkthrough's topology with one client.
-func tutorial() world.Topology {
-	t := world.Topology{MasterName: "mymaster", Quorum: 2,
-		Hosts:   []world.Host{{Name: "local", Addr: "127.0.0.1"}},
-		Monitor: world.Options{{Key: "down-after-milliseconds", Value: "3000"}, {Key: "failover-timeout", Value: "3000"}}}
-	for _, p := range []int{6382, 6383, 6384} {
-		t.Nodes = append(t.Nodes, world.Node{Name: "redis:" + strconv.Itoa(p), Kind: world.Redis, Host: "local", Port: p})
+func tutorial(t *testing.T) world.Topology {
+	s, err := scenarios.Lookup("tutorial-kill-master")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, p := range []int{5000, 5001, 5002} {
-		t.Nodes = append(t.Nodes, world.Node{Name: "sentinel:" + strconv.Itoa(p), Kind: world.Sentinel, Host: "local", Port: p})
-	}
-	t.Nodes = append(t.Nodes, world.Node{Name: "client", Kind: world.Client, Host: "local"})
-	return t
-}
-
-func itoa(n int) string {
-	return string(rune('0'+n/1000)) + string(rune('0'+n/100%10)) + string(rune('0'+n/10%10)) + string(rune('0'+n%10))
+	top := s.Topology
+	top.Nodes = slices.DeleteFunc(slices.Clone(top.Nodes), func(n world.Node) bool {
+		return n.Kind == world.Client && n.Name != "local/client:1"
+	})
+	return top
 }
 
 // run kills the master 5 s in and returns the history of one client over 40 s.
 func run(t *testing.T, spec world.ClientSpec) []linearize.Op {
-	w, err := sim.NewWorld(tutorial(), 7, sim.Options{})
+	w, err := sim.NewWorld(tutorial(t), 7, sim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +36,7 @@ func run(t *testing.T, spec world.ClientSpec) []linearize.Op {
 	w.StartClients(spec, h)
 	w.Advance(5 * time.Second)
 	killedAt := int64(w.Now())
-	if err := w.Kill("redis:6382"); err != nil {
+	if err := w.Kill("local/redis:6382"); err != nil {
 		t.Fatal(err)
 	}
 	w.Advance(35 * time.Second)
@@ -49,11 +44,11 @@ func run(t *testing.T, spec world.ClientSpec) []linearize.Op {
 	w.Advance(2 * time.Second)
 	ops := h.Ops()
 	last := ops[len(ops)-1]
-	if last.Status != linearize.Ok || last.Node == "redis:6382" || last.Role != "master" {
+	if last.Status != linearize.Ok || last.Node == "local/redis:6382" || last.Role != "master" {
 		t.Errorf("the last operation %v on %s (%s): the client did not move to the promoted replica", last, last.Node, last.Role)
 	}
 	for _, op := range ops {
-		if op.Node == "redis:6382" && op.Status == linearize.Ok && op.Return > killedAt {
+		if op.Node == "local/redis:6382" && op.Status == linearize.Ok && op.Return > killedAt {
 			t.Errorf("%v acknowledged by the killed master after the kill", op)
 		}
 		if op.Call < killedAt && op.Status != linearize.Ok {
