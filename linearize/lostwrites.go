@@ -67,9 +67,11 @@ func LostWrites(workload string, ops []Op) Verdict {
 		return v
 	}
 
-	byKey := map[string][]Op{}
+	// Pointers, not copies: histories run to hundreds of thousands of operations.
+	byKey := map[string][]*Op{}
 	var keys []string
-	for _, op := range ops {
+	for i := range ops {
+		op := &ops[i]
 		if op.Kind != write && !(op.Kind == read && op.Final) {
 			continue
 		}
@@ -109,11 +111,10 @@ func LostWrites(workload string, ops []Op) Verdict {
 	return v
 }
 
-func keyLosses(key string, ops []Op, write, read string) KeyLosses {
+func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	kl := KeyLosses{Key: key, FinalRead: -1}
 	var final *Op
-	for i := range ops {
-		op := &ops[i]
+	for _, op := range ops {
 		if op.Kind == read && op.Status == Ok && (final == nil || op.Return > final.Return) {
 			final = op
 		}
@@ -153,14 +154,14 @@ func keyLosses(key string, ops []Op, write, read string) KeyLosses {
 		kl.Survivors = len(acked) - kl.LostCount
 		kl.Excess = max(0, n-int64(len(acked)+len(unknown)))
 	} else {
-		present := map[string]int{}
+		present := make(map[string]int, len(final.Output.Values))
 		for _, v := range final.Output.Values {
 			present[v]++
 			if present[v] == 2 {
 				kl.Duplicated = append(kl.Duplicated, v)
 			}
 		}
-		written := map[string]bool{}
+		written := make(map[string]bool, kl.Attempted)
 		for _, group := range [][]string{acked, unknown, failed} {
 			for _, w := range group {
 				written[w] = true
