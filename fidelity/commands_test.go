@@ -17,6 +17,8 @@ func TestCommandsMatchRealRedis(t *testing.T) {
 	port := FreePort(t, realAddr)
 	real := StartReal(t, realAddr, port)
 	opts := realOptions(real)
+	total, errs := 0, 0
+	defer func() { t.Logf("%d commands compared, %d of them answered with an error", total, errs) }()
 	rapid.Check(t, func(rt *rapid.T) {
 		cmds := rapid.SliceOfN(rapid.Custom(command), 1, 40).Draw(rt, "commands")
 		rc := real.Dial(t)
@@ -41,6 +43,10 @@ func TestCommandsMatchRealRedis(t *testing.T) {
 				rt.Fatalf("simulated node: %q: %v", args, err)
 			}
 			want, got = realS.Canonical(args, want), simS.Canonical(args, got)
+			total++
+			if want.IsError() {
+				errs++
+			}
 			log = append(log, fmt.Sprintf("%2d %s -> %s", i, quoteArgs(args), want))
 			if !want.Equal(got) {
 				rt.Fatalf("replies differ at command %d %s\nreal: %s\nsim:  %s\nsequence:\n%s",
