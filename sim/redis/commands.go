@@ -14,11 +14,11 @@ import (
 type cmdFlags uint16
 
 const (
-	cmdWrite    cmdFlags = 1 << iota // changes the dataset: refused by read-only replicas
-	cmdStale                         // allowed on a replica whose link is down with replica-serve-stale-data no
-	cmdLoading                       // allowed while the dataset loads
-	cmdNoAuth                        // allowed before AUTH
-	cmdNoMulti                       // refused inside MULTI
+	cmdWrite   cmdFlags = 1 << iota // changes the dataset: refused by read-only replicas
+	cmdStale                        // allowed on a replica whose link is down with replica-serve-stale-data no
+	cmdLoading                      // allowed while the dataset loads
+	cmdNoAuth                       // allowed before AUTH
+	cmdNoMulti                      // refused inside MULTI
 )
 
 // command is one entry of the command table: its full name as errors print it ("get",

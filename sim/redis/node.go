@@ -44,26 +44,26 @@ type stats struct {
 
 // client is one accepted connection.
 type client struct {
-	n        *node
-	c        *kernel.Conn
-	id       int64
-	name     string
-	authed   bool
-	multi    []queued
-	inMulti  bool
-	dirty    bool // an error while queueing: EXEC aborts
-	inExec   bool
+	n       *node
+	c       *kernel.Conn
+	id      int64
+	name    string
+	authed  bool
+	multi   []queued
+	inMulti bool
+	dirty   bool // an error while queueing: EXEC aborts
+	inExec  bool
 	// afterExec runs once EXEC has replied (CLIENT KILL inside a transaction).
 	afterExec []func()
 	// woff is the replication offset after the client's last write: what WAIT waits for.
 	woff            int64
 	closeAfterReply bool // QUIT
-	channels map[string]bool
-	patterns map[string]bool
-	replica  *replicaState
-	replIP   string // REPLCONF ip-address and listening-port, before PSYNC
-	replPort int
-	closed   bool
+	channels        map[string]bool
+	patterns        map[string]bool
+	replica         *replicaState
+	replIP          string // REPLCONF ip-address and listening-port, before PSYNC
+	replPort        int
+	closed          bool
 }
 
 func (n *node) accept(c *kernel.Conn) {
@@ -232,4 +232,3 @@ func (n *node) cron() {
 
 // loadTime is how long loading a dataset of this size takes after a restart.
 func loadTime(d *dataset) time.Duration { return time.Duration(d.size()) * 10 * time.Microsecond }
-
