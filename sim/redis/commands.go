@@ -245,14 +245,7 @@ func (cl *client) exec() []resp.Value {
 	}
 	cl.inExec = false
 	cl.discardTransaction()
-	after := cl.afterExec
-	cl.afterExec = nil
-	defer func() {
-		for _, f := range after {
-			f() // CLIENT KILL inside a transaction takes effect after EXEC's reply
-		}
-	}()
-	return []resp.Value{resp.Array(out...)}
+	return []resp.Value{resp.Array(out...)} // cl.afterExec runs once this is sent
 }
 
 // call runs a command that passed the checks and returns its replies: usually one, none
@@ -349,7 +342,11 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 		victims, reply := n.clientKill(cl, args[2:])
 		kill := func() {
 			for _, v := range victims {
-				v.kill()
+				if v == cl {
+					cl.closeAfterReply = true // a client that kills itself gets the reply first
+				} else {
+					v.kill()
+				}
 			}
 		}
 		if cl.inExec {

@@ -110,8 +110,14 @@ func (cl *client) reply(v resp.Value) {
 	}
 }
 
-// flushed is called after a command's replies are sent: QUIT closes the connection.
+// flushed is called after a command's replies are sent: CLIENT KILL inside a
+// transaction takes effect after EXEC's reply, and QUIT closes the connection.
 func (cl *client) flushed() {
+	after := cl.afterExec
+	cl.afterExec = nil
+	for _, f := range after {
+		f()
+	}
 	if cl.closeAfterReply && !cl.closed {
 		cl.kill()
 	}
