@@ -1,9 +1,6 @@
 package redis
 
 import (
-	"strconv"
-	"strings"
-
 	"github.com/sentinelsim/sentinelsim/resp"
 )
 
@@ -11,108 +8,115 @@ var (
 	errWrongType = resp.Err("WRONGTYPE Operation against a key holding the wrong kind of value")
 	errNotInt    = resp.Err("ERR value is not an integer or out of range")
 	errSyntax    = resp.Err("ERR syntax error")
+	errOverflow  = resp.Err("ERR increment or decrement would overflow")
 )
 
 // exec runs a data command. cl is nil when the command comes from the master's
 // replication stream. Writes that change the dataset are propagated to replicas.
-func (d *dataset) exec(n *node, cl *client, args []string) (resp.Value, bool) {
-	name := strings.ToLower(args[0])
-	key := ""
-	if len(args) > 1 {
-		key = args[1]
-	}
-	reply, changed := d.apply(name, args)
+func (d *dataset) exec(n *node, cl *client, args []string) resp.Value {
+	name := asciiLower(args[0])
+	reply, changed := d.apply(n, name, args)
 	if changed && !reply.IsError() {
 		n.propagate(args)
 		if cl != nil && n.masterHost == "" && n.srv.OnWrite != nil {
+			key := ""
+			if len(args) > 1 {
+				key = args[1]
+			}
 			n.srv.OnWrite(n.p.Name(), key)
 		}
 	}
-	return reply, true
+	return reply
 }
 
-// apply executes a command on the dataset and reports whether it changed it.
-func (d *dataset) apply(name string, args []string) (resp.Value, bool) {
+// apply executes a command on the dataset, as the command's function in Redis 7.0.15
+// does (t_string.c, t_set.c, t_list.c, db.c), and reports whether it changed it. n is nil
+// when a full sync replays a snapshot.
+func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) {
 	switch name {
 	case "get":
-		if d.kind(args[1]) != "string" && d.kind(args[1]) != "" {
-			return errWrongType, false
-		}
-		if v, ok := d.strs[args[1]]; ok {
-			return resp.Bulk(v), false
-		}
-		return resp.Null(), false
+		return d.get(args[1])
 	case "set":
-		return d.set(args)
+		return d.set(n, args)
 	case "del":
-		n := 0
+		count := 0
 		for _, k := range args[1:] {
 			if d.kind(k) != "" {
-				delete(d.strs, k)
-				delete(d.sets, k)
-				delete(d.lists, k)
-				n++
+				d.remove(k)
+				count++
 			}
 		}
-		return resp.Int(int64(n)), n > 0
+		return resp.Int(int64(count)), count > 0
 	case "exists":
-		n := 0
+		count := 0
 		for _, k := range args[1:] {
 			if d.kind(k) != "" {
-				n++
+				count++
 			}
 		}
-		return resp.Int(int64(n)), false
+		return resp.Int(int64(count)), false
 	case "incr", "incrby":
 		by := int64(1)
 		if name == "incrby" {
-			v, err := strconv.ParseInt(args[2], 10, 64)
-			if err != nil {
+			v, ok := string2ll(args[2])
+			if !ok {
 				return errNotInt, false
 			}
 			by = v
 		}
-		if d.kind(args[1]) != "string" && d.kind(args[1]) != "" {
+		if k := d.kind(args[1]); k != "string" && k != "" {
 			return errWrongType, false
 		}
 		cur := int64(0)
 		if v, ok := d.strs[args[1]]; ok {
-			x, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
+			x, ok := string2ll(v)
+			if !ok {
 				return errNotInt, false
 			}
 			cur = x
 		}
+		if (by < 0 && cur < 0 && by < -1<<63-cur) || (by > 0 && cur > 0 && by > 1<<63-1-cur) {
+			return errOverflow, false
+		}
 		cur += by
-		d.strs[args[1]] = strconv.FormatInt(cur, 10)
+		d.strs[args[1]] = formatInt(cur)
 		return resp.Int(cur), true
-	case "sadd", "srem":
-		if d.kind(args[1]) != "set" && d.kind(args[1]) != "" {
+	case "sadd":
+		if k := d.kind(args[1]); k != "set" && k != "" {
 			return errWrongType, false
 		}
 		set := d.sets[args[1]]
 		if set == nil {
 			set = map[string]bool{}
-		}
-		n := 0
-		for _, m := range args[2:] {
-			if set[m] == (name == "srem") {
-				n++
-			}
-			if name == "sadd" {
-				set[m] = true
-			} else {
-				delete(set, m)
-			}
-		}
-		if len(set) == 0 {
-			delete(d.sets, args[1])
-		} else {
 			d.sets[args[1]] = set
 		}
-		return resp.Int(int64(n)), n > 0
+		added := 0
+		for _, m := range args[2:] {
+			if !set[m] {
+				set[m] = true
+				added++
+			}
+		}
+		return resp.Int(int64(added)), added > 0
+	case "srem":
+		if k := d.kind(args[1]); k != "set" && k != "" {
+			return errWrongType, false
+		}
+		set := d.sets[args[1]]
+		removed := 0
+		for _, m := range args[2:] {
+			if set[m] {
+				delete(set, m)
+				removed++
+				if len(set) == 0 {
+					delete(d.sets, args[1])
+					break // Redis stops once the set is gone
+				}
+			}
+		}
+		return resp.Int(int64(removed)), removed > 0
 	case "smembers", "scard", "sismember":
-		if d.kind(args[1]) != "set" && d.kind(args[1]) != "" {
+		if k := d.kind(args[1]); k != "set" && k != "" {
 			return errWrongType, false
 		}
 		set := d.sets[args[1]]
@@ -127,42 +131,74 @@ func (d *dataset) apply(name string, args []string) (resp.Value, bool) {
 		}
 		return resp.BulkArray(sortedMembers(set)...), false
 	case "rpush":
-		if d.kind(args[1]) != "list" && d.kind(args[1]) != "" {
+		if k := d.kind(args[1]); k != "list" && k != "" {
 			return errWrongType, false
 		}
 		d.lists[args[1]] = append(d.lists[args[1]], args[2:]...)
 		return resp.Int(int64(len(d.lists[args[1]]))), true
-	case "lrange", "llen":
-		if d.kind(args[1]) != "list" && d.kind(args[1]) != "" {
+	case "llen":
+		if k := d.kind(args[1]); k != "list" && k != "" {
+			return errWrongType, false
+		}
+		return resp.Int(int64(len(d.lists[args[1]]))), false
+	case "lrange":
+		start, ok1 := string2ll(args[2])
+		end, ok2 := string2ll(args[3])
+		if !ok1 || !ok2 {
+			return errNotInt, false
+		}
+		if k := d.kind(args[1]); k != "list" && k != "" {
 			return errWrongType, false
 		}
 		l := d.lists[args[1]]
-		if name == "llen" {
-			return resp.Int(int64(len(l))), false
+		n := int64(len(l))
+		if start < 0 {
+			start = n + start
 		}
-		start, err1 := strconv.Atoi(args[2])
-		stop, err2 := strconv.Atoi(args[3])
-		if err1 != nil || err2 != nil {
-			return errNotInt, false
+		if end < 0 {
+			end = n + end
 		}
 		if start < 0 {
-			start = max(len(l)+start, 0)
+			start = 0
 		}
-		if stop < 0 {
-			stop = len(l) + stop
-		}
-		stop = min(stop, len(l)-1)
-		if start > stop {
+		if start > end || start >= n {
 			return resp.Array(), false
 		}
-		return resp.BulkArray(l[start : stop+1]...), false
+		if end >= n {
+			end = n - 1
+		}
+		return resp.BulkArray(l[start : end+1]...), false
 	case "dbsize":
 		return resp.Int(int64(d.size())), false
 	case "flushall":
+		if len(args) > 2 || (len(args) == 2 && asciiLower(args[1]) != "sync" && asciiLower(args[1]) != "async") {
+			return errSyntax, false
+		}
 		*d = *newDataset()
-		return resp.OK, true
+		return resp.OK, true // always propagated, even on an empty dataset
 	}
 	return resp.Err("ERR unknown command '" + args[0] + "'"), false
+}
+
+func formatInt(v int64) string {
+	var buf [20]byte
+	i := len(buf)
+	u := uint64(v)
+	if v < 0 {
+		u = -u
+	}
+	for {
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+		if u == 0 {
+			break
+		}
+	}
+	if v < 0 {
+		return "-" + string(buf[i:])
+	}
+	return string(buf[i:])
 }
 
 func (d *dataset) kind(key string) string {
@@ -178,55 +214,114 @@ func (d *dataset) kind(key string) string {
 	return ""
 }
 
-// set is SET key value [NX|XX] [GET] [EX s|PX ms]; expiries are accepted and ignored
-// (no workload relies on them).
-func (d *dataset) set(args []string) (resp.Value, bool) {
-	nx, xx, get := false, false, false
-	for i := 3; i < len(args); i++ {
-		switch strings.ToUpper(args[i]) {
-		case "NX":
-			nx = true
-		case "XX":
-			xx = true
-		case "GET":
-			get = true
-		case "EX", "PX":
-			if i+1 >= len(args) {
-				return errSyntax, false
-			}
-			if v, err := strconv.ParseInt(args[i+1], 10, 64); err != nil || v <= 0 {
-				return resp.Err("ERR invalid expire time in 'set' command"), false
-			}
-			i++
+func (d *dataset) remove(key string) {
+	delete(d.strs, key)
+	delete(d.sets, key)
+	delete(d.lists, key)
+}
+
+// get is getGenericCommand: nil for a missing key, WRONGTYPE for another type.
+func (d *dataset) get(key string) (resp.Value, bool) {
+	if k := d.kind(key); k != "string" && k != "" {
+		return errWrongType, false
+	}
+	if v, ok := d.strs[key]; ok {
+		return resp.Bulk(v), false
+	}
+	return resp.Null(), false
+}
+
+// SET's option flags (t_string.c).
+const (
+	setNX = 1 << iota
+	setXX
+	setGet
+	setKeepTTL
+	setEX
+	setPX
+	setEXAT
+	setPXAT
+)
+
+// set is SET key value [NX|XX] [GET] [KEEPTTL|EX s|PX ms|EXAT ts|PXAT ms-ts], parsed as
+// parseExtendedStringArgumentsOrReply does and checked in setGenericCommand's order:
+// syntax, then the expiry, then GET's type check, then NX/XX. Expiries are checked and
+// then ignored: keys never expire in the simulation. n is nil when replaying a snapshot.
+func (d *dataset) set(n *node, args []string) (resp.Value, bool) {
+	flags := 0
+	expire := ""
+	for j := 3; j < len(args); j++ {
+		opt := asciiLower(args[j])
+		hasNext := j < len(args)-1
+		switch {
+		case opt == "nx" && flags&setXX == 0:
+			flags |= setNX
+		case opt == "xx" && flags&setNX == 0:
+			flags |= setXX
+		case opt == "get":
+			flags |= setGet
+		case opt == "keepttl" && flags&(setEX|setEXAT|setPX|setPXAT) == 0:
+			flags |= setKeepTTL
+		case opt == "ex" && flags&(setKeepTTL|setEXAT|setPX|setPXAT) == 0 && hasNext:
+			flags |= setEX
+			expire = args[j+1]
+			j++
+		case opt == "px" && flags&(setKeepTTL|setEX|setEXAT|setPXAT) == 0 && hasNext:
+			flags |= setPX
+			expire = args[j+1]
+			j++
+		case opt == "exat" && flags&(setKeepTTL|setEX|setPX|setPXAT) == 0 && hasNext:
+			flags |= setEXAT
+			expire = args[j+1]
+			j++
+		case opt == "pxat" && flags&(setKeepTTL|setEX|setEXAT|setPX) == 0 && hasNext:
+			flags |= setPXAT
+			expire = args[j+1]
+			j++
 		default:
 			return errSyntax, false
 		}
 	}
-	if nx && xx {
-		return errSyntax, false
-	}
-	k := d.kind(args[1])
-	if get && k != "" && k != "string" {
-		return errWrongType, false
-	}
-	old, exists := d.strs[args[1]]
-	if (nx && k != "") || (xx && k == "") {
-		if get {
-			if exists {
-				return resp.Bulk(old), false
+	if flags&(setEX|setPX|setEXAT|setPXAT) != 0 {
+		ms, ok := string2ll(expire)
+		if !ok {
+			return errNotInt, false
+		}
+		seconds := flags&(setEX|setEXAT) != 0
+		if ms <= 0 || (seconds && ms > (1<<63-1)/1000) {
+			return resp.Err("ERR invalid expire time in 'set' command"), false
+		}
+		if seconds {
+			ms *= 1000
+		}
+		if flags&(setEX|setPX) != 0 {
+			now := int64(0)
+			if n != nil {
+				now = n.p.WallMs()
 			}
-			return resp.Null(), false
+			ms += now // wraps negative on overflow, as in C
+		}
+		if ms <= 0 {
+			return resp.Err("ERR invalid expire time in 'set' command"), false
+		}
+	}
+	var reply resp.Value
+	if flags&setGet != 0 {
+		if reply, _ = d.get(args[1]); reply.IsError() {
+			return reply, false
+		}
+	}
+	found := d.kind(args[1]) != ""
+	if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
+		if flags&setGet != 0 {
+			return reply, false
 		}
 		return resp.Null(), false
 	}
-	delete(d.sets, args[1])
-	delete(d.lists, args[1])
+	d.remove(args[1])
 	d.strs[args[1]] = args[2]
-	if get {
-		if exists {
-			return resp.Bulk(old), true
-		}
-		return resp.Null(), true
+	if flags&setGet != 0 {
+		return reply, true
 	}
 	return resp.OK, true
 }

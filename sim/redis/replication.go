@@ -130,6 +130,14 @@ func (n *node) goodReplicas() int {
 	return good
 }
 
+// goodReplicasStatus is checkGoodReplicasStatus: writes are allowed on a replica, when
+// min-replicas-to-write or min-replicas-max-lag is 0, or with enough good replicas.
+func (n *node) goodReplicasStatus() bool {
+	need := atoiOpt(n.srv.options["min-replicas-to-write"])
+	return n.masterHost != "" || need == 0 || atoiOpt(n.srv.options["min-replicas-max-lag"]) == 0 ||
+		n.goodReplicas() >= need
+}
+
 // replicaof is REPLICAOF host port | NO ONE.
 func (n *node) replicaof(args []string) resp.Value {
 	if strings.EqualFold(args[1], "no") && strings.EqualFold(args[2], "one") {
@@ -256,19 +264,22 @@ func (n *node) fromMaster(v resp.Value) {
 		n.data = newDataset()
 		for _, cmd := range v.Array {
 			args, _ := cmd.Strings()
-			n.data.apply(strings.ToLower(args[0]), args)
+			n.data.apply(nil, asciiLower(args[0]), args)
 		}
 		n.linkUp()
 	case n.link == linkConnected && v.Kind == resp.KindArray:
 		args, _ := v.Strings()
-		name := strings.ToLower(args[0])
-		if writes[name] {
+		if len(args) == 0 {
+			return
+		}
+		name := asciiLower(args[0])
+		if name == "replconf" && len(args) > 1 && strings.EqualFold(args[1], "getack") {
+			n.ack() // the ACK counts what was processed before the GETACK
+		}
+		if c := commandTable[name]; c != nil && c.flags&cmdWrite != 0 {
 			n.data.exec(n, nil, args)
 		} else {
-			n.propagate(args) // PING and SELECT still move the offset
-		}
-		if name == "replconf" && len(args) > 1 && strings.EqualFold(args[1], "getack") {
-			n.ack()
+			n.propagate(args) // PING, SELECT and GETACK still move the offset
 		}
 	}
 }
@@ -313,30 +324,34 @@ type waiter struct {
 	deadline time.Duration
 }
 
-func (n *node) wait(cl *client, args []string) (resp.Value, bool) {
-	need, err1 := strconv.Atoi(args[1])
-	ms, err2 := strconv.ParseInt(args[2], 10, 64)
-	if err1 != nil || err2 != nil {
-		return errNotInt, true
-	}
+func (n *node) wait(cl *client, args []string) []resp.Value {
+	one := func(v resp.Value) []resp.Value { return []resp.Value{v} }
 	if n.masterHost != "" {
-		return resp.Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."), true
+		return one(resp.Err("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."))
 	}
-	w := &waiter{cl: cl, offset: n.offset, need: need}
-	if got := n.acked(w.offset); got >= need {
-		return resp.Int(int64(got)), true
+	need, ok := string2ll(args[1])
+	if !ok {
+		return one(errNotInt)
 	}
-	for _, r := range n.replicas {
-		if r.replica.online {
-			r.reply(resp.BulkArray("REPLCONF", "GETACK", "*"))
-		}
+	ms, ok := string2ll(args[2])
+	if !ok {
+		return one(resp.Err("ERR timeout is not an integer or out of range"))
 	}
+	if ms < 0 {
+		return one(resp.Err("ERR timeout is negative"))
+	}
+	w := &waiter{cl: cl, offset: cl.woff, need: int(min(need, 1<<31))}
+	if got := n.acked(w.offset); int64(got) >= need || cl.inMulti {
+		return one(resp.Int(int64(got)))
+	}
+	n.propagate([]string{"REPLCONF", "GETACK", "*"})
 	if ms > 0 {
-		w.deadline = n.p.Monotonic() + time.Duration(ms)*time.Millisecond
-		n.p.After(time.Duration(ms)*time.Millisecond, func() { n.finishWait(w) })
+		d := time.Duration(min(ms, int64(1<<62/time.Millisecond))) * time.Millisecond
+		w.deadline = n.p.Monotonic() + d
+		n.p.After(d, func() { n.finishWait(w) })
 	}
 	n.waiters = append(n.waiters, w)
-	return resp.Value{}, false
+	return nil
 }
 
 func (n *node) acked(offset int64) int {

@@ -49,7 +49,7 @@ var defaults = map[string]string{
 	"replica-serve-stale-data": "yes", "min-replicas-to-write": "0", "min-replicas-max-lag": "10",
 	"replica-announce-ip": "", "replica-announce-port": "0", "replica-announced": "yes",
 	"repl-diskless-sync-delay": "5", "repl-backlog-size": "1048576", "repl-timeout": "60",
-	"requirepass": "", "protected-mode": "yes", "bind": "", "bind-source-addr": "",
+	"requirepass": "", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
 	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
 }
 
@@ -60,7 +60,7 @@ func New(cfg Config) (*Server, error) {
 		s.options[k] = v
 	}
 	for _, o := range cfg.Options {
-		key := strings.ToLower(o[0])
+		key := canonicalOption(o[0])
 		if _, ok := defaults[key]; !ok {
 			return nil, fmt.Errorf("redis: unsupported option %q", o[0])
 		}

@@ -1,0 +1,160 @@
+package fidelity
+
+import (
+	"strings"
+
+	"pgregory.net/rapid"
+)
+
+// Pools the generators draw from. Few keys, so that commands collide on them (and hit the
+// wrong type); values at the edges of Redis's integer parsing.
+var (
+	keys    = []string{"k1", "k2", "s1", "l1"}
+	members = []string{"a", "b", "1", "2", "-3", "10", "007", ""}
+	values  = []string{"v", "", "0", "1", "-1", "42", "007", "+3", " 5", "3.5", "-0", "abc def",
+		"9223372036854775807", "-9223372036854775808", "9223372036854775808", "99999999999999999999",
+		"a\x00b", "a\r\nb", "é"}
+	integers = []string{"0", "1", "-1", "2", "-2", "10", "-100", "abc", "", "1.5", "+1", "01", "-0", " 1",
+		"9223372036854775807", "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
+		"4611686018427387904", "-4611686018427387904"}
+	// expiries never come due while a test runs: a key set with a small TTL would expire in
+	// the real server and not in the simulated one, whose clock hardly moves.
+	expiries = []string{"100000", "99999999999", "0", "-5", "abc", "1.5", "+100", "",
+		"9223372036854775", "9223372036854776", "9223372036854775807"}
+	names       = []string{"conn-1", "x", "", "a b", "a\nb", "tab\there", "é", "~!"}
+	configNames = []string{
+		"replica-read-only", "slave-read-only", "replica-serve-stale-data", "replica-priority",
+		"slave-priority", "min-replicas-to-write", "min-slaves-to-write", "min-replicas-max-lag",
+		"repl-backlog-size", "repl-timeout", "repl-diskless-sync-delay", "repl-diskless-sync",
+		"replica-announce-ip", "replica-announce-port", "replica-announced", "replicaof", "slaveof",
+		"masterauth", "appendonly", "appendfsync", "save", "dbfilename", "appendfilename",
+		"requirepass", "APPENDONLY", "Save", "no-such-config",
+		"repl*", "replica-*", "slave*", "min-*", "append*", "*-read-only", "repl-?iskless*",
+		"repl-[bt]*", "sav[e]", "*aof*", "rdb*",
+	}
+	unknownNames = []string{"nosuch", "GETT", "foo", "x\r\ny", "a\x00b", "", strings.Repeat("z", 140)}
+	junk         = []string{"x", "", "'q'", "a b", "\r\n", "nul\x00nul", strings.Repeat("y", 130), "é"}
+)
+
+// pick draws one element of a pool.
+func pick(t *rapid.T, pool []string, label string) string {
+	return rapid.SampledFrom(pool).Draw(t, label)
+}
+
+func picks(t *rapid.T, pool []string, min, max int, label string) []string {
+	n := rapid.IntRange(min, max).Draw(t, label+"#")
+	out := make([]string, n)
+	for i := range out {
+		out[i] = pick(t, pool, label)
+	}
+	return out
+}
+
+// casing writes a command name as clients do: lower, upper or mixed case.
+func casing(t *rapid.T, name string) string {
+	switch rapid.IntRange(0, 3).Draw(t, "case") {
+	case 0:
+		return strings.ToUpper(name)
+	case 1:
+		if name != "" {
+			return strings.ToUpper(name[:1]) + name[1:]
+		}
+	}
+	return name
+}
+
+// command draws one command of the differential test's vocabulary.
+func command(t *rapid.T) []string {
+	kind := rapid.IntRange(0, 29).Draw(t, "kind")
+	c := func(name string, args ...string) []string { return append([]string{casing(t, name)}, args...) }
+	key := func() string { return pick(t, keys, "key") }
+	switch kind {
+	case 0, 1:
+		return c("get", key())
+	case 2, 3, 4:
+		args := []string{key(), pick(t, values, "value")}
+		for range rapid.IntRange(0, 3).Draw(t, "nopts") {
+			switch rapid.IntRange(0, 6).Draw(t, "opt") {
+			case 0:
+				args = append(args, casing(t, "nx"))
+			case 1:
+				args = append(args, casing(t, "xx"))
+			case 2:
+				args = append(args, casing(t, "get"))
+			case 3:
+				args = append(args, casing(t, "ex"), pick(t, expiries, "ttl"))
+			case 4:
+				args = append(args, casing(t, "px"), pick(t, expiries, "ttl"))
+			case 5:
+				args = append(args, casing(t, "keepttl"))
+			case 6:
+				args = append(args, pick(t, append([]string{"ex", "PX", "nxx"}, junk...), "junk"))
+			}
+		}
+		return c("set", args...)
+	case 5:
+		return c("del", picks(t, keys, 1, 3, "key")...)
+	case 6:
+		return c("exists", picks(t, keys, 1, 3, "key")...)
+	case 7:
+		return c("incr", key())
+	case 8:
+		return c("incrby", key(), pick(t, integers, "by"))
+	case 9, 10:
+		return c("sadd", append([]string{key()}, picks(t, members, 1, 3, "member")...)...)
+	case 11:
+		return c("srem", append([]string{key()}, picks(t, members, 1, 3, "member")...)...)
+	case 12:
+		return c("smembers", key())
+	case 13:
+		return c("scard", key())
+	case 14:
+		return c("sismember", key(), pick(t, members, "member"))
+	case 15, 16:
+		return c("rpush", append([]string{key()}, picks(t, values, 1, 3, "value")...)...)
+	case 17:
+		return c("lrange", key(), pick(t, integers, "start"), pick(t, integers, "stop"))
+	case 18:
+		return c("llen", key())
+	case 19:
+		switch rapid.IntRange(0, 3).Draw(t, "what") {
+		case 0:
+			return c("dbsize")
+		case 1:
+			return c("flushall", picks(t, []string{"async", "SYNC", "x"}, 0, 2, "mode")...)
+		case 2:
+			return c("select", pick(t, []string{"0", "00", "-1", "16", "abc", "9999999999", ""}, "db"))
+		}
+		return c("echo", pick(t, values, "msg"))
+	case 20:
+		return c("ping", picks(t, values, 0, 2, "msg")...)
+	case 21, 22:
+		return c(pick(t, []string{"multi", "exec", "discard"}, "tx"))
+	case 23:
+		switch rapid.IntRange(0, 3).Draw(t, "sub") {
+		case 0:
+			return c("client", casing(t, "setname"), pick(t, names, "name"))
+		case 1:
+			return c("client", casing(t, "getname"))
+		case 2:
+			return c("client", append([]string{pick(t, []string{"setname", "getname", "nosuch", "Junk"}, "sub")},
+				picks(t, junk, 0, 2, "arg")...)...)
+		}
+		return c("client")
+	case 24, 25:
+		args := []string{casing(t, "get")}
+		args = append(args, picks(t, configNames, 1, 3, "param")...)
+		return c("config", args...)
+	case 26:
+		return c("config", append([]string{pick(t, []string{"get", "nosuch", "HELPX"}, "sub")},
+			picks(t, junk, 0, 1, "arg")...)...)
+	case 27:
+		return append([]string{pick(t, unknownNames, "unknown")}, picks(t, junk, 0, 4, "arg")...)
+	}
+	// Any command of the vocabulary with any number of arguments: wrong arities, and
+	// arguments of the wrong shape.
+	name := pick(t, []string{"get", "set", "del", "exists", "incr", "incrby", "sadd", "srem", "smembers",
+		"scard", "sismember", "rpush", "lrange", "llen", "dbsize", "flushall", "ping", "echo", "select",
+		"multi", "exec", "discard", "client", "config"}, "name")
+	return c(name, picks(t, append(append([]string{}, keys...), junk...), 0, 4, "arg")...)
+}
