@@ -113,6 +113,13 @@ func (cl *client) reply(v resp.Value) {
 	}
 }
 
+// stream sends a replica a command of the replication stream.
+func (cl *client) stream(args []string) {
+	if !cl.closed {
+		cl.c.Send(args)
+	}
+}
+
 // flushed is called after a command's replies are sent: CLIENT KILL inside a
 // transaction takes effect after EXEC's reply, and QUIT closes the connection.
 func (cl *client) flushed() {
@@ -253,4 +260,4 @@ func (n *node) fsync() {
 }
 
 // loadTime is how long loading a dataset of this size takes after a restart.
-func loadTime(d *dataset) time.Duration { return time.Duration(d.size()) * 10 * time.Microsecond }
+func loadTime(d *dataset) time.Duration { return time.Duration(d.elements()) * 10 * time.Microsecond }

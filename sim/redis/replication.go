@@ -30,22 +30,22 @@ type replicaState struct {
 
 type backlogEntry struct {
 	offset int64 // offset after this command
-	cmd    resp.Value
+	cmd    []string
 }
 
 // propagate appends a write to the replication stream: the offset grows by the command's
-// size on the wire, and every online replica receives it.
+// size on the wire, and every online replica receives it. The stream is made of commands,
+// as a client sends them; the slice is shared, never modified.
 func (n *node) propagate(args []string) {
-	v := resp.BulkArray(args...)
 	n.offset += int64(resp.CommandLen(args...))
-	n.backlog = append(n.backlog, backlogEntry{offset: n.offset, cmd: v})
+	n.backlog = append(n.backlog, backlogEntry{offset: n.offset, cmd: args})
 	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
 	for len(n.backlog) > 1 && n.offset-n.backlog[0].offset > limit {
 		n.backlog = n.backlog[1:]
 	}
 	for _, r := range n.replicas {
 		if r.replica.online {
-			r.reply(v)
+			r.stream(args)
 		}
 	}
 }
@@ -56,12 +56,7 @@ func (n *node) backlogStart() int64 {
 		return n.offset + 1
 	}
 	first := n.backlog[0]
-	return first.offset - int64(resp.CommandLen(mustStrings(first.cmd)...)) + 1
-}
-
-func mustStrings(v resp.Value) []string {
-	ss, _ := v.Strings()
-	return ss
+	return first.offset - int64(resp.CommandLen(first.cmd...)) + 1
 }
 
 // psync serves a replica's PSYNC replid offset: a partial resync from the backlog when
@@ -91,14 +86,14 @@ func (n *node) psync(cl *client, args []string) {
 		cl.reply(resp.Simple("CONTINUE " + n.replID))
 		for _, e := range n.backlog {
 			if e.offset >= want {
-				cl.reply(e.cmd)
+				cl.stream(e.cmd)
 			}
 		}
 		cl.replica.online = true
 		return
 	}
 	delay := time.Duration(atoiOpt(n.srv.options["repl-diskless-sync-delay"])) * time.Second
-	delay += time.Duration(n.data.size()) * 20 * time.Microsecond // the transfer
+	delay += time.Duration(n.data.elements()) * 20 * time.Microsecond // the transfer
 	n.p.After(delay, func() {
 		if cl.closed {
 			return
@@ -215,11 +210,18 @@ func (n *node) connectToMaster() {
 		expect++
 	}
 	c.OnData = func(msg any) {
-		v, ok := msg.(resp.Value)
-		if !ok || c != n.masterConn {
+		if c != n.masterConn {
 			return
 		}
 		n.lastIO = n.p.Monotonic()
+		if args, ok := msg.([]string); ok {
+			n.fromMasterStream(args)
+			return
+		}
+		v, ok := msg.(resp.Value)
+		if !ok {
+			return
+		}
 		if expect > 0 {
 			expect--
 			if v.IsError() {
@@ -267,20 +269,22 @@ func (n *node) fromMaster(v resp.Value) {
 			n.data.apply(nil, asciiLower(args[0]), args)
 		}
 		n.linkUp()
-	case n.link == linkConnected && v.Kind == resp.KindArray:
-		args, _ := v.Strings()
-		if len(args) == 0 {
-			return
-		}
-		name := asciiLower(args[0])
-		if name == "replconf" && len(args) > 1 && strings.EqualFold(args[1], "getack") {
-			n.ack() // the ACK counts what was processed before the GETACK
-		}
-		if c := commandTable[name]; c != nil && c.flags&cmdWrite != 0 {
-			n.data.exec(n, nil, args)
-		} else {
-			n.propagate(args) // PING, SELECT and GETACK still move the offset
-		}
+	}
+}
+
+// fromMasterStream applies one command of the master's replication stream.
+func (n *node) fromMasterStream(args []string) {
+	if n.link != linkConnected || len(args) == 0 {
+		return
+	}
+	name := asciiLower(args[0])
+	if name == "replconf" && len(args) > 1 && strings.EqualFold(args[1], "getack") {
+		n.ack() // the ACK counts what was processed before the GETACK
+	}
+	if c := commandTable[name]; c != nil && c.flags&cmdWrite != 0 {
+		n.data.exec(n, nil, args)
+	} else {
+		n.propagate(args) // PING, SELECT and GETACK still move the offset
 	}
 }
 

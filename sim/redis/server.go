@@ -199,8 +199,12 @@ func (d *dataset) clone() *dataset {
 	return c
 }
 
-// size counts the elements a load has to read: strings, set members, list elements.
-func (d *dataset) size() int {
+// size is the number of keys (DBSIZE).
+func (d *dataset) size() int { return len(d.strs) + len(d.sets) + len(d.lists) }
+
+// elements counts what a load or a transfer has to read: strings, set members, list
+// elements.
+func (d *dataset) elements() int {
 	n := len(d.strs)
 	for _, m := range d.sets { //determinism:ok summing
 		n += len(m)
