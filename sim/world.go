@@ -32,6 +32,7 @@ type World struct {
 	sentinels map[string]*sentineld.Program
 	clients   []*client.Client
 	admins    map[string]*kernel.Process // per host, the process Command talks from
+	names     map[client.Addr]string
 
 	onRecord func(sentineld.Record)
 	log      []sentineld.Record
@@ -59,7 +60,7 @@ func NewWorld(t world.Topology, seed uint64, opts Options) (*World, error) {
 		return nil, err
 	}
 	w := &World{k: k, topo: t, procs: map[string]*kernel.Process{}, redis: map[string]*redis.Server{},
-		sentinels: map[string]*sentineld.Program{}, admins: map[string]*kernel.Process{},
+		sentinels: map[string]*sentineld.Program{}, admins: map[string]*kernel.Process{}, names: map[client.Addr]string{},
 		onRecord: opts.OnRecord}
 	for _, h := range t.Hosts {
 		k.AddHost(h.Addr)
@@ -354,11 +355,18 @@ func (w *World) StartClients(spec world.ClientSpec, h *linearize.History) error 
 	return nil
 }
 
+// nodeAt names the node at an address, for histories; names are cached, as every client
+// operation asks.
 func (w *World) nodeAt(a client.Addr) string {
-	if n, ok := w.topo.NodeAt(a.String()); ok {
-		return n.Name
+	if name, ok := w.names[a]; ok {
+		return name
 	}
-	return a.String()
+	name := a.String()
+	if n, ok := w.topo.NodeAt(name); ok {
+		name = n.Name
+	}
+	w.names[a] = name
+	return name
 }
 
 // StopClients stops every client after its operation in flight.

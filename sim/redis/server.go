@@ -231,18 +231,26 @@ func (d *dataset) describe() []string {
 }
 
 func sortedMembers(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for e := range m { //determinism:ok sorted below
-		out = append(out, e)
+	type member struct {
+		s     string
+		n     int64
+		isInt bool
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, errA := strconv.ParseInt(out[i], 10, 64)
-		b, errB := strconv.ParseInt(out[j], 10, 64)
-		if errA == nil && errB == nil {
-			return a < b // small integer sets are intsets, which Redis keeps sorted
+	ms := make([]member, 0, len(m))
+	for e := range m { //determinism:ok sorted below
+		n, err := strconv.ParseInt(e, 10, 64)
+		ms = append(ms, member{e, n, err == nil})
+	}
+	sort.Slice(ms, func(i, j int) bool {
+		if ms[i].isInt && ms[j].isInt {
+			return ms[i].n < ms[j].n // small integer sets are intsets, which Redis keeps sorted
 		}
-		return out[i] < out[j]
+		return ms[i].s < ms[j].s
 	})
+	out := make([]string, len(ms))
+	for i, e := range ms {
+		out[i] = e.s
+	}
 	return out
 }
 
