@@ -23,11 +23,13 @@ type StaleRead struct {
 
 // StaleReads finds successful reads served by a node that was not master at any moment
 // between the read's call and return, given the master timeline (who really was master
-// when, from the simulator's trace or the real backend's observations).
+// when, from the simulator's trace or the real backend's observations). The final reads
+// are left out: they come after the clients stopped writing, when write acceptances no
+// longer show who is master, and the lost-writes checker judges them.
 func StaleReads(ops []Op, masters []MasterInterval) Verdict {
 	var stale []StaleRead
 	for _, op := range ops {
-		if op.IsWrite() || op.Status != Ok || op.Node == "" {
+		if op.IsWrite() || op.Status != Ok || op.Node == "" || op.Final {
 			continue
 		}
 		var during []string

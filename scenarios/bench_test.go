@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"runtime/debug"
 	"testing"
 
 	"github.com/sentinelsim/sentinelsim/scenarios"
@@ -11,6 +12,7 @@ import (
 // think time, checkers included) and reports simulated seconds per wall second and wall
 // nanoseconds per simulated event.
 func BenchmarkTutorialKillMaster(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(400)) // as cmd/sentinelsim runs it
 	s, err := scenarios.Lookup("tutorial-kill-master")
 	if err != nil {
 		b.Fatal(err)

@@ -19,9 +19,7 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 	lin := linearize.Linearizable(s.Workload.Kind, ops, limit)
 	intervals := linearize.AcceptIntervals(s.writeAccepts(run.World, ops), s.acceptGap())
 	split := linearize.SplitBrain(intervals)
-	// The final reads come after the clients stopped writing, when no node is seen
-	// accepting writes any more: they are judged by the lost-writes checker instead.
-	stale := linearize.StaleReads(slices.DeleteFunc(slices.Clone(ops), func(op linearize.Op) bool { return op.Final }), intervals)
+	stale := linearize.StaleReads(ops, intervals)
 	r.Checks = []linearize.Verdict{safety, live, lost, lin, split, stale}
 
 	r.Ops = len(ops)

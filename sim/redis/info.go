@@ -115,7 +115,7 @@ func (n *node) infoReplication() string {
 	fmt.Fprintf(&b, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"+
 		"master_repl_offset:%d\r\nsecond_repl_offset:%d\r\nrepl_backlog_active:%d\r\nrepl_backlog_size:%s\r\n"+
 		"repl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
-		n.replID, n.replID2, n.offset, n.secondOffset, boolInt(len(n.backlog) > 0), n.srv.options["repl-backlog-size"],
+		n.replID, n.replID2, n.offset, n.secondOffset, boolInt(len(n.replBacklog()) > 0), n.srv.options["repl-backlog-size"],
 		start, n.offset-start+1)
 	return b.String()
 }

@@ -29,6 +29,7 @@ type node struct {
 	offset          int64
 	secondOffset    int64
 	backlog         []backlogEntry
+	backlogHead     int // backlog[backlogHead:] is the replication backlog
 	replicas        []*client
 	masterHost      string
 	masterPort      int

@@ -40,8 +40,15 @@ func (n *node) propagate(args []string) {
 	n.offset += int64(resp.CommandLen(args...))
 	n.backlog = append(n.backlog, backlogEntry{offset: n.offset, cmd: args})
 	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
-	for len(n.backlog) > 1 && n.offset-n.backlog[0].offset > limit {
-		n.backlog = n.backlog[1:]
+	for n.backlogHead < len(n.backlog)-1 && n.offset-n.backlog[n.backlogHead].offset > limit {
+		n.backlogHead++
+	}
+	// Entries before the head have left the backlog. Moving the rest down once they are
+	// half of it copies each entry about once, where reslicing the front off would make
+	// append reallocate the backlog again and again.
+	if n.backlogHead > len(n.backlog)/2 {
+		n.backlog = n.backlog[:copy(n.backlog, n.backlog[n.backlogHead:])]
+		n.backlogHead = 0
 	}
 	for _, r := range n.replicas {
 		if r.replica.online {
@@ -50,12 +57,15 @@ func (n *node) propagate(args []string) {
 	}
 }
 
+// replBacklog is what the replication backlog holds.
+func (n *node) replBacklog() []backlogEntry { return n.backlog[n.backlogHead:] }
+
 // backlogStart is the first offset the backlog can serve from (PSYNC asks for offset+1).
 func (n *node) backlogStart() int64 {
-	if len(n.backlog) == 0 {
+	if len(n.replBacklog()) == 0 {
 		return n.offset + 1
 	}
-	first := n.backlog[0]
+	first := n.replBacklog()[0]
 	return first.offset - int64(resp.CommandLen(first.cmd...)) + 1
 }
 
@@ -84,7 +94,7 @@ func (n *node) psync(cl *client, args []string) {
 	sameHistory := id == n.replID || (id == n.replID2 && want <= n.secondOffset)
 	if sameHistory && want >= n.backlogStart() && want <= n.offset+1 {
 		cl.reply(resp.Simple("CONTINUE " + n.replID))
-		for _, e := range n.backlog {
+		for _, e := range n.replBacklog() {
 			if e.offset >= want {
 				cl.stream(e.cmd)
 			}
@@ -254,7 +264,7 @@ func (n *node) fromMaster(v resp.Value) {
 		n.replID = f[1]
 		n.offset, _ = strconv.ParseInt(f[2], 10, 64)
 		n.replID2, n.secondOffset = strings.Repeat("0", 40), -1
-		n.backlog = nil
+		n.backlog, n.backlogHead = nil, 0
 		n.link = linkSync
 	case n.link == linkConnecting && v.Kind == resp.KindSimple && strings.HasPrefix(v.Str, "CONTINUE"):
 		if f := strings.Fields(v.Str); len(f) == 2 && f[1] != n.replID {
