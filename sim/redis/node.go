@@ -10,6 +10,26 @@ import (
 	"github.com/sentinelsim/sentinelsim/sim/kernel"
 )
 
+var errDenied = resp.Err("DENIED Redis is running in protected mode because protected " +
+	"mode is enabled and no password is set for the default user. " +
+	"In this mode connections are only accepted from the loopback interface. " +
+	"If you want to connect from external computers to Redis you " +
+	"may adopt one of the following solutions: " +
+	"1) Just disable protected mode sending the command " +
+	"'CONFIG SET protected-mode no' from the loopback interface " +
+	"by connecting to Redis from the same host the server is " +
+	"running, however MAKE SURE Redis is not publicly accessible " +
+	"from internet if you do so. Use CONFIG REWRITE to make this " +
+	"change permanent. " +
+	"2) Alternatively you can just disable the protected mode by " +
+	"editing the Redis configuration file, and setting the protected " +
+	"mode option to 'no', and then restarting the server. " +
+	"3) If you started the server manually just for testing, restart " +
+	"it with the '--protected-mode no' option. " +
+	"4) Setup a an authentication password for the default user. " +
+	"NOTE: You only need to do one of the above things in order for " +
+	"the server to start accepting connections from the outside.")
+
 // node is one incarnation of a server: everything a kill loses.
 type node struct {
 	srv          *Server
@@ -23,10 +43,16 @@ type node struct {
 
 	// Replication (see replication.go).
 	replID, replID2 string
-	offset          int64
+	offset          int64 // master_repl_offset
 	secondOffset    int64
-	backlog         []backlogEntry
+	backlog         *backlog // nil: no backlog (repl_backlog_active:0)
 	replicas        []*client
+	selDB           int  // the database the stream last selected, -1 for none (slaveseldb)
+	cached          bool // a replica knows a history to continue with PSYNC (cached_master)
+	pendingReplID   string
+	pendingOffset   int64 // +FULLRESYNC's id and offset, taken once the snapshot is loaded
+	cronLoops       int64
+	noReplicasSince time.Duration
 	masterHost      string
 	masterPort      int
 	link            linkState
@@ -63,6 +89,7 @@ type client struct {
 	replica         *replicaState
 	replIP          string // REPLCONF ip-address and listening-port, before PSYNC
 	replPort        int
+	capaPSYNC2      bool // REPLCONF capa psync2: +CONTINUE names the replication id
 	closed          bool
 }
 
@@ -70,6 +97,13 @@ func (n *node) accept(c *kernel.Conn) {
 	n.clientID++
 	cl := &client{n: n, c: c, id: n.clientID, authed: n.srv.options["requirepass"] == "",
 		channels: map[string]bool{}, patterns: map[string]bool{}}
+	if n.srv.options["protected-mode"] == "yes" && n.srv.options["requirepass"] == "" && c.RemoteAddr() != "127.0.0.1" {
+		// Protected mode: with no password, only 127.0.0.1 may connect (networking.c
+		// clientAcceptHandler); the rest get this error and the connection is closed.
+		c.Send(errDenied)
+		c.Close()
+		return
+	}
 	n.clients = append(n.clients, cl)
 	c.OnData = func(msg any) {
 		if args, ok := msg.([]string); ok && !cl.closed {
@@ -128,16 +162,31 @@ func atoiOpt(v string) int {
 	return n
 }
 
+// role is ROLE: a master's online replicas with their acknowledged offsets, or a
+// replica's master, link state and processed offset (-1 without a link).
 func (n *node) role() resp.Value {
 	if n.masterHost != "" {
-		state := map[linkState]string{linkNone: "connect", linkConnecting: "connecting", linkSync: "sync",
-			linkConnected: "connected"}[n.link]
+		state := "connect"
+		offset := int64(-1)
+		switch n.link {
+		case linkConnecting:
+			state = "connecting"
+			if n.masterConn != nil && n.masterConn.Open() {
+				state = "handshake"
+			}
+		case linkSync:
+			state = "sync"
+		case linkConnected:
+			state, offset = "connected", n.offset
+		}
 		return resp.Array(resp.Bulk("slave"), resp.Bulk(n.masterHost), resp.Int(int64(n.masterPort)),
-			resp.Bulk(state), resp.Int(n.offset))
+			resp.Bulk(state), resp.Int(offset))
 	}
-	var reps []resp.Value
+	reps := []resp.Value{}
 	for _, r := range n.replicas {
-		reps = append(reps, resp.BulkArray(r.replica.ip, strconv.Itoa(r.replica.port), strconv.FormatInt(r.replica.ack, 10)))
+		if r.replica.online() {
+			reps = append(reps, resp.BulkArray(r.replica.ip, strconv.Itoa(r.replica.port), strconv.FormatInt(r.replica.ack, 10)))
+		}
 	}
 	return resp.Array(resp.Bulk("master"), resp.Int(n.offset), resp.Array(reps...))
 }

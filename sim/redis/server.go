@@ -42,7 +42,7 @@ var defaults = map[string]string{
 	"appendfsync": "everysec", "replica-priority": "100", "replica-read-only": "yes",
 	"replica-serve-stale-data": "yes", "min-replicas-to-write": "0", "min-replicas-max-lag": "10",
 	"replica-announce-ip": "", "replica-announce-port": "0", "replica-announced": "yes",
-	"repl-diskless-sync-delay": "5", "repl-backlog-size": "1048576", "repl-timeout": "60",
+	"repl-diskless-sync-delay": "5", "repl-ping-replica-period": "10", "repl-backlog-ttl": "3600", "repl-backlog-size": "1048576", "repl-timeout": "60",
 	"requirepass": "", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
 	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
 }
@@ -91,8 +91,9 @@ func (s *Server) Start(p *kernel.Process) {
 	s.n = n
 	n.runID = randomHex(p)
 	n.replID = randomHex(p)
-	n.replID2 = strings.Repeat("0", 40)
+	n.replID2 = nullReplID
 	n.secondOffset = -1
+	n.selDB = -1
 	switch {
 	case s.aof != nil:
 		n.data = s.aof.clone()
