@@ -88,7 +88,8 @@ type Real struct {
 
 // StartReal starts redis-server on addr:port without persistence, in a fresh directory,
 // with extra config arguments ("--repl-diskless-sync-delay", "0", ...). It waits until the
-// server answers PING and kills it when the test ends, whether it passed or not.
+// server answers PING (not with LOADING) and kills it when the test ends, whether it
+// passed or not.
 func StartReal(t testing.TB, addr string, port int, extra ...string) *Real {
 	t.Helper()
 	path := RequireRedisServer(t)
@@ -113,7 +114,8 @@ func StartReal(t testing.TB, addr string, port int, extra ...string) *Real {
 		if err == nil {
 			v, err := c.Do("PING")
 			c.Close()
-			if err == nil && v.Equal(resp.Simple("PONG")) {
+			// PONG, or MASTERDOWN from a replica that serves no stale data: it is up.
+			if err == nil && (v.Equal(resp.Simple("PONG")) || v.ErrorPrefix() == "MASTERDOWN") {
 				return r
 			}
 		}
