@@ -33,12 +33,21 @@ type cluster interface {
 	Do(addr string, args ...string) resp.Value
 	// Pause lets d pass: real time for real servers, virtual time for simulated ones.
 	Pause(d time.Duration)
+	// Restart kills a node (SIGKILL) and starts it again with what it persisted.
+	Restart(addr string)
 	Name() string
 }
 
 type realCluster struct {
-	t     *testing.T
-	conns map[string]*RealConn
+	t       *testing.T
+	servers map[string]*Real
+	conns   map[string]*RealConn
+}
+
+func (c *realCluster) Restart(addr string) {
+	c.conns[addr].Close()
+	c.servers[addr].Restart(c.t)
+	c.conns[addr] = c.servers[addr].Dial(c.t)
 }
 
 func (c *realCluster) Do(addr string, args ...string) resp.Value {
@@ -56,6 +65,7 @@ func (c *realCluster) Name() string          { return "real" }
 type simCluster struct {
 	t     *testing.T
 	sim   *Sim
+	port  int
 	conns map[string]*SimConn
 }
 
@@ -69,17 +79,25 @@ func (c *simCluster) Do(addr string, args ...string) resp.Value {
 }
 
 func (c *simCluster) Pause(d time.Duration) { c.sim.K.RunFor(d) }
-func (c *simCluster) Name() string          { return "sim" }
+
+func (c *simCluster) Restart(addr string) {
+	c.conns[addr].Close()
+	c.sim.Procs[addr].Kill()
+	c.sim.Procs[addr].Start()
+	c.conns[addr] = c.sim.Dial(addr, c.port)
+}
+func (c *simCluster) Name() string { return "sim" }
 
 // replObservation is what the scenario records at its checkpoints.
 type replObservation struct {
-	infos  []map[string]string // INFO replication per checkpoint and node, in order
-	labels []string            // "checkpoint node"
-	fields map[string][]string // field names in order, per role
-	stats  map[string]string   // INFO stats sync counters per node, at the end
-	roles  map[string]string   // ROLE per node at the end, replicas sorted
-	data   map[string]string   // the dataset per node at the end
-	errors []string
+	infos   []map[string]string // INFO replication per checkpoint and node, in order
+	labels  []string            // "checkpoint node"
+	fields  map[string][]string // field names in order, per role
+	stats   map[string]string   // INFO stats sync counters per node, at the end
+	roles   map[string]string   // ROLE per node at the end, replicas sorted
+	data    map[string]string   // the dataset per node at the end
+	replies []string            // replies to the scenario's commands that are compared
+	errors  []string
 }
 
 // TestReplicationMatchesRealRedis runs the same failover on three real redis-servers and
@@ -87,7 +105,7 @@ type replObservation struct {
 // datasets say along the way.
 func TestReplicationMatchesRealRedis(t *testing.T) {
 	port := FreePort(t, replNodes...)
-	rc := &realCluster{t: t, conns: map[string]*RealConn{}}
+	rc := &realCluster{t: t, servers: map[string]*Real{}, conns: map[string]*RealConn{}}
 	for _, addr := range replNodes {
 		var extra []string
 		for _, o := range replOptions {
@@ -97,10 +115,11 @@ func TestReplicationMatchesRealRedis(t *testing.T) {
 		// source address makes each node look like a host of its own, as in the simulation.
 		extra = append(extra, "--bind-source-addr", addr)
 		r := StartReal(t, addr, port, extra...)
+		rc.servers[addr] = r
 		rc.conns[addr] = r.Dial(t)
 	}
 	sim := NewSim(1)
-	sc := &simCluster{t: t, sim: sim, conns: map[string]*SimConn{}}
+	sc := &simCluster{t: t, sim: sim, port: port, conns: map[string]*SimConn{}}
 	for _, addr := range replNodes {
 		opts := append([][2]string{{"save", ""}, {"appendonly", "no"}}, replOptions...)
 		if _, err := sim.Spawn(addr, port, opts...); err != nil {
@@ -208,6 +227,19 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 
 	write(nodeB, "SET", "k3", "end")
 	synced("the last write reaches A and C", nodeB, nodeC, nodeA)
+	checkpoint("all-follow-B")
+
+	// A's link with its master is killed: A reconnects and continues where it was.
+	obs.replies = append(obs.replies, "CLIENT KILL TYPE master: "+c.Do(nodeA, "CLIENT", "KILL", "TYPE", "master").String())
+	write(nodeB, "SET", "k4", "while A reconnects")
+	synced("A reconnects", nodeB, nodeC, nodeA)
+	checkpoint("A-reconnected")
+
+	// C is killed and restarted with the config it rewrote: it comes back empty, a
+	// replica with no history to continue, and syncs in full.
+	obs.replies = append(obs.replies, "CONFIG REWRITE: "+c.Do(nodeC, "CONFIG", "REWRITE").String())
+	c.Restart(nodeC)
+	synced("C syncs again", nodeB, nodeA, nodeC)
 	checkpoint("end")
 
 	for _, addr := range replNodes {
@@ -216,7 +248,7 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 			stats["sync_full"], stats["sync_partial_ok"], stats["sync_partial_err"])
 		obs.roles[addr] = roleShape(c.Do(addr, "ROLE"))
 		var data []string
-		for _, k := range []string{"k1", "k2", "k3", "onlyA", "n", "before-replicas"} {
+		for _, k := range []string{"k1", "k2", "k3", "k4", "onlyA", "n", "before-replicas"} {
 			data = append(data, k+"="+c.Do(addr, "GET", k).String())
 		}
 		data = append(data, "s="+Canonical([]string{"SMEMBERS"}, c.Do(addr, "SMEMBERS", "s")).String())
@@ -351,6 +383,9 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 		if sf := sim.fields[k]; strings.Join(rf, ",") != strings.Join(sf, ",") {
 			t.Errorf("INFO replication fields of a %s:\nreal %v\nsim  %v", k, rf, sf)
 		}
+	}
+	if strings.Join(real.replies, "\n") != strings.Join(sim.replies, "\n") {
+		t.Errorf("replies:\nreal %q\nsim  %q", real.replies, sim.replies)
 	}
 	for _, addr := range replNodes {
 		if real.stats[addr] != sim.stats[addr] {

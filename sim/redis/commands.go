@@ -339,8 +339,11 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 		}
 		return one(resp.Bulk(b.String()))
 	case "client|kill":
-		victims, reply := n.clientKill(cl, args[2:])
+		victims, master, reply := n.clientKill(cl, args[2:])
 		kill := func() {
+			if master && n.masterConn != nil {
+				n.linkLost(n.masterConn) // the master client is freed: the link is cached
+			}
 			for _, v := range victims {
 				if v == cl {
 					cl.closeAfterReply = true // a client that kills itself gets the reply first

@@ -191,42 +191,88 @@ func (n *node) role() resp.Value {
 	return resp.Array(resp.Bulk("master"), resp.Int(n.offset), resp.Array(reps...))
 }
 
-// clientKill selects the clients CLIENT KILL names: TYPE normal|pubsub|master|replica,
-// ID, ADDR, SKIPME (default yes).
-func (n *node) clientKill(cl *client, args []string) ([]*client, resp.Value) {
-	if len(args)%2 != 0 {
-		return nil, resp.Err("ERR syntax error")
-	}
-	skipme := true
-	match := func(*client) bool { return true }
-	for i := 0; i < len(args); i += 2 {
-		k, v := strings.ToLower(args[i]), args[i+1]
-		prev := match
-		switch k {
-		case "type":
-			t := strings.ToLower(v)
-			if t != "normal" && t != "pubsub" && t != "master" && t != "replica" && t != "slave" {
-				return nil, resp.Err(fmt.Sprintf("ERR Unknown client type '%s'", v))
+// clientKill is CLIENT KILL addr | CLIENT KILL [ID id] [TYPE type] [ADDR addr] [LADDR
+// addr] [USER user] [SKIPME yes|no]: it returns the clients to kill, whether the link with
+// the master (the master client, while the link is up) is one of them, and the reply.
+func (n *node) clientKill(cl *client, args []string) (victims []*client, master bool, reply resp.Value) {
+	var addr, laddr *string
+	kind, id, skipme := "", int64(0), true
+	if len(args) == 1 {
+		addr, skipme = &args[0], false // the old form, which may kill the caller
+	} else {
+		for i := 0; i < len(args); i += 2 {
+			if i+1 >= len(args) {
+				return nil, false, errSyntax
 			}
-			match = func(x *client) bool { return prev(x) && x.kind() == t }
-		case "id":
-			id, _ := strconv.ParseInt(v, 10, 64)
-			match = func(x *client) bool { return prev(x) && x.id == id }
-		case "addr":
-			match = func(x *client) bool { return prev(x) && fmt.Sprintf("%s:%d", x.c.RemoteAddr(), x.c.RemotePort()) == v }
-		case "skipme":
-			skipme = !strings.EqualFold(v, "no")
-		default:
-			return nil, resp.Err("ERR syntax error")
+			v := args[i+1]
+			switch asciiLower(args[i]) {
+			case "id":
+				x, ok := string2ll(v)
+				if !ok {
+					return nil, false, errNotInt
+				}
+				if x < 1 {
+					return nil, false, resp.Err("ERR client-id should be greater than 0")
+				}
+				id = x
+			case "type":
+				switch kind = asciiLower(v); kind {
+				case "normal", "pubsub", "master":
+				case "replica", "slave":
+					kind = "replica"
+				default:
+					return nil, false, resp.Err(errorLine(fmt.Sprintf("ERR Unknown client type '%s'", cstr(v))))
+				}
+			case "addr":
+				addr = &args[i+1]
+			case "laddr":
+				laddr = &args[i+1]
+			case "user":
+				if v != "default" {
+					return nil, false, resp.Err(errorLine(fmt.Sprintf("ERR No such user '%s'", cstr(v))))
+				}
+			case "skipme":
+				switch asciiLower(v) {
+				case "yes":
+					skipme = true
+				case "no":
+					skipme = false
+				default:
+					return nil, false, errSyntax
+				}
+			default:
+				return nil, false, errSyntax
+			}
 		}
 	}
-	var victims []*client
+	local := fmt.Sprintf("%s:%d", n.p.Addr(), n.srv.port)
 	for _, x := range n.clients {
-		if match(x) && !(skipme && x == cl) {
+		switch {
+		case addr != nil && fmt.Sprintf("%s:%d", x.c.RemoteAddr(), x.c.RemotePort()) != *addr:
+		case laddr != nil && local != *laddr:
+		case kind != "" && x.kind() != kind:
+		case id != 0 && x.id != id:
+		case skipme && x == cl:
+		default:
 			victims = append(victims, x)
 		}
 	}
-	return victims, resp.Int(int64(len(victims)))
+	if n.masterHost != "" && n.link == linkConnected && n.masterConn != nil && id == 0 && (kind == "" || kind == "master") &&
+		(addr == nil || *addr == fmt.Sprintf("%s:%d", n.masterHost, n.masterPort)) &&
+		(laddr == nil || *laddr == fmt.Sprintf("%s:%d", n.masterConn.LocalAddr(), n.masterConn.LocalPort())) {
+		master = true
+	}
+	killed := len(victims)
+	if master {
+		killed++
+	}
+	if len(args) == 1 {
+		if killed == 0 {
+			return nil, false, resp.Err("ERR No such client")
+		}
+		return victims, master, resp.OK
+	}
+	return victims, master, resp.Int(int64(killed))
 }
 
 func (cl *client) kind() string {

@@ -372,6 +372,7 @@ func (n *node) fromMaster(v resp.Value) {
 		// replicationAttachToNewMaster: a new history, so no replica and no backlog.
 		n.disconnectReplicas()
 		n.backlog = nil
+		fromDisk := n.loadsFromDisk(n.data.size() == 0)
 		n.data = newDataset()
 		for _, cmd := range v.Array {
 			args, _ := cmd.Strings()
@@ -381,6 +382,9 @@ func (n *node) fromMaster(v resp.Value) {
 		n.replID, n.offset = n.pendingReplID, n.pendingOffset
 		n.replID2, n.secondOffset = nullReplID, -1
 		n.createBacklog()
+		if fromDisk {
+			n.srv.rdb, n.srv.rdbReplID, n.srv.rdbOffset = n.data.clone(), n.replID, n.offset
+		}
 		n.linkUp()
 	case n.link == linkConnected && v.Kind == resp.KindArray:
 		args, _ := v.Strings()
@@ -401,6 +405,23 @@ func (n *node) fromMaster(v resp.Value) {
 }
 
 // linkUp ends a full sync: the replica acknowledges at once, which puts it online.
+// loadsFromDisk reports whether a full sync goes through the RDB file, which stays
+// afterwards: repl-diskless-load disabled (or on-empty-db while the replica holds data),
+// and not rdb-del-sync-files yes without persistence.
+func (n *node) loadsFromDisk(empty bool) bool {
+	o := n.srv.options
+	switch o["repl-diskless-load"] {
+	case "swapdb":
+		return false
+	case "on-empty-db":
+		if empty {
+			return false
+		}
+	}
+	noPersistence := o["save"] == "" && o["appendonly"] != "yes"
+	return !(o["rdb-del-sync-files"] == "yes" && noPersistence)
+}
+
 func (n *node) linkUp() {
 	n.link = linkConnected
 	n.linkDownSince = 0
@@ -423,7 +444,7 @@ func (n *node) replicationCron() {
 		if n.link != linkNone && n.masterConn != nil && now-n.lastIO > timeout {
 			n.linkLost(n.masterConn)
 		}
-		if n.link == linkNone {
+		if n.link == linkNone && now >= n.loadingUntil {
 			n.connectToMaster()
 		}
 		n.ack()

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sentinelsim/sentinelsim/resp"
 	"github.com/sentinelsim/sentinelsim/sim/kernel"
@@ -26,7 +27,13 @@ type Server struct {
 	port    int
 	options map[string]string // the config file, as CONFIG REWRITE leaves it
 	aof     *dataset          // the append-only file's content (nil without AOF)
-	rdb     *dataset          // the last snapshot written by a save point
+	// rdb is the RDB file: a replica writes the snapshot of a full sync to it before loading
+	// it (repl-diskless-load disabled, the default), with the master's replication id and
+	// offset, and keeps it even without persistence (rdb-del-sync-files no, the default).
+	// Save points are not simulated.
+	rdb       *dataset
+	rdbReplID string // "" when the file holds no replication info
+	rdbOffset int64
 
 	// OnWrite, if set, is called for every write a node accepts from a client while it is
 	// a master: checkers find split-brain from it.
@@ -42,7 +49,8 @@ var defaults = map[string]string{
 	"appendfsync": "everysec", "replica-priority": "100", "replica-read-only": "yes",
 	"replica-serve-stale-data": "yes", "min-replicas-to-write": "0", "min-replicas-max-lag": "10",
 	"replica-announce-ip": "", "replica-announce-port": "0", "replica-announced": "yes",
-	"repl-diskless-sync-delay": "5", "repl-ping-replica-period": "10", "repl-backlog-ttl": "3600", "repl-backlog-size": "1048576", "repl-timeout": "60",
+	"repl-diskless-sync-delay": "5", "repl-ping-replica-period": "10", "repl-backlog-ttl": "3600",
+	"repl-diskless-load": "disabled", "rdb-del-sync-files": "no", "repl-backlog-size": "1048576", "repl-timeout": "60",
 	"requirepass": "", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
 	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
 }
@@ -94,19 +102,37 @@ func (s *Server) Start(p *kernel.Process) {
 	n.replID2 = nullReplID
 	n.secondOffset = -1
 	n.selDB = -1
+	host, port, err := parseHostPort(s.options["replicaof"])
+	replica := err == nil
 	switch {
 	case s.aof != nil:
 		n.data = s.aof.clone()
 	case s.rdb != nil:
+		// loadDataFromDisk: the RDB's replication info gives a replica a history to
+		// continue, and a master its previous id.
 		n.data = s.rdb.clone()
+		if s.rdbReplID != "" {
+			if replica {
+				n.replID, n.offset, n.cached = s.rdbReplID, s.rdbOffset, true
+			} else {
+				n.replID2, n.secondOffset, n.offset = s.rdbReplID, s.rdbOffset+1, s.rdbOffset
+				n.createBacklog()
+			}
+		}
 	}
 	n.loadingUntil = p.Monotonic() + loadTime(n.data)
 	if err := p.Listen(s.port, n.accept); err != nil {
 		p.Exit(1)
 		return
 	}
-	if host, port, err := parseHostPort(s.options["replicaof"]); err == nil {
-		n.setMaster(host, port)
+	if replica {
+		// Loading blocks a real server; its first replicationCron, right after, connects.
+		n.masterHost, n.masterPort = host, port
+		p.After(loadTime(n.data)+time.Millisecond, func() {
+			if n.masterHost != "" && n.link == linkNone {
+				n.connectToMaster()
+			}
+		})
 	}
 	n.cron()
 }
