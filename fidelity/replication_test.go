@@ -33,8 +33,9 @@ type cluster interface {
 	Do(addr string, args ...string) resp.Value
 	// Pause lets d pass: real time for real servers, virtual time for simulated ones.
 	Pause(d time.Duration)
-	// Restart kills a node (SIGKILL) and starts it again with what it persisted.
-	Restart(addr string)
+	// Kill kills a node (SIGKILL); Start starts it again with what it persisted.
+	Kill(addr string)
+	Start(addr string)
 	Name() string
 }
 
@@ -44,8 +45,12 @@ type realCluster struct {
 	conns   map[string]*RealConn
 }
 
-func (c *realCluster) Restart(addr string) {
+func (c *realCluster) Kill(addr string) {
 	c.conns[addr].Close()
+	c.servers[addr].Kill()
+}
+
+func (c *realCluster) Start(addr string) {
 	c.servers[addr].Restart(c.t)
 	c.conns[addr] = c.servers[addr].Dial(c.t)
 }
@@ -80,9 +85,12 @@ func (c *simCluster) Do(addr string, args ...string) resp.Value {
 
 func (c *simCluster) Pause(d time.Duration) { c.sim.K.RunFor(d) }
 
-func (c *simCluster) Restart(addr string) {
+func (c *simCluster) Kill(addr string) {
 	c.conns[addr].Close()
 	c.sim.Procs[addr].Kill()
+}
+
+func (c *simCluster) Start(addr string) {
 	c.sim.Procs[addr].Start()
 	c.conns[addr] = c.sim.Dial(addr, c.port)
 }
@@ -147,6 +155,11 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	p := strconv.Itoa(port)
 	checkpoint := func(name string) {
 		for _, addr := range replNodes {
+			if name == "B-down" && addr == nodeB {
+				obs.infos = append(obs.infos, map[string]string{"down": "yes"})
+				obs.labels = append(obs.labels, name+" "+addr)
+				continue
+			}
 			text := c.Do(addr, "INFO", "replication").Str
 			info, order := parseInfo(text)
 			obs.infos = append(obs.infos, info)
@@ -238,8 +251,26 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	// C is killed and restarted with the config it rewrote: it comes back empty, a
 	// replica with no history to continue, and syncs in full.
 	obs.replies = append(obs.replies, "CONFIG REWRITE: "+c.Do(nodeC, "CONFIG", "REWRITE").String())
-	c.Restart(nodeC)
+	c.Kill(nodeC)
+	c.Start(nodeC)
 	synced("C syncs again", nodeB, nodeA, nodeC)
+	checkpoint("C-restarted")
+
+	// The master B is killed; its replicas lose the link. B comes back as a master (its
+	// promotion was never written to its config) with the RDB of its own first full sync.
+	c.Kill(nodeB)
+	waitUntil(t, c, "A and C see B down", func() bool {
+		for _, r := range []string{nodeA, nodeC} {
+			info, _ := parseInfo(c.Do(r, "INFO", "replication").Str)
+			if info["master_link_status"] != "down" {
+				return false
+			}
+		}
+		return true
+	})
+	checkpoint("B-down")
+	c.Start(nodeB)
+	synced("A and C sync with the restarted B", nodeB, nodeA, nodeC)
 	checkpoint("end")
 
 	for _, addr := range replNodes {
