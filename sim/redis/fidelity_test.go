@@ -117,3 +117,22 @@ func TestProtectedModeRefusesOtherHosts(t *testing.T) {
 		t.Errorf("a client from 127.0.0.9 got %v, want DENIED", got)
 	}
 }
+
+func TestReplicaOfAnUnsyncedReplicaRetries(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{
+		"127.0.0.2": {{"replicaof", "127.0.0.1 6379"}}, // its master does not exist yet
+		"127.0.0.3": {{"replicaof", "127.0.0.2 6379"}},
+	})
+	c.run(3 * time.Second) // .3 is told NOMASTERLINK, and tries again every second
+	srv, err := New(Config{Port: 6379, Options: [][2]string{{"repl-diskless-sync-delay", "0"}, {"protected-mode", "no"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.k.Host("127.0.0.1").Spawn("redis/127.0.0.1", srv)
+	c.run(time.Millisecond)
+	c.do("127.0.0.1", "SET", "k", "v")
+	c.run(3 * time.Second)
+	if got := c.do("127.0.0.3", "GET", "k"); got.Str != "v" {
+		t.Errorf("the replica of the replica has k=%v", got)
+	}
+}

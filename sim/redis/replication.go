@@ -351,6 +351,9 @@ func (n *node) linkLost(c *kernel.Conn) {
 // fromMaster handles what the master sends after the handshake.
 func (n *node) fromMaster(v resp.Value) {
 	switch {
+	case n.link == linkConnecting && v.IsError():
+		// -NOMASTERLINK, -LOADING: try again at the next cron (PSYNC_TRY_LATER).
+		n.linkLost(n.masterConn)
 	case n.link == linkConnecting && v.Kind == resp.KindSimple && strings.HasPrefix(v.Str, "FULLRESYNC "):
 		f := strings.Fields(v.Str)
 		n.pendingReplID = f[1]
