@@ -156,7 +156,10 @@ func command(t *rapid.T) []string {
 		sub := pick(t, []string{"subscribe", "unsubscribe", "psubscribe", "punsubscribe"}, "sub")
 		return c(sub, pick(t, []string{"ch", "ch2", "c*"}, "channel"))
 	case 29:
-		switch rapid.IntRange(0, 2).Draw(t, "what") {
+		switch rapid.IntRange(0, 3).Draw(t, "what") {
+		case 3:
+			// The replication section only: the simulation keeps few of the other fields.
+			return c("info", casing(t, "replication"))
 		case 0:
 			return c("role")
 		case 1:
