@@ -65,7 +65,7 @@ func casing(t *rapid.T, name string) string {
 
 // command draws one command of the differential test's vocabulary.
 func command(t *rapid.T) []string {
-	kind := rapid.IntRange(0, 29).Draw(t, "kind")
+	kind := rapid.IntRange(0, 31).Draw(t, "kind")
 	c := func(name string, args ...string) []string { return append([]string{casing(t, name)}, args...) }
 	key := func() string { return pick(t, keys, "key") }
 	switch kind {
@@ -150,11 +150,28 @@ func command(t *rapid.T) []string {
 			picks(t, junk, 0, 1, "arg")...)...)
 	case 27:
 		return append([]string{pick(t, unknownNames, "unknown")}, picks(t, junk, 0, 4, "arg")...)
+	case 28:
+		// One channel at a time, so that every command gets one reply; in the Pub/Sub
+		// context the other commands are refused.
+		sub := pick(t, []string{"subscribe", "unsubscribe", "psubscribe", "punsubscribe"}, "sub")
+		return c(sub, pick(t, []string{"ch", "ch2", "c*"}, "channel"))
+	case 29:
+		switch rapid.IntRange(0, 3).Draw(t, "what") {
+		case 3:
+			// The replication section only: the simulation keeps few of the other fields.
+			return c("info", casing(t, "replication"))
+		case 0:
+			return c("role")
+		case 1:
+			// WAIT 0: no replica to wait for, so it never blocks.
+			return c("wait", pick(t, []string{"0", "-1", "abc"}, "replicas"), pick(t, []string{"0", "100", "-1", "x"}, "timeout"))
+		}
+		return c("publish", pick(t, []string{"ch", "c1"}, "channel"), pick(t, values, "msg"))
 	}
 	// Any command of the vocabulary with any number of arguments: wrong arities, and
 	// arguments of the wrong shape.
 	name := pick(t, []string{"get", "set", "del", "exists", "incr", "incrby", "sadd", "srem", "smembers",
 		"scard", "sismember", "rpush", "lrange", "llen", "dbsize", "flushall", "ping", "echo", "select",
-		"multi", "exec", "discard", "client", "config"}, "name")
+		"multi", "exec", "discard", "client", "config", "role", "publish"}, "name")
 	return c(name, picks(t, append(append([]string{}, keys...), junk...), 0, 4, "arg")...)
 }

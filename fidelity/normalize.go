@@ -1,6 +1,7 @@
 package fidelity
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 
@@ -43,8 +44,51 @@ func Canonical(args []string, v resp.Value) resp.Value {
 
 // Session follows one connection's MULTI state from the replies it gets, so that the
 // elements of an EXEC reply are made canonical according to the commands they answer.
+// It also names the random ids INFO shows, in order of first appearance.
 type Session struct {
 	queued [][]string
+	ids    map[string]string
+}
+
+// infoTiming are INFO fields that count seconds of wall-clock time: only whether they
+// are -1 is kept.
+var infoTiming = map[string]bool{"master_last_io_seconds_ago": true, "master_link_down_since_seconds": true,
+	"master_sync_last_io_seconds_ago": true, "uptime_in_seconds": true, "uptime_in_days": true}
+
+// canonicalInfo rewrites an INFO reply: replication ids become id1, id2, ... in order of
+// first appearance in the session (the null id stays), timing fields keep only whether
+// they are -1, and a replica line loses its lag.
+func (s *Session) canonicalInfo(v resp.Value) resp.Value {
+	if v.Kind != resp.KindBulk {
+		return v
+	}
+	if s.ids == nil {
+		s.ids = map[string]string{}
+	}
+	lines := strings.Split(v.Str, "\r\n")
+	for i, line := range lines {
+		k, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch {
+		case k == "master_replid" || k == "master_replid2" || k == "run_id":
+			if strings.Trim(val, "0") != "" {
+				if _, seen := s.ids[val]; !seen {
+					s.ids[val] = fmt.Sprintf("id%d", len(s.ids)+1)
+				}
+				val = s.ids[val]
+			}
+		case infoTiming[k]:
+			if val != "-1" {
+				val = "<seconds>"
+			}
+		case strings.HasPrefix(k, "slave") && strings.Contains(val, ",lag="):
+			val = val[:strings.Index(val, ",lag=")]
+		}
+		lines[i] = k + ":" + val
+	}
+	return resp.Bulk(strings.Join(lines, "\r\n"))
 }
 
 // Canonical returns the canonical form of the reply v to args, and records what MULTI,
@@ -72,9 +116,16 @@ func (s *Session) Canonical(args []string, v resp.Value) resp.Value {
 		}
 		out := make([]resp.Value, len(v.Array))
 		for i, e := range v.Array {
-			out[i] = Canonical(queued[i], e)
+			out[i] = s.canonical(queued[i], e)
 		}
 		return resp.Array(out...)
+	}
+	return s.canonical(args, v)
+}
+
+func (s *Session) canonical(args []string, v resp.Value) resp.Value {
+	if len(args) > 0 && strings.EqualFold(args[0], "info") {
+		return s.canonicalInfo(v)
 	}
 	return Canonical(args, v)
 }

@@ -82,39 +82,71 @@ type Real struct {
 	Addr string
 	Port int
 	Dir  string
+	path string
+	args []string
 	cmd  *exec.Cmd
 	log  string
 }
 
 // StartReal starts redis-server on addr:port without persistence, in a fresh directory,
 // with extra config arguments ("--repl-diskless-sync-delay", "0", ...). It waits until the
-// server answers PING and kills it when the test ends, whether it passed or not.
+// server answers PING (not with LOADING) and kills it when the test ends, whether it
+// passed or not.
 func StartReal(t testing.TB, addr string, port int, extra ...string) *Real {
 	t.Helper()
 	path := RequireRedisServer(t)
 	dir := t.TempDir()
-	r := &Real{Addr: addr, Port: port, Dir: dir, log: filepath.Join(dir, "redis.log")}
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", addr, "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", r.log, "--daemonize", "no"}, extra...)
-	r.cmd = exec.Command(path, args...)
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
+	r := &Real{Addr: addr, Port: port, Dir: dir, path: path, log: filepath.Join(dir, "redis.log")}
+	// A config file, so that CONFIG REWRITE works and a restart reads what it wrote.
+	conf := filepath.Join(dir, "redis.conf")
+	if err := os.WriteFile(conf, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
+	r.args = append([]string{conf, "--port", strconv.Itoa(port), "--bind", addr, "--save", "", "--appendonly", "no",
+		"--dir", dir, "--logfile", r.log, "--daemonize", "no"}, extra...)
 	t.Cleanup(func() {
-		r.cmd.Process.Kill()
-		r.cmd.Wait()
+		r.Kill()
 		if t.Failed() {
 			t.Logf("log of redis-server %s:%d:\n%s", addr, port, r.LogTail(40))
 		}
 	})
+	r.start(t)
+	return r
+}
+
+// Kill kills the server with SIGKILL and waits for it to end.
+func (r *Real) Kill() {
+	if r.cmd != nil {
+		r.cmd.Process.Kill()
+		r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+// Restart kills the server and starts it again with the same command line, config file
+// and directory: it keeps what it persisted (its rewritten config file), nothing else.
+func (r *Real) Restart(t testing.TB) {
+	t.Helper()
+	r.Kill()
+	r.start(t)
+}
+
+func (r *Real) start(t testing.TB) {
+	t.Helper()
+	addr, port := r.Addr, r.Port
+	r.cmd = exec.Command(r.path, r.args...)
+	if err := r.cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := DialReal(addr, port)
 		if err == nil {
 			v, err := c.Do("PING")
 			c.Close()
-			if err == nil && v.Equal(resp.Simple("PONG")) {
-				return r
+			// PONG, or MASTERDOWN from a replica that serves no stale data: it is up.
+			if err == nil && (v.Equal(resp.Simple("PONG")) || v.ErrorPrefix() == "MASTERDOWN") {
+				return
 			}
 		}
 		if time.Now().After(deadline) {

@@ -9,8 +9,9 @@ import (
 	"github.com/sentinelsim/sentinelsim/sim/redis"
 )
 
-// ClientHost is the simulated host the test's clients connect from.
-const ClientHost = "127.0.0.100"
+// ClientHost is the simulated host the test's clients connect from: the address a real
+// client on this machine connects from, which protected mode lets in.
+const ClientHost = "127.0.0.1"
 
 // Sim is a simulated world with redis nodes and a client process to talk to them.
 type Sim struct {

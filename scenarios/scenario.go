@@ -62,9 +62,11 @@ var DefaultWorkload = Workload{Kind: "set-add", Think: 100 * time.Millisecond, T
 var Workloads = []string{"set-add", "register", "counter", "list-append"}
 
 // DefaultRedis are the redis-server options every world applies before the scenario's
-// own: no persistence unless a scenario asks for it, and no five-second wait before a
-// full sync (DESIGN.md: "The real world").
-var DefaultRedis = world.Options{{Key: "save", Value: `""`}, {Key: "appendonly", Value: "no"}, {Key: "repl-diskless-sync-delay", Value: "0"}}
+// own: no persistence unless a scenario asks for it, no five-second wait before a full
+// sync (DESIGN.md: "The real world"), and no protected mode, which without a password
+// refuses every client but 127.0.0.1, replicas and sentinels on other hosts included.
+var DefaultRedis = world.Options{{Key: "save", Value: `""`}, {Key: "appendonly", Value: "no"},
+	{Key: "repl-diskless-sync-delay", Value: "0"}, {Key: "protected-mode", Value: "no"}}
 
 // Validate reports a scenario that cannot run.
 func (s *Scenario) Validate() error {

@@ -309,7 +309,7 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "role":
 		return one(n.role())
 	case "replicaof", "slaveof":
-		return one(n.replicaof(args))
+		return one(n.replicaof(cl, args))
 	case "config|get":
 		return one(n.configGet(args[2:]))
 	case "config|set":
@@ -339,8 +339,11 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 		}
 		return one(resp.Bulk(b.String()))
 	case "client|kill":
-		victims, reply := n.clientKill(cl, args[2:])
+		victims, master, reply := n.clientKill(cl, args[2:])
 		kill := func() {
+			if master && n.masterConn != nil {
+				n.linkLost(n.masterConn) // the master client is freed: the link is cached
+			}
 			for _, v := range victims {
 				if v == cl {
 					cl.closeAfterReply = true // a client that kills itself gets the reply first
@@ -376,12 +379,23 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "wait":
 		return n.wait(cl, args)
 	case "replconf":
+		if len(args)%2 == 0 {
+			return one(errSyntax)
+		}
 		for i := 1; i+1 < len(args); i += 2 {
 			switch asciiLower(args[i]) {
 			case "listening-port":
-				cl.replPort, _ = strconv.Atoi(args[i+1])
+				port, ok := string2ll(args[i+1])
+				if !ok {
+					return one(errNotInt)
+				}
+				cl.replPort = int(port)
 			case "ip-address":
 				cl.replIP = args[i+1]
+			case "capa":
+				if asciiLower(args[i+1]) == "psync2" {
+					cl.capaPSYNC2 = true
+				}
 			}
 		}
 		return one(resp.OK)

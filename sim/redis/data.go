@@ -17,7 +17,8 @@ func (d *dataset) exec(n *node, cl *client, args []string) resp.Value {
 	name := asciiLower(args[0])
 	reply, changed := d.apply(n, name, args)
 	if changed && !reply.IsError() {
-		n.propagate(args)
+		n.dirty++
+		n.propagate(propagated(n, name, args))
 		if cl != nil && n.masterHost == "" && n.srv.OnWrite != nil {
 			key := ""
 			if len(args) > 1 {
@@ -178,6 +179,35 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 		return resp.OK, true // always propagated, even on an empty dataset
 	}
 	return resp.Err("ERR unknown command '" + args[0] + "'"), false
+}
+
+// propagated is the form a write takes in the replication stream: SET with an expiry as
+// SET key value PXAT <unix ms>, SET ... GET without its GET (setGenericCommand); every
+// other write as it came.
+func propagated(n *node, name string, args []string) []string {
+	if name != "set" {
+		return args
+	}
+	out := []string{args[0], args[1], args[2]}
+	for j := 3; j < len(args); j++ {
+		switch opt := asciiLower(args[j]); opt {
+		case "ex", "px", "exat", "pxat":
+			ms, _ := string2ll(args[j+1])
+			switch opt {
+			case "ex":
+				ms = ms*1000 + n.p.WallMs()
+			case "px":
+				ms += n.p.WallMs()
+			case "exat":
+				ms *= 1000
+			}
+			return []string{"SET", args[1], args[2], "PXAT", formatInt(ms)}
+		case "get":
+		default:
+			out = append(out, args[j])
+		}
+	}
+	return out
 }
 
 func formatInt(v int64) string {

@@ -36,6 +36,9 @@ func (n *node) info(sections []string) string {
 		}
 		parts = append(parts, fmt.Sprintf("# Persistence\r\nloading:%d\r\naof_enabled:%d\r\n", loading, aof))
 	}
+	if all || want["stats"] {
+		parts = append(parts, n.infoStats())
+	}
 	if all || want["replication"] {
 		parts = append(parts, n.infoReplication())
 	}
@@ -75,9 +78,21 @@ func (n *node) infoReplication() string {
 		if n.link == linkSync {
 			syncing = 1
 		}
+		// The offsets of the master client, or of the cached one; 1 without either (a
+		// replica that never synced, or one whose full sync is under way).
+		replOffset := int64(1)
+		if n.link == linkConnected || (n.cached && n.link != linkSync) {
+			replOffset = n.offset
+		}
 		fmt.Fprintf(&b, "master_host:%s\r\nmaster_port:%d\r\nmaster_link_status:%s\r\nmaster_last_io_seconds_ago:%d\r\n"+
 			"master_sync_in_progress:%d\r\nslave_read_repl_offset:%d\r\nslave_repl_offset:%d\r\n",
-			n.masterHost, n.masterPort, status, lastIO, syncing, n.offset, n.offset)
+			n.masterHost, n.masterPort, status, lastIO, syncing, replOffset, replOffset)
+		if n.link == linkSync {
+			size := int64(n.data.size())
+			fmt.Fprintf(&b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:0\r\nmaster_sync_left_bytes:%d\r\n"+
+				"master_sync_perc:0.00\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
+				size, size, int64((n.p.Monotonic() - n.lastIO).Seconds()))
+		}
 		if n.link != linkConnected {
 			down := int64(-1)
 			if n.linkDownSince != 0 {
@@ -96,28 +111,34 @@ func (n *node) infoReplication() string {
 		fmt.Fprintf(&b, "slave_priority:%s\r\nslave_read_only:%d\r\nreplica_announced:%d\r\n",
 			n.srv.options["replica-priority"], readOnly, announced)
 	}
-	online := 0
-	var slaves strings.Builder
-	for _, r := range n.replicas {
-		if !r.replica.online {
-			continue
-		}
-		lag := int64((n.p.Monotonic() - r.replica.lastAck).Seconds())
-		fmt.Fprintf(&slaves, "slave%d:ip=%s,port=%d,state=online,offset=%d,lag=%d\r\n",
-			online, r.replica.ip, r.replica.port, r.replica.ack, lag)
-		online++
-	}
-	fmt.Fprintf(&b, "connected_slaves:%d\r\n%s", online, slaves.String())
-	if need := atoiOpt(n.srv.options["min-replicas-to-write"]); need > 0 && n.masterHost == "" {
+	fmt.Fprintf(&b, "connected_slaves:%d\r\n", len(n.replicas))
+	if atoiOpt(n.srv.options["min-replicas-to-write"]) > 0 && atoiOpt(n.srv.options["min-replicas-max-lag"]) > 0 {
 		fmt.Fprintf(&b, "min_slaves_good_slaves:%d\r\n", n.goodReplicas())
 	}
-	start := n.backlogStart()
+	for i, r := range n.replicas {
+		lag := int64(0)
+		if r.replica.online() {
+			lag = int64((n.p.Monotonic() - r.replica.lastAck).Seconds())
+		}
+		fmt.Fprintf(&b, "slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d\r\n",
+			i, r.replica.ip, r.replica.port, r.replica.state, r.replica.ack, lag)
+	}
+	first := int64(0)
+	if n.backlog != nil {
+		first = n.backlog.first
+	}
 	fmt.Fprintf(&b, "master_failover_state:no-failover\r\nmaster_replid:%s\r\nmaster_replid2:%s\r\n"+
 		"master_repl_offset:%d\r\nsecond_repl_offset:%d\r\nrepl_backlog_active:%d\r\nrepl_backlog_size:%s\r\n"+
 		"repl_backlog_first_byte_offset:%d\r\nrepl_backlog_histlen:%d\r\n",
-		n.replID, n.replID2, n.offset, n.secondOffset, boolInt(len(n.replBacklog()) > 0), n.srv.options["repl-backlog-size"],
-		start, n.offset-start+1)
+		n.replID, n.replID2, n.offset, n.secondOffset, boolInt(n.backlog != nil), n.srv.options["repl-backlog-size"],
+		first, n.histlen())
 	return b.String()
+}
+
+// infoStats is the Stats section's replication counters; the simulation keeps no others.
+func (n *node) infoStats() string {
+	return fmt.Sprintf("# Stats\r\nsync_full:%d\r\nsync_partial_ok:%d\r\nsync_partial_err:%d\r\n",
+		n.stats.syncFull, n.stats.syncPartialOK, n.stats.syncPartialErr)
 }
 
 func boolInt(b bool) int {

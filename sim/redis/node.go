@@ -10,6 +10,26 @@ import (
 	"github.com/sentinelsim/sentinelsim/sim/kernel"
 )
 
+var errDenied = resp.Err("DENIED Redis is running in protected mode because protected " +
+	"mode is enabled and no password is set for the default user. " +
+	"In this mode connections are only accepted from the loopback interface. " +
+	"If you want to connect from external computers to Redis you " +
+	"may adopt one of the following solutions: " +
+	"1) Just disable protected mode sending the command " +
+	"'CONFIG SET protected-mode no' from the loopback interface " +
+	"by connecting to Redis from the same host the server is " +
+	"running, however MAKE SURE Redis is not publicly accessible " +
+	"from internet if you do so. Use CONFIG REWRITE to make this " +
+	"change permanent. " +
+	"2) Alternatively you can just disable the protected mode by " +
+	"editing the Redis configuration file, and setting the protected " +
+	"mode option to 'no', and then restarting the server. " +
+	"3) If you started the server manually just for testing, restart " +
+	"it with the '--protected-mode no' option. " +
+	"4) Setup a an authentication password for the default user. " +
+	"NOTE: You only need to do one of the above things in order for " +
+	"the server to start accepting connections from the outside.")
+
 // node is one incarnation of a server: everything a kill loses.
 type node struct {
 	srv          *Server
@@ -18,19 +38,26 @@ type node struct {
 	loadingUntil time.Duration
 	runID        string
 	data         *dataset
-	// cronTicks counts cron runs; syncedOffset is the offset the AOF was last fsynced at.
-	cronTicks    int
-	syncedOffset int64
 	clients      []*client
-	clientID     int64
+	// dirty counts the changes to the dataset (Redis's server.dirty); cronTicks the cron
+	// runs; syncedDirty is dirty when the AOF was last fsynced.
+	dirty       int64
+	cronTicks   int
+	syncedDirty int64
+	clientID    int64
 
 	// Replication (see replication.go).
 	replID, replID2 string
-	offset          int64
+	offset          int64 // master_repl_offset
 	secondOffset    int64
-	backlog         []backlogEntry
-	backlogHead     int // backlog[backlogHead:] is the replication backlog
+	backlog         *backlog // nil: no backlog (repl_backlog_active:0)
 	replicas        []*client
+	selDB           int  // the database the stream last selected, -1 for none (slaveseldb)
+	cached          bool // a replica knows a history to continue with PSYNC (cached_master)
+	pendingReplID   string
+	pendingOffset   int64 // +FULLRESYNC's id and offset, taken once the snapshot is loaded
+	cronLoops       int64
+	noReplicasSince time.Duration
 	masterHost      string
 	masterPort      int
 	link            linkState
@@ -67,6 +94,7 @@ type client struct {
 	replica         *replicaState
 	replIP          string // REPLCONF ip-address and listening-port, before PSYNC
 	replPort        int
+	capaPSYNC2      bool // REPLCONF capa psync2: +CONTINUE names the replication id
 	closed          bool
 }
 
@@ -74,6 +102,13 @@ func (n *node) accept(c *kernel.Conn) {
 	n.clientID++
 	cl := &client{n: n, c: c, id: n.clientID, authed: n.srv.options["requirepass"] == "",
 		channels: map[string]bool{}, patterns: map[string]bool{}}
+	if n.srv.options["protected-mode"] == "yes" && n.srv.options["requirepass"] == "" && c.RemoteAddr() != "127.0.0.1" {
+		// Protected mode: with no password, only 127.0.0.1 may connect (networking.c
+		// clientAcceptHandler); the rest get this error and the connection is closed.
+		c.Send(errDenied)
+		c.Close()
+		return
+	}
 	n.clients = append(n.clients, cl)
 	c.OnData = func(msg any) {
 		if args, ok := msg.([]string); ok && !cl.closed {
@@ -139,56 +174,117 @@ func atoiOpt(v string) int {
 	return n
 }
 
+// role is ROLE: a master's online replicas with their acknowledged offsets, or a
+// replica's master, link state and processed offset (-1 without a link).
 func (n *node) role() resp.Value {
 	if n.masterHost != "" {
-		state := map[linkState]string{linkNone: "connect", linkConnecting: "connecting", linkSync: "sync",
-			linkConnected: "connected"}[n.link]
+		state := "connect"
+		offset := int64(-1)
+		switch n.link {
+		case linkConnecting:
+			state = "connecting"
+			if n.masterConn != nil && n.masterConn.Open() {
+				state = "handshake"
+			}
+		case linkSync:
+			state = "sync"
+		case linkConnected:
+			state, offset = "connected", n.offset
+		}
 		return resp.Array(resp.Bulk("slave"), resp.Bulk(n.masterHost), resp.Int(int64(n.masterPort)),
-			resp.Bulk(state), resp.Int(n.offset))
+			resp.Bulk(state), resp.Int(offset))
 	}
-	var reps []resp.Value
+	reps := []resp.Value{}
 	for _, r := range n.replicas {
-		reps = append(reps, resp.BulkArray(r.replica.ip, strconv.Itoa(r.replica.port), strconv.FormatInt(r.replica.ack, 10)))
+		if r.replica.online() {
+			reps = append(reps, resp.BulkArray(r.replica.ip, strconv.Itoa(r.replica.port), strconv.FormatInt(r.replica.ack, 10)))
+		}
 	}
 	return resp.Array(resp.Bulk("master"), resp.Int(n.offset), resp.Array(reps...))
 }
 
-// clientKill selects the clients CLIENT KILL names: TYPE normal|pubsub|master|replica,
-// ID, ADDR, SKIPME (default yes).
-func (n *node) clientKill(cl *client, args []string) ([]*client, resp.Value) {
-	if len(args)%2 != 0 {
-		return nil, resp.Err("ERR syntax error")
-	}
-	skipme := true
-	match := func(*client) bool { return true }
-	for i := 0; i < len(args); i += 2 {
-		k, v := strings.ToLower(args[i]), args[i+1]
-		prev := match
-		switch k {
-		case "type":
-			t := strings.ToLower(v)
-			if t != "normal" && t != "pubsub" && t != "master" && t != "replica" && t != "slave" {
-				return nil, resp.Err(fmt.Sprintf("ERR Unknown client type '%s'", v))
+// clientKill is CLIENT KILL addr | CLIENT KILL [ID id] [TYPE type] [ADDR addr] [LADDR
+// addr] [USER user] [SKIPME yes|no]: it returns the clients to kill, whether the link with
+// the master (the master client, while the link is up) is one of them, and the reply.
+func (n *node) clientKill(cl *client, args []string) (victims []*client, master bool, reply resp.Value) {
+	var addr, laddr *string
+	kind, id, skipme := "", int64(0), true
+	if len(args) == 1 {
+		addr, skipme = &args[0], false // the old form, which may kill the caller
+	} else {
+		for i := 0; i < len(args); i += 2 {
+			if i+1 >= len(args) {
+				return nil, false, errSyntax
 			}
-			match = func(x *client) bool { return prev(x) && x.kind() == t }
-		case "id":
-			id, _ := strconv.ParseInt(v, 10, 64)
-			match = func(x *client) bool { return prev(x) && x.id == id }
-		case "addr":
-			match = func(x *client) bool { return prev(x) && fmt.Sprintf("%s:%d", x.c.RemoteAddr(), x.c.RemotePort()) == v }
-		case "skipme":
-			skipme = !strings.EqualFold(v, "no")
-		default:
-			return nil, resp.Err("ERR syntax error")
+			v := args[i+1]
+			switch asciiLower(args[i]) {
+			case "id":
+				x, ok := string2ll(v)
+				if !ok {
+					return nil, false, errNotInt
+				}
+				if x < 1 {
+					return nil, false, resp.Err("ERR client-id should be greater than 0")
+				}
+				id = x
+			case "type":
+				switch kind = asciiLower(v); kind {
+				case "normal", "pubsub", "master":
+				case "replica", "slave":
+					kind = "replica"
+				default:
+					return nil, false, resp.Err(errorLine(fmt.Sprintf("ERR Unknown client type '%s'", cstr(v))))
+				}
+			case "addr":
+				addr = &args[i+1]
+			case "laddr":
+				laddr = &args[i+1]
+			case "user":
+				if v != "default" {
+					return nil, false, resp.Err(errorLine(fmt.Sprintf("ERR No such user '%s'", cstr(v))))
+				}
+			case "skipme":
+				switch asciiLower(v) {
+				case "yes":
+					skipme = true
+				case "no":
+					skipme = false
+				default:
+					return nil, false, errSyntax
+				}
+			default:
+				return nil, false, errSyntax
+			}
 		}
 	}
-	var victims []*client
+	local := fmt.Sprintf("%s:%d", n.p.Addr(), n.srv.port)
 	for _, x := range n.clients {
-		if match(x) && !(skipme && x == cl) {
+		switch {
+		case addr != nil && fmt.Sprintf("%s:%d", x.c.RemoteAddr(), x.c.RemotePort()) != *addr:
+		case laddr != nil && local != *laddr:
+		case kind != "" && x.kind() != kind:
+		case id != 0 && x.id != id:
+		case skipme && x == cl:
+		default:
 			victims = append(victims, x)
 		}
 	}
-	return victims, resp.Int(int64(len(victims)))
+	if n.masterHost != "" && n.link == linkConnected && n.masterConn != nil && id == 0 && (kind == "" || kind == "master") &&
+		(addr == nil || *addr == fmt.Sprintf("%s:%d", n.masterHost, n.masterPort)) &&
+		(laddr == nil || *laddr == fmt.Sprintf("%s:%d", n.masterConn.LocalAddr(), n.masterConn.LocalPort())) {
+		master = true
+	}
+	killed := len(victims)
+	if master {
+		killed++
+	}
+	if len(args) == 1 {
+		if killed == 0 {
+			return nil, false, resp.Err("ERR No such client")
+		}
+		return victims, master, resp.OK
+	}
+	return victims, master, resp.Int(int64(killed))
 }
 
 func (cl *client) kind() string {
@@ -254,10 +350,10 @@ func (n *node) fsync() {
 	srv := n.srv
 	n.cronTicks++
 	due := srv.options["appendfsync"] == "everysec" || n.cronTicks%30 == 0
-	if !srv.aof || !due || n.offset == n.syncedOffset {
+	if !srv.aof || !due || n.dirty == n.syncedDirty {
 		return
 	}
-	srv.aofSynced, n.syncedOffset = n.data.clone(), n.offset
+	srv.aofSynced, n.syncedDirty = n.data.clone(), n.dirty
 }
 
 // loadTime is how long loading a dataset of this size takes after a restart.

@@ -37,7 +37,9 @@ func newCluster(t *testing.T, nodes map[string][][2]string) *cluster {
 		if !ok {
 			continue
 		}
-		srv, err := New(Config{Port: 6379, Options: append([][2]string{{"repl-diskless-sync-delay", "0"}}, opts...)})
+		// Hosts of their own, as in a real deployment: protected mode would refuse them.
+		base := [][2]string{{"repl-diskless-sync-delay", "0"}, {"protected-mode", "no"}}
+		srv, err := New(Config{Port: 6379, Options: append(base, opts...)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,9 +23,22 @@ const (
 type replicaState struct {
 	ip      string
 	port    int
-	online  bool
+	state   string // "wait_bgsave" until the full sync's snapshot is sent, then "online"
 	ack     int64
 	lastAck time.Duration
+}
+
+func (r *replicaState) online() bool { return r.state == "online" }
+
+// backlog is the replication backlog: the last repl-backlog-size bytes of the stream,
+// from the offset of its first byte.
+type backlog struct {
+	first int64
+	// entries[head:] are the commands it holds. Entries before head have left it;
+	// moving the rest down once they are half of it copies each entry about once, where
+	// reslicing the front off would make append reallocate again and again.
+	entries []backlogEntry
+	head    int
 }
 
 type backlogEntry struct {
@@ -33,74 +46,125 @@ type backlogEntry struct {
 	cmd    []string
 }
 
-// propagate appends a write to the replication stream: the offset grows by the command's
-// size on the wire, and every online replica receives it. The stream is made of commands,
-// as a client sends them; the slice is shared, never modified.
+// held is what the backlog holds, oldest first.
+func (b *backlog) held() []backlogEntry { return b.entries[b.head:] }
+
+// createBacklog is createReplicationBacklog: empty, its first byte the next one to come.
+func (n *node) createBacklog() {
+	n.backlog = &backlog{first: n.offset + 1}
+}
+
+// changeReplicationID is changeReplicationId and clearReplicationId2: a new history.
+func (n *node) changeReplicationID() {
+	n.replID = randomHex(n.p)
+	n.replID2, n.secondOffset = nullReplID, -1
+}
+
+const nullReplID = "0000000000000000000000000000000000000000"
+
+// propagate is replicationFeedSlaves: a write of a top-level master goes to the stream,
+// after a SELECT when the stream has not selected the database yet. A replica does not
+// propagate (it proxies its master's stream, see feed), nor does a master with neither
+// replicas nor a backlog: its offset stays where it is. PING and REPLCONF GETACK carry
+// no database and never bring a SELECT.
 func (n *node) propagate(args []string) {
-	n.offset += int64(resp.CommandLen(args...))
-	n.backlog = append(n.backlog, backlogEntry{offset: n.offset, cmd: args})
-	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
-	for n.backlogHead < len(n.backlog)-1 && n.offset-n.backlog[n.backlogHead].offset > limit {
-		n.backlogHead++
+	if n.masterHost != "" || (n.backlog == nil && len(n.replicas) == 0) {
+		return
 	}
-	// Entries before the head have left the backlog. Moving the rest down once they are
-	// half of it copies each entry about once, where reslicing the front off would make
-	// append reallocate the backlog again and again.
-	if n.backlogHead > len(n.backlog)/2 {
-		n.backlog = n.backlog[:copy(n.backlog, n.backlog[n.backlogHead:])]
-		n.backlogHead = 0
+	if name := asciiLower(args[0]); name != "ping" && name != "replconf" && n.selDB != 0 {
+		n.feed([]string{"SELECT", "0"})
+		n.selDB = 0
+	}
+	n.feed(args)
+}
+
+// feed appends a command to the stream: the offset grows by its size on the wire, the
+// backlog keeps it, and every online replica receives it. Without a backlog nothing
+// moves (feedReplicationBuffer). The stream is made of commands, as a client sends
+// them; the slice is shared, never modified.
+func (n *node) feed(args []string) {
+	if n.backlog == nil {
+		return
+	}
+	n.offset += int64(resp.CommandLen(args...))
+	b := n.backlog
+	b.entries = append(b.entries, backlogEntry{offset: n.offset, cmd: args})
+	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
+	for b.head < len(b.entries)-1 && n.offset-b.entries[b.head].offset > limit {
+		b.first = b.entries[b.head].offset + 1
+		b.head++
+	}
+	if b.head > len(b.entries)/2 {
+		b.entries = b.entries[:copy(b.entries, b.entries[b.head:])]
+		b.head = 0
 	}
 	for _, r := range n.replicas {
-		if r.replica.online {
+		if r.replica.online() {
 			r.stream(args)
 		}
 	}
 }
 
-// replBacklog is what the replication backlog holds.
-func (n *node) replBacklog() []backlogEntry { return n.backlog[n.backlogHead:] }
-
-// backlogStart is the first offset the backlog can serve from (PSYNC asks for offset+1).
-func (n *node) backlogStart() int64 {
-	if len(n.replBacklog()) == 0 {
-		return n.offset + 1
+// histlen is the number of bytes the backlog holds.
+func (n *node) histlen() int64 {
+	if n.backlog == nil {
+		return 0
 	}
-	first := n.replBacklog()[0]
-	return first.offset - int64(resp.CommandLen(first.cmd...)) + 1
+	return n.offset - n.backlog.first + 1
 }
 
-// psync serves a replica's PSYNC replid offset: a partial resync from the backlog when
-// the history matches (our id, or our previous id up to the fork), else a full one.
+// disconnectReplicas is disconnectSlaves: they will resync with the new history.
+func (n *node) disconnectReplicas() {
+	for _, r := range append([]*client(nil), n.replicas...) {
+		r.kill()
+	}
+}
+
+// psync is syncCommand and masterTryPartialResynchronization: a partial resync from the
+// backlog when the replica's history is ours (our id, or our previous id up to the
+// fork) and the backlog still holds what it lacks; a full one otherwise.
 func (n *node) psync(cl *client, args []string) {
+	if cl.replica != nil {
+		return // SYNC from a replica is ignored
+	}
 	if n.masterHost != "" && n.link != linkConnected {
 		cl.reply(resp.Err("NOMASTERLINK Can't SYNC while not connected with my master"))
 		return
 	}
-	if cl.replica == nil {
-		ip := cl.replIP
-		if ip == "" {
-			ip = cl.c.RemoteAddr()
+	id, want := "?", int64(-1)
+	if asciiLower(args[0]) == "psync" {
+		var ok bool
+		if want, ok = string2ll(args[2]); !ok {
+			cl.reply(errNotInt)
+			return
 		}
-		cl.replica = &replicaState{ip: ip, port: cl.replPort}
-	}
-	cl.replica.lastAck = n.p.Monotonic()
-	n.replicas = append(n.replicas, cl)
-	want := int64(-1)
-	id := "?"
-	if len(args) == 3 {
 		id = args[1]
-		want, _ = strconv.ParseInt(args[2], 10, 64)
-	}
-	sameHistory := id == n.replID || (id == n.replID2 && want <= n.secondOffset)
-	if sameHistory && want >= n.backlogStart() && want <= n.offset+1 {
-		cl.reply(resp.Simple("CONTINUE " + n.replID))
-		for _, e := range n.replBacklog() {
-			if e.offset >= want {
-				cl.stream(e.cmd)
+		sameHistory := id == n.replID || (id == n.replID2 && want <= n.secondOffset)
+		if sameHistory && n.backlog != nil && want >= n.backlog.first && want <= n.offset+1 {
+			n.attachReplica(cl, "online")
+			n.stats.syncPartialOK++
+			if cl.capaPSYNC2 {
+				cl.reply(resp.Simple("CONTINUE " + n.replID))
+			} else {
+				cl.reply(resp.Simple("CONTINUE"))
 			}
+			for _, e := range n.backlog.held() {
+				if e.offset >= want {
+					cl.stream(e.cmd)
+				}
+			}
+			return
 		}
-		cl.replica.online = true
-		return
+		if id != "?" {
+			n.stats.syncPartialErr++
+		}
+	}
+	n.stats.syncFull++
+	n.attachReplica(cl, "wait_bgsave")
+	if len(n.replicas) == 1 && n.backlog == nil {
+		// A backlog created from scratch starts a new history: no past is valid.
+		n.changeReplicationID()
+		n.createBacklog()
 	}
 	delay := time.Duration(atoiOpt(n.srv.options["repl-diskless-sync-delay"])) * time.Second
 	delay += time.Duration(n.data.elements()) * 20 * time.Microsecond // the transfer
@@ -109,15 +173,28 @@ func (n *node) psync(cl *client, args []string) {
 			return
 		}
 		cl.reply(resp.Simple(fmt.Sprintf("FULLRESYNC %s %d", n.replID, n.offset)))
+		n.selDB = -1 // the stream after the snapshot starts with a SELECT
 		cl.reply(n.data.snapshot())
-		cl.replica.online = true
+		cl.replica.state = "online"
+		cl.replica.lastAck = n.p.Monotonic()
 	})
 }
 
-// replconf records what a replica says about itself and its acknowledged offset.
+func (n *node) attachReplica(cl *client, state string) {
+	ip := cl.replIP
+	if ip == "" {
+		ip = cl.c.RemoteAddr()
+	}
+	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, lastAck: n.p.Monotonic()}
+	n.replicas = append(n.replicas, cl)
+}
+
+// replconf records what a replica says about its acknowledged offset.
 func (n *node) replconf(cl *client, args []string) {
 	if len(args) == 3 && strings.EqualFold(args[1], "ack") {
-		cl.replica.ack, _ = strconv.ParseInt(args[2], 10, 64)
+		if off, ok := string2ll(args[2]); ok {
+			cl.replica.ack = off
+		}
 		cl.replica.lastAck = n.p.Monotonic()
 		n.checkWaiters()
 	}
@@ -128,7 +205,7 @@ func (n *node) goodReplicas() int {
 	maxLag := time.Duration(atoiOpt(n.srv.options["min-replicas-max-lag"])) * time.Second
 	good := 0
 	for _, r := range n.replicas {
-		if r.replica.online && n.p.Monotonic()-r.replica.lastAck <= maxLag {
+		if r.replica.online() && n.p.Monotonic()-r.replica.lastAck <= maxLag {
 			good++
 		}
 	}
@@ -144,45 +221,56 @@ func (n *node) goodReplicasStatus() bool {
 }
 
 // replicaof is REPLICAOF host port | NO ONE.
-func (n *node) replicaof(args []string) resp.Value {
+func (n *node) replicaof(cl *client, args []string) resp.Value {
 	if strings.EqualFold(args[1], "no") && strings.EqualFold(args[2], "one") {
 		if n.masterHost != "" {
-			n.promote()
+			n.unsetMaster()
 		}
 		return resp.OK
 	}
-	port, err := strconv.Atoi(args[2])
-	if err != nil || port <= 0 || port > 65535 {
+	if cl.replica != nil {
+		return resp.Err("ERR Command is not valid when client is a replica.")
+	}
+	port, ok := string2ll(args[2])
+	if !ok || port < 0 || port > 65535 {
 		return resp.Err("ERR Invalid master port")
 	}
-	if n.masterHost == args[1] && n.masterPort == port {
+	if n.masterHost != "" && strings.EqualFold(n.masterHost, args[1]) && n.masterPort == int(port) {
 		return resp.Simple("OK Already connected to specified master")
 	}
-	n.setMaster(args[1], port)
+	n.setMaster(args[1], int(port))
 	return resp.OK
 }
 
-// promote turns a replica into a master that keeps its history: the old replication id
-// stays valid up to the current offset, so the other replicas can continue partially.
-func (n *node) promote() {
-	n.replID2 = n.replID
-	n.secondOffset = n.offset + 1
-	n.replID = randomHex(n.p)
-	n.dropMasterLink()
+// unsetMaster is replicationUnsetMaster: the replica becomes a master that keeps its
+// history, its replication id valid up to the current offset as the second id, so that
+// the other replicas can continue partially; its own replicas are disconnected to learn
+// the new id.
+func (n *node) unsetMaster() {
 	n.masterHost, n.masterPort = "", 0
+	n.dropMasterLink()
+	n.cached = false
+	n.replID2, n.secondOffset = n.replID, n.offset+1
+	n.replID = randomHex(n.p)
+	n.disconnectReplicas()
+	n.selDB = -1
 	n.linkDownSince = 0
+	n.noReplicasSince = n.p.Monotonic()
 }
 
-// setMaster starts replicating from host:port; the connection is made by the cron, as
-// Redis does, within a second.
+// setMaster is replicationSetMaster: replicate from host:port. A master uses its own
+// history to ask for a partial resync; its replicas stay connected until the history
+// changes. Clients blocked in WAIT are released.
 func (n *node) setMaster(host string, port int) {
 	wasMaster := n.masterHost == ""
 	n.dropMasterLink()
 	n.masterHost, n.masterPort = host, port
+	for _, w := range n.waiters {
+		w.cl.reply(resp.Err("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"))
+	}
+	n.waiters = nil
 	if wasMaster {
-		for _, r := range append([]*client(nil), n.replicas...) {
-			r.kill() // Redis disconnects its replicas so they resync with the new history
-		}
+		n.cached = true // replicationCacheMasterUsingMyself
 	}
 	n.connectToMaster()
 }
@@ -192,18 +280,20 @@ func (n *node) dropMasterLink() {
 		n.masterConn.Close()
 		n.masterConn = nil
 	}
-	if n.link == linkConnected && n.linkDownSince == 0 {
+	if n.link == linkConnected {
 		n.linkDownSince = n.p.Monotonic()
+		n.cached = true // replicationCacheMaster: the link's history is kept for PSYNC
 	}
 	n.link = linkNone
 }
 
 // connectToMaster dials the master and sends the whole handshake at once; the replies
-// arrive in order.
+// arrive in order. Without a cached master there is no history to continue: PSYNC ? -1.
 func (n *node) connectToMaster() {
 	c := n.p.Dial(n.masterHost, n.masterPort)
 	n.masterConn = c
 	n.link = linkConnecting
+	n.lastIO = n.p.Monotonic()
 	port := n.srv.port
 	if p := atoiOpt(n.srv.options["replica-announce-port"]); p != 0 {
 		port = p
@@ -214,11 +304,16 @@ func (n *node) connectToMaster() {
 		c.Send([]string{"REPLCONF", "ip-address", ip})
 	}
 	c.Send([]string{"REPLCONF", "capa", "eof", "capa", "psync2"})
-	c.Send([]string{"PSYNC", n.replID, strconv.FormatInt(n.offset+1, 10)})
+	if n.cached {
+		c.Send([]string{"PSYNC", n.replID, strconv.FormatInt(n.offset+1, 10)})
+	} else {
+		c.Send([]string{"PSYNC", "?", "-1"})
+	}
 	expect := 3 // replies before PSYNC's
 	if n.srv.options["replica-announce-ip"] != "" {
 		expect++
 	}
+	first := true
 	c.OnData = func(msg any) {
 		if c != n.masterConn {
 			return
@@ -234,9 +329,12 @@ func (n *node) connectToMaster() {
 		}
 		if expect > 0 {
 			expect--
-			if v.IsError() {
+			// Only an error to PING ends the handshake (other than NOAUTH, which AUTH
+			// would answer); REPLCONF errors are not critical.
+			if first && v.IsError() && v.ErrorPrefix() != "NOAUTH" && v.ErrorPrefix() != "NOPERM" {
 				n.linkLost(c)
 			}
+			first = false
 			return
 		}
 		n.fromMaster(v)
@@ -250,8 +348,9 @@ func (n *node) linkLost(c *kernel.Conn) {
 	}
 	c.Close()
 	n.masterConn = nil
-	if n.link == linkConnected || n.linkDownSince == 0 {
+	if n.link == linkConnected {
 		n.linkDownSince = n.p.Monotonic()
+		n.cached = true
 	}
 	n.link = linkNone
 }
@@ -259,24 +358,42 @@ func (n *node) linkLost(c *kernel.Conn) {
 // fromMaster handles what the master sends after the handshake.
 func (n *node) fromMaster(v resp.Value) {
 	switch {
+	case n.link == linkConnecting && v.IsError():
+		// -NOMASTERLINK, -LOADING: try again at the next cron (PSYNC_TRY_LATER).
+		n.linkLost(n.masterConn)
 	case n.link == linkConnecting && v.Kind == resp.KindSimple && strings.HasPrefix(v.Str, "FULLRESYNC "):
 		f := strings.Fields(v.Str)
-		n.replID = f[1]
-		n.offset, _ = strconv.ParseInt(f[2], 10, 64)
-		n.replID2, n.secondOffset = strings.Repeat("0", 40), -1
-		n.backlog, n.backlogHead = nil, 0
+		n.pendingReplID = f[1]
+		n.pendingOffset, _ = strconv.ParseInt(f[2], 10, 64)
+		n.cached = false // replicationDiscardCachedMaster
 		n.link = linkSync
 	case n.link == linkConnecting && v.Kind == resp.KindSimple && strings.HasPrefix(v.Str, "CONTINUE"):
 		if f := strings.Fields(v.Str); len(f) == 2 && f[1] != n.replID {
 			n.replID2, n.secondOffset = n.replID, n.offset+1
 			n.replID = f[1]
+			n.disconnectReplicas()
 		}
-		n.linkUp()
+		if n.backlog == nil {
+			n.createBacklog()
+		}
+		n.link = linkConnected // no ACK until the cron's: Redis sends none on +CONTINUE
+		n.linkDownSince = 0
 	case n.link == linkSync && v.Kind == resp.KindArray:
+		// replicationAttachToNewMaster: a new history, so no replica and no backlog.
+		n.disconnectReplicas()
+		n.backlog = nil
+		fromDisk := n.loadsFromDisk(n.data.size() == 0)
 		n.data = newDataset()
 		for _, cmd := range v.Array {
 			args, _ := cmd.Strings()
 			n.data.apply(nil, asciiLower(args[0]), args)
+		}
+		n.dirty++
+		n.replID, n.offset = n.pendingReplID, n.pendingOffset
+		n.replID2, n.secondOffset = nullReplID, -1
+		n.createBacklog()
+		if fromDisk {
+			n.srv.rdb, n.srv.rdbReplID, n.srv.rdbOffset = n.data.clone(), n.replID, n.offset
 		}
 		n.linkUp()
 	}
@@ -292,10 +409,29 @@ func (n *node) fromMasterStream(args []string) {
 		n.ack() // the ACK counts what was processed before the GETACK
 	}
 	if c := commandTable[name]; c != nil && c.flags&cmdWrite != 0 {
-		n.data.exec(n, nil, args)
-	} else {
-		n.propagate(args) // PING, SELECT and GETACK still move the offset
+		if _, changed := n.data.apply(n, name, args); changed {
+			n.dirty++
+		}
 	}
+	n.feed(args) // the stream is proxied as it came, SELECT and PING included
+}
+
+// linkUp ends a full sync: the replica acknowledges at once, which puts it online.
+// loadsFromDisk reports whether a full sync goes through the RDB file, which stays
+// afterwards: repl-diskless-load disabled (or on-empty-db while the replica holds data),
+// and not rdb-del-sync-files yes without persistence.
+func (n *node) loadsFromDisk(empty bool) bool {
+	o := n.srv.options
+	switch o["repl-diskless-load"] {
+	case "swapdb":
+		return false
+	case "on-empty-db":
+		if empty {
+			return false
+		}
+	}
+	noPersistence := o["save"] == "" && o["appendonly"] != "yes"
+	return !(o["rdb-del-sync-files"] == "yes" && noPersistence)
 }
 
 func (n *node) linkUp() {
@@ -311,23 +447,38 @@ func (n *node) ack() {
 }
 
 // replicationCron runs every second: reconnect to the master, acknowledge the offset,
-// time out a silent master, ping replicas every 10 s.
+// time out a silent master or replica, ping the replicas every repl-ping-replica-period
+// runs, free the backlog of a master left without replicas for repl-backlog-ttl.
 func (n *node) replicationCron() {
 	now := n.p.Monotonic()
+	timeout := time.Duration(atoiOpt(n.srv.options["repl-timeout"])) * time.Second
 	if n.masterHost != "" {
-		timeout := time.Duration(atoiOpt(n.srv.options["repl-timeout"])) * time.Second
-		if n.link != linkNone && n.masterConn != nil && n.lastIO != 0 && now-n.lastIO > timeout {
+		if n.link != linkNone && n.masterConn != nil && now-n.lastIO > timeout {
 			n.linkLost(n.masterConn)
 		}
-		if n.link == linkNone {
+		if n.link == linkNone && now >= n.loadingUntil {
 			n.connectToMaster()
 		}
 		n.ack()
 	}
-	if n.masterHost == "" && len(n.replicas) > 0 && int(now/time.Second)%10 == 0 {
+	if period := int64(atoiOpt(n.srv.options["repl-ping-replica-period"])); period > 0 &&
+		n.cronLoops%period == 0 && len(n.replicas) > 0 {
 		n.propagate([]string{"PING"})
 	}
+	for _, r := range append([]*client(nil), n.replicas...) {
+		if r.replica.online() && now-r.replica.lastAck > timeout {
+			r.kill() // "Disconnecting timedout replica (streaming sync)"
+		}
+	}
+	if len(n.replicas) > 0 {
+		n.noReplicasSince = now
+	} else if ttl := time.Duration(atoiOpt(n.srv.options["repl-backlog-ttl"])) * time.Second; ttl > 0 &&
+		n.backlog != nil && n.masterHost == "" && now-n.noReplicasSince > ttl {
+		n.changeReplicationID()
+		n.backlog = nil
+	}
 	n.checkWaiters()
+	n.cronLoops++
 }
 
 // waiter is a client blocked in WAIT.
@@ -371,7 +522,7 @@ func (n *node) wait(cl *client, args []string) []resp.Value {
 func (n *node) acked(offset int64) int {
 	got := 0
 	for _, r := range n.replicas {
-		if r.replica.online && r.replica.ack >= offset {
+		if r.replica.online() && r.replica.ack >= offset {
 			got++
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sentinelsim/sentinelsim/resp"
 	"github.com/sentinelsim/sentinelsim/sim/kernel"
@@ -25,7 +26,6 @@ type Config struct {
 type Server struct {
 	port    int
 	options map[string]string // the config file, as CONFIG REWRITE leaves it
-	rdb     *dataset          // the last snapshot written by a save point
 	// With appendonly yes every write goes to the append-only file. A process kill
 	// loses none of it (it is in the OS's page cache), so the next incarnation loads the
 	// dataset the last one left; a power loss keeps only aofSynced, the content as of
@@ -33,6 +33,13 @@ type Server struct {
 	aof       bool
 	aofSynced *dataset
 	powerLost bool
+	// rdb is the RDB file: a replica writes the snapshot of a full sync to it before loading
+	// it (repl-diskless-load disabled, the default), with the master's replication id and
+	// offset, and keeps it even without persistence (rdb-del-sync-files no, the default).
+	// Save points are not simulated.
+	rdb       *dataset
+	rdbReplID string // "" when the file holds no replication info
+	rdbOffset int64
 
 	// OnWrite, if set, is called for every write a node accepts from a client while it is
 	// a master: checkers find split-brain from it.
@@ -48,7 +55,8 @@ var defaults = map[string]string{
 	"appendfsync": "everysec", "replica-priority": "100", "replica-read-only": "yes",
 	"replica-serve-stale-data": "yes", "min-replicas-to-write": "0", "min-replicas-max-lag": "10",
 	"replica-announce-ip": "", "replica-announce-port": "0", "replica-announced": "yes",
-	"repl-diskless-sync-delay": "5", "repl-backlog-size": "1048576", "repl-timeout": "60",
+	"repl-diskless-sync-delay": "5", "repl-ping-replica-period": "10", "repl-backlog-ttl": "3600",
+	"repl-diskless-load": "disabled", "rdb-del-sync-files": "no", "repl-backlog-size": "1048576", "repl-timeout": "60",
 	"requirepass": "", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
 	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
 }
@@ -96,16 +104,28 @@ func (s *Server) Start(p *kernel.Process) {
 	s.n = n
 	n.runID = randomHex(p)
 	n.replID = randomHex(p)
-	n.replID2 = strings.Repeat("0", 40)
+	n.replID2 = nullReplID
 	n.secondOffset = -1
+	n.selDB = -1
+	host, port, err := parseHostPort(s.options["replicaof"])
+	replica := err == nil
 	switch {
 	case s.aof && s.powerLost && s.aofSynced != nil:
 		n.data = s.aofSynced.clone()
 	case s.aof && !s.powerLost && prev != nil:
 		n.data = prev.data // the dead incarnation no longer touches it
-
 	case s.rdb != nil:
+		// loadDataFromDisk: the RDB's replication info gives a replica a history to
+		// continue, and a master its previous id.
 		n.data = s.rdb.clone()
+		if s.rdbReplID != "" {
+			if replica {
+				n.replID, n.offset, n.cached = s.rdbReplID, s.rdbOffset, true
+			} else {
+				n.replID2, n.secondOffset, n.offset = s.rdbReplID, s.rdbOffset+1, s.rdbOffset
+				n.createBacklog()
+			}
+		}
 	}
 	s.powerLost = false
 	n.loadingUntil = p.Monotonic() + loadTime(n.data)
@@ -113,8 +133,14 @@ func (s *Server) Start(p *kernel.Process) {
 		p.Exit(1)
 		return
 	}
-	if host, port, err := parseHostPort(s.options["replicaof"]); err == nil {
-		n.setMaster(host, port)
+	if replica {
+		// Loading blocks a real server; its first replicationCron, right after, connects.
+		n.masterHost, n.masterPort = host, port
+		p.After(loadTime(n.data)+time.Millisecond, func() {
+			if n.masterHost != "" && n.link == linkNone {
+				n.connectToMaster()
+			}
+		})
 	}
 	n.cron()
 }
@@ -199,7 +225,6 @@ func (d *dataset) clone() *dataset {
 	return c
 }
 
-// size is the number of keys (DBSIZE).
 func (d *dataset) size() int { return len(d.strs) + len(d.sets) + len(d.lists) }
 
 // elements counts what a load or a transfer has to read: strings, set members, list
