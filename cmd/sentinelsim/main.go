@@ -23,6 +23,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sentinelsim/sentinelsim/real"
 	"github.com/sentinelsim/sentinelsim/scenarios"
 	"github.com/sentinelsim/sentinelsim/sim"
 )
@@ -82,7 +83,7 @@ func root() *cobra.Command {
 // optionally a fault schedule replacing the scenario's own.
 type source struct {
 	scenario, file, faults string
-	backend                string
+	backend, sentinel      string
 	linLimit               time.Duration
 }
 
@@ -91,7 +92,8 @@ func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 	f.StringVar(&s.scenario, "scenario", defaultScenario, "a scenario of the catalogue (see `sentinelsim list`)")
 	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
 	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
-	f.StringVar(&s.backend, "backend", "sim", "where to run: sim (real and containers are issue 8)")
+	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, or real (processes on loopback; needs root for nftables)")
+	f.StringVar(&s.sentinel, "sentinel", "redis", "with --backend real: redis (redis-sentinel), go (gosentinel) or mixed")
 	f.DurationVar(&s.linLimit, "lin-limit", scenarios.DefaultLinearizabilityLimit, "porcupine's time limit per run")
 }
 
@@ -122,8 +124,12 @@ func (s *source) backendFor(opts sim.Options) (scenarios.Backend, error) {
 	switch s.backend {
 	case "sim":
 		return sim.Backend{Options: opts}, nil
-	case "real", "containers":
-		return nil, usage("backend %q is not built yet (issue 8); use --backend sim", s.backend)
+	case "real":
+		opts := real.DefaultOptions
+		opts.Sentinel = s.sentinel
+		return real.Backend{Options: opts}, nil
+	case "containers":
+		return nil, usage("backend %q is not built yet (issue 8); use --backend sim or real", s.backend)
 	}
 	return nil, usage("unknown backend %q (sim, real, containers)", s.backend)
 }

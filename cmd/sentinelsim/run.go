@@ -99,8 +99,12 @@ func writeVerdict(w io.Writer, r *scenarios.Result, artifacts string) error {
 	if !r.Passed() {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "\n%s %s seed=%d trace=%s: %.0f simulated s in %.2f s, %d events, %d operations\n",
-		verdict, r.Scenario, r.Seed, r.TraceHash, r.SimSeconds, r.WallSeconds, r.Events, r.Ops)
+	if r.Backend == "sim" {
+		fmt.Fprintf(w, "\n%s %s seed=%d trace=%s: %.0f simulated s in %.2f s, %d events, %d operations\n",
+			verdict, r.Scenario, r.Seed, r.TraceHash, r.SimSeconds, r.WallSeconds, r.Events, r.Ops)
+	} else {
+		fmt.Fprintf(w, "\n%s %s seed=%d on %s: %.0f s, %d operations\n", verdict, r.Scenario, r.Seed, r.Backend, r.WallSeconds, r.Ops)
+	}
 	fmt.Fprintf(w, "  writes      %d acknowledged, %d lost; linearizable: %s; split-brain %.0f ms\n",
 		r.AckedWrites, r.LostWrites, r.Linearizable, r.SplitBrainMs)
 	master := r.FinalMaster

@@ -1,0 +1,526 @@
+// Package real runs scenarios against real processes: Debian's redis-server, and
+// redis-sentinel or gosentinel, each on its own loopback address 127.0.0.N and in its own
+// temporary directory, with faults done by signals and by one private nftables table.
+// Cluster implements world.World, so a scenario written for the simulator runs here
+// unchanged, and the same checkers judge its history.
+package real
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sentinelsim/sentinelsim/linearize"
+	"github.com/sentinelsim/sentinelsim/resp"
+	"github.com/sentinelsim/sentinelsim/world"
+)
+
+// Options say which binaries run the nodes.
+type Options struct {
+	// RedisServer, RedisSentinel and GoSentinel are the binaries (looked up in PATH when
+	// not absolute). GoSentinel is needed only when Sentinel asks for it.
+	RedisServer, RedisSentinel, GoSentinel string
+	// Sentinel is "redis" (every sentinel is redis-sentinel), "go" (gosentinel) or
+	// "mixed" (gosentinel first, then alternating).
+	Sentinel string
+	// ReadyTimeout bounds each step of bringing the cluster up.
+	ReadyTimeout time.Duration
+}
+
+// DefaultOptions are Debian's binaries and redis-sentinel.
+var DefaultOptions = Options{RedisServer: "redis-server", RedisSentinel: "redis-sentinel",
+	GoSentinel: "gosentinel", Sentinel: "redis", ReadyTimeout: time.Minute}
+
+// Cluster is a running topology of real processes.
+type Cluster struct {
+	topo  world.Topology
+	opts  Options
+	dir   string
+	start time.Time
+	nodes map[string]*process
+	net   *firewall
+	seed  uint64
+
+	mu      sync.Mutex
+	events  []linearize.SentinelEvent
+	clients []*client
+	history *linearize.History
+	stop    context.CancelFunc // ends the event subscriptions
+	wg      sync.WaitGroup
+	closed  bool
+}
+
+// New starts the topology's redis nodes, waits until every replica has synced, starts
+// the sentinels and waits until each knows every replica and every other sentinel. On
+// any error everything started is stopped again.
+func New(t world.Topology, seed uint64, opts Options) (c *Cluster, err error) {
+	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	for _, h := range t.Hosts {
+		if h.Addr == observer {
+			return nil, fmt.Errorf("host %s has address %s, which the real backend keeps for itself", h.Name, observer)
+		}
+	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = DefaultOptions.ReadyTimeout
+	}
+	dir, err := os.MkdirTemp("", "sentinelsim-real-")
+	if err != nil {
+		return nil, err
+	}
+	c = &Cluster{topo: t, opts: opts, dir: dir, start: time.Now(), nodes: map[string]*process{}, seed: seed}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	if c.net, err = newFirewall(); err != nil {
+		return nil, err
+	}
+	if err := c.checkPorts(); err != nil {
+		return nil, err
+	}
+	for _, n := range t.OfKind(world.Redis) {
+		if err := c.startRedis(n); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.waitUntil("replication", c.replicasLinked); err != nil {
+		return nil, err
+	}
+	for i, n := range t.OfKind(world.Sentinel) {
+		if err := c.startSentinel(n, i); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.waitUntil("sentinel discovery", c.sentinelsAcquainted); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.stop = cancel
+	for _, n := range t.OfKind(world.Sentinel) {
+		c.wg.Go(func() { c.followEvents(ctx, n) })
+	}
+	return c, nil
+}
+
+// quiet drops go-redis's own log lines (reconnections, dial failures): during a fault
+// they are expected by the thousand, and the history records every failure anyway.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+var quietOnce sync.Once
+
+// checkPorts fails, naming the node, if anything already listens where a node would.
+func (c *Cluster) checkPorts() error {
+	for _, n := range c.topo.Nodes {
+		if n.Kind == world.Client {
+			continue
+		}
+		l, err := net.Listen("tcp", c.topo.Addr(n))
+		if err != nil {
+			return fmt.Errorf("%s cannot listen on %s: %w", n.Name, c.topo.Addr(n), err)
+		}
+		l.Close()
+	}
+	return nil
+}
+
+func (c *Cluster) ip(n world.Node) string {
+	h, _ := c.topo.Host(n.Host)
+	return h.Addr
+}
+
+// nodeDir is a node's directory: its config, its data files and its log.
+func (c *Cluster) nodeDir(n world.Node) string {
+	return filepath.Join(c.dir, strings.NewReplacer("/", "_", ":", "_").Replace(n.Name))
+}
+
+func (c *Cluster) startRedis(n world.Node) error {
+	dir := c.nodeDir(n)
+	ip := c.ip(n)
+	lines := []string{"port " + strconv.Itoa(n.Port), "bind " + ip, "bind-source-addr " + ip,
+		"replica-announce-ip " + ip, "protected-mode no", "daemonize no", "dir " + quote(dir),
+		"logfile " + quote(filepath.Join(dir, "redis.log"))}
+	for _, o := range n.Config {
+		lines = append(lines, o.Key+" "+o.Value)
+	}
+	if m := c.topo.InitialMaster(); m.Name != n.Name {
+		lines = append(lines, fmt.Sprintf("replicaof %s %d", c.ip(m), m.Port))
+	}
+	return c.spawn(n, c.opts.RedisServer, dir, "redis.conf", lines)
+}
+
+func (c *Cluster) startSentinel(n world.Node, i int) error {
+	dir := c.nodeDir(n)
+	ip := c.ip(n)
+	t := c.topo
+	m := t.InitialMaster()
+	lines := []string{"port " + strconv.Itoa(n.Port), "bind " + ip, "bind-source-addr " + ip,
+		"sentinel announce-ip " + ip, "protected-mode no", "daemonize no", "dir " + quote(dir),
+		"logfile " + quote(filepath.Join(dir, "sentinel.log")),
+		fmt.Sprintf("sentinel monitor %s %s %d %d", t.MasterName, c.ip(m), m.Port, t.Quorum)}
+	for _, o := range t.Monitor {
+		lines = append(lines, fmt.Sprintf("sentinel %s %s %s", o.Key, t.MasterName, o.Value))
+	}
+	for _, o := range n.Config {
+		lines = append(lines, o.Key+" "+o.Value)
+	}
+	bin, err := c.sentinelBinary(i)
+	if err != nil {
+		return err
+	}
+	return c.spawn(n, bin, dir, "sentinel.conf", lines)
+}
+
+// sentinelBinary is the binary of the i-th sentinel.
+func (c *Cluster) sentinelBinary(i int) (string, error) {
+	switch c.opts.Sentinel {
+	case "", "redis":
+		return c.opts.RedisSentinel, nil
+	case "go":
+		return c.opts.GoSentinel, nil
+	case "mixed":
+		if i%2 == 0 {
+			return c.opts.GoSentinel, nil
+		}
+		return c.opts.RedisSentinel, nil
+	}
+	return "", fmt.Errorf("unknown sentinel kind %q (redis, go, mixed)", c.opts.Sentinel)
+}
+
+func quote(s string) string { return strconv.Quote(s) }
+
+// waitUntil polls ready until it reports nothing left waiting, or fails after the ready
+// timeout naming what did not come up.
+func (c *Cluster) waitUntil(what string, ready func() []string) error {
+	deadline := time.Now().Add(c.opts.ReadyTimeout)
+	for {
+		waiting := ready()
+		if len(waiting) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %v: %s", what, c.opts.ReadyTimeout, strings.Join(waiting, "; "))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func (c *Cluster) replicasLinked() []string {
+	var waiting []string
+	for _, n := range c.topo.OfKind(world.Redis)[1:] {
+		info := c.info(n, "replication")
+		if info["master_link_status"] != "up" {
+			waiting = append(waiting, n.Name+" has not synced with the master"+c.nodes[n.Name].exitNote())
+		}
+	}
+	return waiting
+}
+
+func (c *Cluster) sentinelsAcquainted() []string {
+	replicas := len(c.topo.OfKind(world.Redis)) - 1
+	others := len(c.topo.OfKind(world.Sentinel)) - 1
+	var waiting []string
+	for _, n := range c.topo.OfKind(world.Sentinel) {
+		m := c.sentinelMaster(n)
+		slaves, _ := strconv.Atoi(m["num-slaves"])
+		peers, _ := strconv.Atoi(m["num-other-sentinels"])
+		if slaves < replicas || peers < others {
+			waiting = append(waiting, fmt.Sprintf("%s knows %d of %d replicas and %d of %d sentinels%s",
+				n.Name, slaves, replicas, peers, others, c.nodes[n.Name].exitNote()))
+		}
+	}
+	return waiting
+}
+
+// observer is the address the harness itself talks from, so that no partition between
+// the hosts cuts it off from what it observes.
+const observer = "127.0.0.254"
+
+// rdb is a short-lived client of one node, from the observer's address; callers close it.
+func (c *Cluster) rdb(n world.Node) *redis.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(observer)}, Timeout: time.Second}
+	return redis.NewClient(&redis.Options{Addr: c.topo.Addr(n), DialTimeout: time.Second,
+		ReadTimeout: time.Second, WriteTimeout: time.Second, MaxRetries: -1, PoolSize: 1,
+		DisableIdentity: true, Protocol: 2, Dialer: d.DialContext})
+}
+
+// do sends one command to a node.
+func (c *Cluster) do(n world.Node, args ...any) (any, error) {
+	r := c.rdb(n)
+	defer r.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return r.Do(ctx, args...).Result()
+}
+
+// info reads one INFO section as a map.
+func (c *Cluster) info(n world.Node, section string) map[string]string {
+	v, err := c.do(n, "INFO", section)
+	out := map[string]string{}
+	s, _ := v.(string)
+	if err != nil {
+		return out
+	}
+	for _, line := range strings.Split(s, "\r\n") {
+		if k, val, ok := strings.Cut(line, ":"); ok {
+			out[k] = val
+		}
+	}
+	return out
+}
+
+// sentinelMaster reads SENTINEL MASTER as a map.
+func (c *Cluster) sentinelMaster(n world.Node) map[string]string {
+	v, err := c.do(n, "SENTINEL", "MASTER", c.topo.MasterName)
+	out := map[string]string{}
+	if err != nil {
+		return out
+	}
+	switch fields := v.(type) {
+	case []any:
+		for i := 0; i+1 < len(fields); i += 2 {
+			out[fmt.Sprint(fields[i])] = fmt.Sprint(fields[i+1])
+		}
+	case map[any]any:
+		for k, val := range fields {
+			out[fmt.Sprint(k)] = fmt.Sprint(val)
+		}
+	}
+	return out
+}
+
+// Topology is the topology the cluster runs.
+func (c *Cluster) Topology() world.Topology { return c.topo }
+
+// Now is the time since the cluster started, on the monotonic clock.
+func (c *Cluster) Now() time.Duration { return time.Since(c.start) }
+
+// Advance lets d pass while the processes and clients run.
+func (c *Cluster) Advance(d time.Duration) { time.Sleep(d) }
+
+func (c *Cluster) node(name string) (world.Node, *process, error) {
+	n, ok := c.topo.Node(name)
+	p := c.nodes[name]
+	if !ok || p == nil {
+		return n, nil, fmt.Errorf("no redis or sentinel node called %q", name)
+	}
+	return n, p, nil
+}
+
+// Kill is SIGKILL.
+func (c *Cluster) Kill(name string) error {
+	_, p, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	return p.kill()
+}
+
+// Restart starts a killed node again with its config file and data files.
+func (c *Cluster) Restart(name string) error {
+	_, p, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	return p.start()
+}
+
+// Pause is SIGSTOP.
+func (c *Cluster) Pause(name string) error {
+	_, p, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	return p.signal(syscall.SIGSTOP)
+}
+
+// Resume is SIGCONT.
+func (c *Cluster) Resume(name string) error {
+	_, p, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	return p.signal(syscall.SIGCONT)
+}
+
+// JumpClock is not possible for one process of a real machine.
+func (c *Cluster) JumpClock(string, time.Duration) error {
+	return fmt.Errorf("clock jumps: %w (a process cannot have its own wall clock here)", world.ErrUnsupported)
+}
+
+// Drift is not possible for one process of a real machine.
+func (c *Cluster) Drift(string, int64) error {
+	return fmt.Errorf("clock drift: %w", world.ErrUnsupported)
+}
+
+// Command sends one command to a node, as redis-cli would.
+func (c *Cluster) Command(name string, args ...string) (resp.Value, error) {
+	n, _, err := c.node(name)
+	if err != nil {
+		return resp.Value{}, err
+	}
+	a := make([]any, len(args))
+	for i, s := range args {
+		a[i] = s
+	}
+	return value(c.do(n, a...))
+}
+
+// Close stops the clients, kills every process, deletes the nftables table and the
+// temporary directory. It is safe to call twice.
+func (c *Cluster) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.StopClients()
+	if c.stop != nil {
+		c.stop()
+	}
+	var errs []error
+	for _, p := range c.nodes {
+		p.signal(syscall.SIGCONT) // a stopped process must run to die
+		if err := p.kill(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.wg.Wait()
+	if c.net != nil {
+		errs = append(errs, c.net.close())
+	}
+	errs = append(errs, os.RemoveAll(c.dir))
+	return errors.Join(errs...)
+}
+
+// process is one node's process, restartable.
+type process struct {
+	name, bin, dir, conf string
+	mu                   sync.Mutex
+	cmd                  *exec.Cmd
+	done                 chan struct{}
+	err                  error
+}
+
+// spawn writes a node's config file and starts it.
+func (c *Cluster) spawn(n world.Node, bin, dir, confName string, lines []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	conf := filepath.Join(dir, confName)
+	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	p := &process{name: n.Name, bin: bin, dir: dir, conf: conf}
+	c.nodes[n.Name] = p
+	return p.start()
+}
+
+func (p *process) start() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd != nil {
+		return fmt.Errorf("%s is running", p.name)
+	}
+	out, err := os.OpenFile(filepath.Join(p.dir, "stdout.txt"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(p.bin, p.conf)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = p.dir, out, out
+	// Its own process group: a Ctrl-C meant for sentinelsim does not reach it first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		out.Close()
+		return fmt.Errorf("%s: start %s: %w", p.name, p.bin, err)
+	}
+	done := make(chan struct{})
+	p.cmd, p.done = cmd, done
+	go func() {
+		err := cmd.Wait()
+		out.Close()
+		p.mu.Lock()
+		p.err = err
+		if p.cmd == cmd {
+			p.cmd = nil
+		}
+		p.mu.Unlock()
+		close(done)
+	}()
+	return nil
+}
+
+// kill sends SIGKILL and waits until the process is gone.
+func (p *process) kill() error {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.mu.Unlock()
+	if cmd == nil {
+		return nil
+	}
+	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("%s: kill: %w", p.name, err)
+	}
+	<-done
+	return nil
+}
+
+func (p *process) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return fmt.Errorf("%s is not running", p.name)
+	}
+	return p.cmd.Process.Signal(sig)
+}
+
+func (p *process) running() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd != nil
+}
+
+// exitNote says why a node that should run does not, for error messages.
+func (p *process) exitNote() string {
+	if p == nil || p.running() {
+		return ""
+	}
+	log, _ := os.ReadFile(filepath.Join(p.dir, "stdout.txt"))
+	return fmt.Sprintf(" (it exited: %v; %s)", p.err, strings.TrimSpace(lastLines(string(log), 3)))
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+}
+
+var _ world.World = (*Cluster)(nil)
+
+// Backend builds real clusters for scenarios.
+type Backend struct{ Options }
+
+// Name is "real".
+func (Backend) Name() string { return "real" }
+
+// New starts a cluster of real processes; seed drives the clients' workload choices.
+func (b Backend) New(t world.Topology, seed uint64) (world.World, error) {
+	return New(t, seed, b.Options)
+}

@@ -1,0 +1,130 @@
+package real
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/sentinelsim/sentinelsim/netmodel"
+	"github.com/sentinelsim/sentinelsim/world"
+)
+
+// table is the one nftables table the real backend owns. Every fault in force is a rule
+// of it; the table is rebuilt as a whole on every change and deleted as a whole to heal,
+// so nothing else on the machine is ever touched.
+const table = "sentinelsim"
+
+// firewall turns network faults into nftables rules on the loopback addresses.
+type firewall struct {
+	mu sync.Mutex
+	// drops are the blocked directions, "from>to"; loss the hosts whose packets are
+	// dropped with a probability.
+	drops map[string]bool
+	loss  map[string]float64
+}
+
+// newFirewall checks that nft works here and removes a table a crashed run left behind.
+func newFirewall() (*firewall, error) {
+	if _, err := exec.LookPath("nft"); err != nil {
+		return nil, fmt.Errorf("network faults need nft (apt-get install -y nftables): %w", err)
+	}
+	f := &firewall{drops: map[string]bool{}, loss: map[string]float64{}}
+	if err := f.apply(); err != nil {
+		return nil, fmt.Errorf("network faults need nftables and root: %w", err)
+	}
+	return f, nil
+}
+
+// Network puts a network fault into force.
+func (c *Cluster) Network(f netmodel.Fault) error {
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	return c.net.fault(f)
+}
+
+func (fw *firewall) fault(f netmodel.Fault) error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	switch f.Kind {
+	case netmodel.Partition:
+		for i, g := range f.Groups {
+			for j, h := range f.Groups {
+				if i != j {
+					fw.block(g, h)
+				}
+			}
+		}
+	case netmodel.Cut:
+		fw.block(f.From, f.To)
+	case netmodel.Heal:
+		for k := range fw.drops { //determinism:ok deleting
+			from, to, _ := strings.Cut(k, ">")
+			if len(f.Hosts) == 0 || slices.Contains(f.Hosts, from) || slices.Contains(f.Hosts, to) {
+				delete(fw.drops, k)
+			}
+		}
+	case netmodel.Loss:
+		for _, h := range f.Hosts {
+			fw.loss[h] = f.Rate
+		}
+		if len(f.Hosts) == 0 {
+			return fmt.Errorf("loss on every link: %w; name the hosts", world.ErrUnsupported)
+		}
+	case netmodel.Latency:
+		return fmt.Errorf("latency: %w (tc netem is not available in this kernel)", world.ErrUnsupported)
+	}
+	return fw.apply()
+}
+
+func (fw *firewall) block(from, to []string) {
+	for _, a := range from {
+		for _, b := range to {
+			fw.drops[a+">"+b] = true
+		}
+	}
+}
+
+// apply replaces the table with one holding the faults in force, in one transaction.
+func (fw *firewall) apply() error {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "table inet %s {}\ndelete table inet %s\n", table, table)
+	var rules []string
+	for k := range fw.drops { //determinism:ok sorted below
+		from, to, _ := strings.Cut(k, ">")
+		rules = append(rules, fmt.Sprintf("ip saddr %s ip daddr %s drop", from, to))
+	}
+	for h, rate := range fw.loss { //determinism:ok sorted below
+		if rate > 0 {
+			rules = append(rules, fmt.Sprintf("ip saddr %s numgen random mod 10000 < %d drop", h, int(rate*10000)))
+		}
+	}
+	slices.Sort(rules)
+	if len(rules) > 0 {
+		// Loopback packets pass the output hook once: dropping there cuts both the
+		// SYNs of new connections and the data of established ones.
+		fmt.Fprintf(&b, "table inet %s {\n\tchain output {\n\t\ttype filter hook output priority 0; policy accept;\n", table)
+		for _, r := range rules {
+			fmt.Fprintf(&b, "\t\t%s\n", r)
+		}
+		b.WriteString("\t}\n}\n")
+	}
+	cmd := exec.Command("nft", "-f", "-")
+	cmd.Stdin = &b
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("nft: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// close deletes the table.
+func (fw *firewall) close() error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	clear(fw.drops)
+	clear(fw.loss)
+	return fw.apply()
+}
