@@ -1,0 +1,149 @@
+package real_test
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/netmodel"
+	"github.com/sentinelsim/sentinelsim/real"
+	"github.com/sentinelsim/sentinelsim/scenarios"
+	"github.com/sentinelsim/sentinelsim/world"
+)
+
+// need fails the test, saying what is missing, when this machine cannot run real
+// clusters: the binaries, nft, root for nftables.
+func need(t *testing.T) {
+	t.Helper()
+	for _, bin := range []string{"redis-server", "redis-sentinel", "nft"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Fatalf("%s is not installed: apt-get install -y redis-server redis-sentinel nftables", bin)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Fatal("the real backend's network faults need root (nftables)")
+	}
+}
+
+// The mission's walkthrough with real redis-server and redis-sentinel processes and
+// go-redis clients: the same scenario and checkers as in the simulator.
+func TestTutorialKillMasterWithRedisSentinel(t *testing.T) {
+	need(t)
+	s, err := scenarios.Lookup("tutorial-kill-master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := scenarios.Execute(s, real.Backend{Options: real.DefaultOptions}, 1, scenarios.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run.Result
+	if !r.Passed() || r.Failovers != 1 || r.LostWrites != 0 || !r.Converged || r.AckedWrites < 1000 {
+		t.Errorf("%s: verdict %s, %d failovers, %d of %d acknowledged writes lost, converged %v: %v",
+			r.Backend, r.Verdict, r.Failovers, r.LostWrites, r.AckedWrites, r.Converged, r.Violations)
+	}
+	if r.FinalMaster == "local/redis:6382" || r.FinalMaster == "" {
+		t.Errorf("final master %q, want a promoted replica", r.FinalMaster)
+	}
+}
+
+// shortPartition: three hosts; the master's host is cut off for 12 s, past
+// down-after-milliseconds, so the majority fails over while the old master keeps taking
+// writes, which are lost when it rejoins.
+const shortPartition = `name: short-partition
+about: The master's host partitioned away for longer than down-after-milliseconds.
+hosts:
+  n1: {addr: 127.0.0.11, redis: [6379], sentinel: [26379], clients: 1}
+  n2: {addr: 127.0.0.12, redis: [6379], sentinel: [26379], clients: 1}
+  n3: {addr: 127.0.0.13, redis: [6379], sentinel: [26379], clients: 1}
+sentinel: {quorum: 2, down-after-milliseconds: 2000, failover-timeout: 10000}
+workload: {kind: set-add, think: 20ms}
+faults:
+  - {at: 3s, partition: [[master], [rest]], for: 12s}
+duration: 20s
+quiet: 15s
+expect:
+  always: [sentinel-safety, liveness, failover]
+  finds: [lost-writes]
+`
+
+func TestShortPartitionWithRedisSentinel(t *testing.T) {
+	need(t)
+	s, err := scenarios.Parse("short-partition.yaml", []byte(shortPartition))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := scenarios.Execute(s, real.Backend{Options: real.DefaultOptions}, 1, scenarios.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run.Result
+	if !r.Passed() {
+		t.Errorf("violations: %v", r.Violations)
+	}
+	if r.LostWrites == 0 {
+		t.Errorf("no acknowledged write was lost: the old master's writes during the partition should be (%d acknowledged)", r.AckedWrites)
+	}
+	if len(r.Faults) != 2 || r.Faults[0].Err != "" || r.Faults[1].Err != "" {
+		t.Errorf("faults as carried out: %+v", r.Faults)
+	}
+	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "sentinelsim") {
+		t.Errorf("the nftables table is still there after the run:\n%s", out)
+	}
+}
+
+// Faults the real world cannot do are refused with world.ErrUnsupported, never skipped;
+// a bad node name is an error; and Close leaves nothing behind.
+func TestUnsupportedFaultsAndCleanup(t *testing.T) {
+	need(t)
+	s, err := scenarios.Parse("small.yaml", []byte(`name: small
+about: One master, one replica, one sentinel.
+hosts:
+  n1: {addr: 127.0.0.21, redis: [6379], sentinel: [26379]}
+  n2: {addr: 127.0.0.22, redis: [6379]}
+sentinel: {quorum: 1}
+duration: 1s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := real.New(s.Topology, 1, real.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.JumpClock("n1/sentinel", time.Second); !errors.Is(err, world.ErrUnsupported) {
+		t.Errorf("clock jump: %v, want ErrUnsupported", err)
+	}
+	if err := c.Network(netmodel.Fault{Kind: netmodel.Latency, Hosts: []string{"127.0.0.21"},
+		Dist: netmodel.Dist{Kind: netmodel.Fixed, Min: time.Millisecond}}); !errors.Is(err, world.ErrUnsupported) {
+		t.Errorf("latency: %v, want ErrUnsupported", err)
+	}
+	if err := c.Kill("nosuch"); err == nil {
+		t.Error("killing a node that does not exist succeeded")
+	}
+	if v, err := c.Command("n2/redis", "ROLE"); err != nil || len(v.Array) == 0 || v.Array[0].Str != "slave" {
+		t.Errorf("ROLE of the replica: %v, %v", v, err)
+	}
+	if err := c.Network(netmodel.Fault{Kind: netmodel.Partition, Groups: [][]string{{"127.0.0.21"}, {"127.0.0.22"}}}); err != nil {
+		t.Fatal(err)
+	}
+	// The observer talks from an address of its own: a partition between the hosts
+	// does not hide them from it.
+	if obs := c.Observe(); !obs.Redis[0].Alive || !obs.Redis[1].Alive {
+		t.Errorf("the observer lost sight of the nodes during a partition: %+v", obs.Redis)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "sentinelsim") {
+		t.Errorf("the nftables table outlived Close:\n%s", out)
+	}
+	// redis-server names itself "redis-server <ip>:<port>" in the process list.
+	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.2[12]:`).CombinedOutput(); len(out) > 0 {
+		t.Errorf("processes outlived Close: %s", out)
+	}
+}
