@@ -23,8 +23,9 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./scenarios/
 	$(GO) run ./cmd/sentinelsim bench
 
+# results/ from scratch: sweeps in the simulator, tables, plots, the findings report.
 results:
-	@echo "make results: not built yet (issue 9)" >&2; exit 1
+	$(GO) run ./cmd/sentinelsim results --out results
 
 nightly:
 	@echo "make nightly: not built yet (issue 8: containers and long real scenarios)" >&2; exit 1

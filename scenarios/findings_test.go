@@ -1,7 +1,6 @@
 package scenarios_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -13,20 +12,12 @@ import (
 // a shrunk fault schedule and the seed that shows it, kept so that a change to the
 // simulator that stops reproducing it is noticed.
 func TestFindingEqualEpochStalemate(t *testing.T) {
-	base, err := scenarios.Lookup("wait-is-not-enough")
+	f := scenarios.EqualEpochStalemate
+	s, err := f.Scenario()
 	if err != nil {
 		t.Fatal(err)
 	}
-	const file = "testdata/findings/equal-epoch-stalemate.yaml"
-	src, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := scenarios.ParseFaults(file, src, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	run, err := scenarios.Execute(s, sim.Backend{}, 79, scenarios.Options{})
+	run, err := scenarios.Execute(s, sim.Backend{}, f.Seed, scenarios.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sentinelsim/sentinelsim/findings"
 	"github.com/sentinelsim/sentinelsim/scenarios"
 	"github.com/sentinelsim/sentinelsim/sim"
 	"github.com/sentinelsim/sentinelsim/world"
@@ -62,12 +62,12 @@ func benchCmd() *cobra.Command {
 				return err
 			}
 			for _, n := range []int{5, 9, 17} {
-				if err := measure("sentinels "+strconv.Itoa(n), withSentinels(base, n), 1); err != nil {
+				if err := measure("sentinels "+strconv.Itoa(n), findings.WithSentinels(base, n), 1); err != nil {
 					return err
 				}
 			}
 			for _, n := range []int{1, 20} {
-				if err := measure("clients "+strconv.Itoa(n), withClients(base, n), 1); err != nil {
+				if err := measure("clients "+strconv.Itoa(n), findings.WithClients(base, n), 1); err != nil {
 					return err
 				}
 			}
@@ -106,35 +106,6 @@ func benchmark(ctx context.Context, name string, s *scenarios.Scenario, seeds, w
 	row.SeedsPerSecond = float64(len(results)) / wall
 	row.OpsPerSimSecond = float64(ops) / sim
 	return row, err
-}
-
-// withSentinels is the scenario with n sentinels on ports 5000 up, quorum a majority.
-func withSentinels(s *scenarios.Scenario, n int) *scenarios.Scenario {
-	c := withNodes(s, world.Sentinel, n, func(host string, i int) world.Node {
-		return world.Node{Name: fmt.Sprintf("%s/sentinel:%d", host, 5000+i), Port: 5000 + i}
-	})
-	c.Topology.Quorum = n/2 + 1
-	return c
-}
-
-// withClients is the scenario with n clients.
-func withClients(s *scenarios.Scenario, n int) *scenarios.Scenario {
-	return withNodes(s, world.Client, n, func(host string, i int) world.Node {
-		return world.Node{Name: fmt.Sprintf("%s/client:%d", host, i+1)}
-	})
-}
-
-// withNodes replaces the scenario's nodes of one kind by n made by node, on its first host.
-func withNodes(s *scenarios.Scenario, kind world.Kind, n int, node func(host string, i int) world.Node) *scenarios.Scenario {
-	c := *s
-	c.Topology.Nodes = slices.DeleteFunc(slices.Clone(s.Topology.Nodes), func(n world.Node) bool { return n.Kind == kind })
-	host := s.Topology.Hosts[0].Name
-	for i := range n {
-		nd := node(host, i)
-		nd.Kind, nd.Host = kind, host
-		c.Topology.Nodes = append(c.Topology.Nodes, nd)
-	}
-	return &c
 }
 
 func writeBench(w io.Writer, rows []benchRow) error {

@@ -75,7 +75,7 @@ func root() *cobra.Command {
 		SilenceErrors: true, // main prints them, except a failed run's, whose verdict says it all
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	cmd.AddCommand(runCmd(), listCmd(), sweepCmd(), replayCmd(), shrinkCmd(), reportCmd(), benchCmd())
+	cmd.AddCommand(runCmd(), listCmd(), sweepCmd(), replayCmd(), shrinkCmd(), reportCmd(), benchCmd(), resultsCmd())
 	return cmd
 }
 

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -127,48 +126,16 @@ func shardSeeds(first uint64, n int, shard string) ([]uint64, error) {
 	return out, nil
 }
 
-// sweep runs the seeds on workers, writing each result to sink as it completes. When
-// ctx ends no new seed starts; the results finished so far are returned, in seed order.
+// sweep runs the seeds on workers with a progress bar, writing each result to sink as a
+// JSON line as soon as it is known.
 func sweep(ctx context.Context, s *scenarios.Scenario, b scenarios.Backend, opts scenarios.Options,
 	seeds []uint64, workers int, sink, barOut io.Writer) ([]*scenarios.Result, error) {
 	bar := progressbar.NewOptions(len(seeds), progressbar.OptionSetWriter(barOut), progressbar.OptionShowCount(),
 		progressbar.OptionSetDescription(s.Name), progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-	jobs := make(chan uint64)
-	done := make(chan *scenarios.Result)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for seed := range jobs {
-				r := &scenarios.Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail"}
-				if run, err := scenarios.Execute(s, b, seed, opts); err != nil {
-					r.Error = err.Error()
-				} else {
-					r = run.Result
-				}
-				done <- r
-			}
-		})
-	}
-	go func() {
-		defer close(jobs)
-		for _, seed := range seeds {
-			select {
-			case jobs <- seed:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
 	w := bufio.NewWriter(sink)
-	bySeed := map[uint64]*scenarios.Result{}
 	var werr error
-	for r := range done {
-		bySeed[r.Seed] = r
+	results := scenarios.Sweep(ctx, s, b, opts, seeds, workers, func(r *scenarios.Result) {
 		line, err := json.Marshal(r)
 		if err == nil {
 			_, err = fmt.Fprintf(w, "%s\n", line)
@@ -180,15 +147,9 @@ func sweep(ctx context.Context, s *scenarios.Scenario, b scenarios.Backend, opts
 			werr = err
 		}
 		bar.Add(1)
-	}
+	})
 	bar.Finish()
-	var out []*scenarios.Result
-	for _, seed := range seeds {
-		if r, ok := bySeed[seed]; ok {
-			out = append(out, r)
-		}
-	}
-	return out, werr
+	return results, werr
 }
 
 func reportCmd() *cobra.Command {

@@ -1,0 +1,208 @@
+package findings
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/scenarios"
+	"github.com/sentinelsim/sentinelsim/sim"
+	"github.com/sentinelsim/sentinelsim/sim/kernel"
+)
+
+// Plan is what Generate runs.
+type Plan struct {
+	Seeds, Workers int
+	// LinLimit is porcupine's time limit per run.
+	LinLimit time.Duration
+	// Scenarios and Configs make the configuration tables; PartitionLengths the x axis
+	// of the lost-writes plot; Sentinels the x axis of the speed plot.
+	Scenarios        []string
+	Configs          []Config
+	PartitionLengths []time.Duration
+	Sentinels        []int
+	// Command is the command line that regenerates the results, quoted in them.
+	Command string
+	// Progress, if set, hears about every finished sweep.
+	Progress func(what string)
+}
+
+// DefaultPlan is what `make results` runs.
+var DefaultPlan = Plan{Seeds: 20, Workers: runtime.NumCPU(), LinLimit: 2 * time.Second,
+	Scenarios: TableScenarios, Configs: Configs,
+	PartitionLengths: []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second,
+		45 * time.Second, 60 * time.Second},
+	Sentinels: []int{3, 5, 9, 17},
+	Command:   "make results"}
+
+// generator holds what the sections of the results share.
+type generator struct {
+	ctx  context.Context
+	dir  string
+	plan Plan
+}
+
+// Generate writes results/ into dir from scratch.
+func Generate(ctx context.Context, dir string, plan Plan) error {
+	if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
+		return err
+	}
+	g := &generator{ctx: ctx, dir: dir, plan: plan}
+	tables, err := g.configurationTables()
+	if err != nil {
+		return err
+	}
+	curve, err := g.lossVersusPartition()
+	if err != nil {
+		return err
+	}
+	failover, err := g.failoverTimes()
+	if err != nil {
+		return err
+	}
+	if err := g.speed(); err != nil {
+		return err
+	}
+	stalemate, err := g.failingRun()
+	if err != nil {
+		return err
+	}
+	return g.readme(tables, curve, failover, stalemate)
+}
+
+// sweep runs one scenario over the plan's seeds in the simulator.
+func (g *generator) sweep(s *scenarios.Scenario) ([]*scenarios.Result, error) {
+	seeds := make([]uint64, g.plan.Seeds)
+	for i := range seeds {
+		seeds[i] = uint64(i + 1)
+	}
+	results := scenarios.Sweep(g.ctx, s, sim.Backend{}, scenarios.Options{LinearizabilityLimit: g.plan.LinLimit},
+		seeds, g.plan.Workers, nil)
+	if err := g.ctx.Err(); err != nil {
+		return nil, err
+	}
+	for _, r := range results {
+		if r.Error != "" {
+			return nil, fmt.Errorf("%s seed %d: %s", s.Name, r.Seed, r.Error)
+		}
+	}
+	if g.plan.Progress != nil {
+		g.plan.Progress(s.Name)
+	}
+	return results, nil
+}
+
+// row is one line of a configuration table.
+type row struct {
+	Config  string             `json:"config"`
+	Summary *scenarios.Summary `json:"summary"`
+}
+
+// configurationTables sweeps every table scenario under every configuration and writes
+// configurations.md and configurations.json.
+func (g *generator) configurationTables() (map[string][]row, error) {
+	tables := map[string][]row{}
+	var md strings.Builder
+	fmt.Fprintf(&md, "# Scenarios by configuration\n\nEach row: %d seeds (1 to %d) of the scenario in the simulator with the configuration applied to every node. Regenerate with `%s`.\n\n",
+		g.plan.Seeds, g.plan.Seeds, g.plan.Command)
+	md.WriteString("Columns: runs; acknowledged writes; acknowledged writes lost (and the rate); runs that lost any; runs whose history is not linearizable (and undecided within porcupine's limit); time two nodes accepted writes as master, summed over the runs; failover time from the first +sdown to +switch-master, median and 99th percentile; the longest time no client write succeeded, median over the runs.\n")
+	for _, name := range g.plan.Scenarios {
+		base, err := scenarios.Lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(&md, "\n## %s\n\n%s\n\n", name, strings.TrimSpace(base.About))
+		md.WriteString("| configuration | runs | acked | lost (rate) | runs with loss | non-linearizable (undecided) | split-brain | failover p50 / p99 | unavailable p50 |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, c := range g.plan.Configs {
+			results, err := g.sweep(variant(base, c))
+			if err != nil {
+				return nil, err
+			}
+			s := scenarios.Summarize(results)[0]
+			tables[name] = append(tables[name], row{c.Name, s})
+			fmt.Fprintf(&md, "| %s | %d | %d | %d (%.2f%%) | %d | %d (%d) | %.1f s | %.0f / %.0f ms | %.0f ms |\n",
+				c.Name, s.Runs, s.AckedWrites, s.LostWrites, 100*s.LossRate, s.RunsWithLoss, s.NonLinearizable,
+				s.Undecided, s.SplitBrainMs/1000, s.FailoverMsMedian, s.FailoverMsP99, s.UnavailableMsMed)
+		}
+	}
+	if err := g.write("configurations.md", md.String()); err != nil {
+		return nil, err
+	}
+	return tables, g.writeJSON("configurations.json", tables)
+}
+
+func (g *generator) write(name, content string) error {
+	return os.WriteFile(filepath.Join(g.dir, name), []byte(content), 0o644)
+}
+
+func (g *generator) writeJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return g.write(name, string(b)+"\n")
+}
+
+// failingRun replays the equal-epoch stalemate, the shrunk schedule a sweep found, with
+// its whole trace, and keeps its artifacts.
+func (g *generator) failingRun() (*scenarios.Result, error) {
+	f := scenarios.EqualEpochStalemate
+	s, err := f.Scenario()
+	if err != nil {
+		return nil, err
+	}
+	b := sim.Backend{Options: sim.Options{Kernel: kernel.Options{KeepTrace: true}}}
+	run, err := scenarios.Execute(s, b, f.Seed, scenarios.Options{LinearizabilityLimit: g.plan.LinLimit})
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(g.dir, "failing-run")
+	if err := run.WriteArtifacts(dir, s, g.plan.LinLimit); err != nil {
+		return nil, err
+	}
+	// The trace is long and the hash in result.json pins it; keep the rest.
+	if err := os.Remove(filepath.Join(dir, "trace.txt")); err != nil {
+		return nil, err
+	}
+	readme := fmt.Sprintf(`# A failing run in full: the sentinels disagree for good
+
+Found by a 100-seed sweep of %s (seed %d) and shrunk from 12 faults to the %d below
+with `+"`sentinelsim shrink`"+`. Replay it with
+
+    go run ./cmd/sentinelsim run --scenario %s --faults %s --seed %d --out failing-run
+
+What happens (see events.log): two failovers in a row move the master from 127.0.0.1 to
+127.0.0.2 (epoch 4, led by n2) and back to 127.0.0.1 (epoch 5, led by n3) while n2 is still
+reconfiguring replicas for the first. n2 takes epoch 5 from the hello messages but does not
+switch, since the address is the one it already has for the master; then its own failover
+ends on timeout and it switches to 127.0.0.2, now with config epoch 5. Hello messages only
+carry a configuration across when its epoch is strictly greater, so n1 and n3 (127.0.0.1,
+epoch 5) and n2 (127.0.0.2, epoch 5) never converge: the liveness check fails at its
+deadline with "the sentinels disagree on the master". Redis 7.0.15's sentinel.c does the
+same: sentinelProcessHelloMessage wants master_config_epoch greater than the master's, and
+sentinelFailoverSwitchToPromotedSlave does not look at epochs.
+
+Faults (times from the start of the run):
+
+%s
+Verdict: %s. Violations: %s.
+
+Files: result.json (the run, its checks and their evidence), history.json (every client
+operation), events.log (every Sentinel event), timeline.html (porcupine's view of the
+history with the faults and +odown / +switch-master marked).
+`, f.Base, f.Seed, len(s.Faults), f.Base, f.FaultsFile(), f.Seed, faultList(s.Faults), run.Result.Verdict, strings.Join(run.Result.Violations, "; "))
+	return run.Result, os.WriteFile(filepath.Join(dir, "README.md"), []byte(readme), 0o644)
+}
+
+func faultList(faults []scenarios.Fault) string {
+	var b strings.Builder
+	for _, f := range faults {
+		fmt.Fprintf(&b, "    %s\n", f.YAML())
+	}
+	return b.String()
+}
