@@ -31,8 +31,9 @@ type Options struct {
 	// RedisServer, RedisSentinel and GoSentinel are the binaries (looked up in PATH when
 	// not absolute). GoSentinel is needed only when Sentinel asks for it.
 	RedisServer, RedisSentinel, GoSentinel string
-	// Sentinel is "redis" (every sentinel is redis-sentinel), "go" (gosentinel) or
-	// "mixed" (gosentinel first, then alternating).
+	// Sentinel is "redis" (every sentinel is redis-sentinel), "go" (gosentinel),
+	// "mixed" (alternating, gosentinel first) or "mixed-redis" (alternating,
+	// redis-sentinel first).
 	Sentinel string
 	// ReadyTimeout bounds each step of bringing the cluster up.
 	ReadyTimeout time.Duration
@@ -194,13 +195,13 @@ func (c *Cluster) sentinelBinary(i int) (string, error) {
 		return c.opts.RedisSentinel, nil
 	case "go":
 		return c.opts.GoSentinel, nil
-	case "mixed":
-		if i%2 == 0 {
+	case "mixed", "mixed-redis":
+		if (i%2 == 0) == (c.opts.Sentinel == "mixed") {
 			return c.opts.GoSentinel, nil
 		}
 		return c.opts.RedisSentinel, nil
 	}
-	return "", fmt.Errorf("unknown sentinel kind %q (redis, go, mixed)", c.opts.Sentinel)
+	return "", fmt.Errorf("unknown sentinel kind %q (redis, go, mixed, mixed-redis)", c.opts.Sentinel)
 }
 
 func quote(s string) string { return strconv.Quote(s) }
@@ -519,6 +520,14 @@ type Backend struct{ Options }
 
 // Name is "real".
 func (Backend) Name() string { return "real" }
+
+// ReplayFlags are the command-line flags that choose these options.
+func (b Backend) ReplayFlags() string {
+	if b.Sentinel == "" || b.Sentinel == "redis" {
+		return ""
+	}
+	return "--sentinel " + b.Sentinel
+}
 
 // New starts a cluster of real processes; seed drives the clients' workload choices.
 func (b Backend) New(t world.Topology, seed uint64) (world.World, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -28,15 +29,40 @@ func need(t *testing.T) {
 	}
 }
 
-// The mission's walkthrough with real redis-server and redis-sentinel processes and
-// go-redis clients: the same scenario and checkers as in the simulator.
-func TestTutorialKillMasterWithRedisSentinel(t *testing.T) {
+// gosentinel builds cmd/gosentinel into a temporary directory.
+func gosentinel(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "gosentinel")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/gosentinel").CombinedOutput(); err != nil {
+		t.Fatalf("build gosentinel: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// The mission's walkthrough with real redis-server processes, go-redis clients and each
+// kind of sentinel: redis-sentinel, gosentinel, and a quorum mixing both. The same
+// scenario and checkers as in the simulator.
+func TestTutorialKillMaster(t *testing.T) {
 	need(t)
+	bin := gosentinel(t)
+	// mixed is two gosentinels and a redis-sentinel, mixed-redis the other way round: they
+	// must find each other through hello messages, vote for each other and fail over
+	// whichever kind is elected.
+	for _, kind := range []string{"redis", "go", "mixed", "mixed-redis"} {
+		t.Run(kind, func(t *testing.T) {
+			opts := real.DefaultOptions
+			opts.Sentinel, opts.GoSentinel = kind, bin
+			tutorial(t, opts)
+		})
+	}
+}
+
+func tutorial(t *testing.T, opts real.Options) {
 	s, err := scenarios.Lookup("tutorial-kill-master")
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := scenarios.Execute(s, real.Backend{Options: real.DefaultOptions}, 1, scenarios.Options{})
+	run, err := scenarios.Execute(s, real.Backend{Options: opts}, 1, scenarios.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +70,11 @@ func TestTutorialKillMasterWithRedisSentinel(t *testing.T) {
 	if !r.Passed() || r.Failovers != 1 || r.LostWrites != 0 || !r.Converged || r.AckedWrites < 1000 {
 		t.Errorf("%s: verdict %s, %d failovers, %d of %d acknowledged writes lost, converged %v: %v",
 			r.Backend, r.Verdict, r.Failovers, r.LostWrites, r.AckedWrites, r.Converged, r.Violations)
+	}
+	for _, e := range run.Events {
+		if e.Type == "+elected-leader" {
+			t.Logf("%s sentinels: %s led the failover", opts.Sentinel, e.Sentinel)
+		}
 	}
 	if r.FinalMaster == "local/redis:6382" || r.FinalMaster == "" {
 		t.Errorf("final master %q, want a promoted replica", r.FinalMaster)

@@ -106,7 +106,7 @@ func Execute(s *Scenario, b Backend, seed uint64, opts Options) (*Run, error) {
 		return nil, err
 	}
 	defer w.Close()
-	r := &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Replay: s.ReplayCommand(seed, b.Name())}
+	r := &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Replay: s.ReplayCommand(seed, b)}
 	wl, err := linearize.NewWorkload(s.Workload.Kind, s.Workload.Keys)
 	if err != nil {
 		return nil, err
@@ -159,8 +159,15 @@ func (s *Scenario) Schedule(seed uint64) []Fault {
 	return faults
 }
 
+// ReplayFlagger is a backend whose options need flags of their own to be chosen again
+// (the real backend's --sentinel).
+type ReplayFlagger interface {
+	ReplayFlags() string
+}
+
 // ReplayCommand is the command line that runs one seed of the scenario again.
-func (s *Scenario) ReplayCommand(seed uint64, backend string) string {
+func (s *Scenario) ReplayCommand(seed uint64, b Backend) string {
+	backend := b.Name()
 	src := "--scenario " + s.Name
 	if s.Source != "" && s.Source != "catalogue" {
 		src = "--file " + s.Source
@@ -169,8 +176,11 @@ func (s *Scenario) ReplayCommand(seed uint64, backend string) string {
 		src += " --faults " + s.FaultsFile
 	}
 	cmd := fmt.Sprintf("go run ./cmd/sentinelsim run %s --seed %d", src, seed)
-	if backend != "" && backend != "sim" {
+	if backend != "sim" {
 		cmd += " --backend " + backend
+	}
+	if f, ok := b.(ReplayFlagger); ok && f.ReplayFlags() != "" {
+		cmd += " " + f.ReplayFlags()
 	}
 	return cmd
 }

@@ -18,7 +18,7 @@ func Sweep(ctx context.Context, s *Scenario, b Backend, opts Options, seeds []ui
 		wg.Go(func() {
 			for seed := range jobs {
 				r := &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail",
-					Replay: s.ReplayCommand(seed, b.Name())}
+					Replay: s.ReplayCommand(seed, b)}
 				if run, err := Execute(s, b, seed, opts); err != nil {
 					r.Error = err.Error()
 				} else {

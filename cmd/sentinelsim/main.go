@@ -93,7 +93,7 @@ func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
 	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
 	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, or real (processes on loopback; needs root for nftables)")
-	f.StringVar(&s.sentinel, "sentinel", "redis", "with --backend real: redis (redis-sentinel), go (gosentinel) or mixed")
+	f.StringVar(&s.sentinel, "sentinel", "redis", "with --backend real: redis (redis-sentinel), go (gosentinel, from PATH), mixed or mixed-redis")
 	f.DurationVar(&s.linLimit, "lin-limit", scenarios.DefaultLinearizabilityLimit, "porcupine's time limit per run")
 }
 

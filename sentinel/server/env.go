@@ -1,0 +1,122 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/sentinel"
+)
+
+// clock is the wall clock: Redis's mstime().
+type clock struct{}
+
+func (clock) NowMs() int64 { return time.Now().UnixMilli() }
+
+// sink logs events and lines in Redis's format and publishes events to the sentinel's
+// Pub/Sub subscribers.
+type sink struct{ srv *Server }
+
+func (k sink) Event(e sentinel.Event) {
+	// Events of sentinel.New itself (+monitor) come before anyone can subscribe.
+	if e.Level != sentinel.Debug && k.srv.hub != nil {
+		k.srv.hub.Publish(e.Type, e.Text)
+	}
+	k.Log(e.Level, e.Type+" "+e.Text)
+}
+
+func (k sink) Log(level sentinel.Level, line string) {
+	if level < k.srv.level {
+		return
+	}
+	fmt.Fprintln(k.srv.log, sentinel.FormatLog(k.srv.pid, time.Now().UnixMilli(), level, line))
+}
+
+// store is the config file, rewritten whole and synced before the state machine goes on,
+// as Redis's rewriteConfig does: a temporary file renamed over the old one.
+type store struct{ path string }
+
+func (s store) Load() ([]byte, error) { return os.ReadFile(s.path) }
+
+func (s store) Save(content []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".sentinel-rewrite-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if st, err := os.Stat(s.path); err == nil {
+		os.Chmod(tmp.Name(), st.Mode())
+	}
+	return os.Rename(tmp.Name(), s.path)
+}
+
+// scripts runs notification and client-reconfig scripts directly, with no file
+// descriptor of the sentinel's leaking into them (Go opens everything close-on-exec).
+type scripts struct{ srv *Server }
+
+func (sc scripts) Start(argv []string) (int, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	pid := cmd.Process.Pid
+	go func() {
+		err := cmd.Wait()
+		code, sig := 0, 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			if ws, ok := ee.Sys().(syscall.WaitStatus); ok {
+				code = ws.ExitStatus()
+				if ws.Signaled() {
+					sig = int(ws.Signal())
+				}
+			}
+		}
+		sc.srv.post(func() { sc.srv.s.ScriptExited(pid, code, sig) })
+	}()
+	return pid, nil
+}
+
+func (scripts) Kill(pid int) { syscall.Kill(pid, syscall.SIGKILL) }
+
+func (scripts) Executable(path string) bool { return syscall.Access(path, 1) == nil }
+
+// resolve looks a hostname up, for resolve-hostnames yes.
+func resolve(host string) (string, error) {
+	addrs, err := net.LookupHost(host)
+	if err != nil {
+		return "", err
+	}
+	return addrs[0], nil
+}
+
+// serverInfo renders INFO's server section, which describes the process.
+func (srv *Server) serverInfo(section string) string {
+	if section != "server" {
+		return ""
+	}
+	uptime := int64(time.Since(srv.started).Seconds())
+	exe, _ := os.Executable()
+	lines := []string{"# Server", "redis_version:" + sentinel.Version, "redis_mode:sentinel",
+		"os:" + runtime.GOOS + " " + runtime.GOARCH, "arch_bits:64", "multiplexing_api:epoll",
+		fmt.Sprintf("process_id:%d", srv.pid), fmt.Sprintf("tcp_port:%d", srv.port),
+		fmt.Sprintf("uptime_in_seconds:%d", uptime), fmt.Sprintf("uptime_in_days:%d", uptime/86400),
+		"hz:10", "executable:" + exe, "config_file:" + srv.confPath}
+	return strings.Join(lines, "\r\n") + "\r\n"
+}
