@@ -307,14 +307,25 @@ func (c *Session) kill(args []string) resp.Value {
 	return resp.Int(int64(killed))
 }
 
-// sentinelCommands is what COMMAND lists in Sentinel mode, with Redis 7.0's arities.
+// sentinelCommands is what COMMAND lists in Sentinel mode, with Redis 7.0's arities;
+// subcommands is what COMMAND LIST adds after each container command, as "cmd|sub".
 var sentinelCommands = []struct {
 	name  string
 	arity int
+	subs  []string
 }{
-	{"ping", -1}, {"sentinel", -2}, {"subscribe", -2}, {"unsubscribe", -1}, {"psubscribe", -2},
-	{"punsubscribe", -1}, {"publish", 3}, {"info", -1}, {"role", 1}, {"client", -2},
-	{"shutdown", -1}, {"auth", -2}, {"hello", -1}, {"acl", -2}, {"command", -1},
+	{"ping", -1, nil},
+	{"sentinel", -2, []string{"myid", "ckquorum", "master", "monitor", "config", "failover", "pending-scripts",
+		"flushconfig", "debug", "replicas", "get-master-addr-by-name", "help", "info-cache", "remove", "reset",
+		"simulate-failure", "sentinels", "masters", "is-master-down-by-addr", "set", "slaves"}},
+	{"subscribe", -2, nil}, {"unsubscribe", -1, nil}, {"psubscribe", -2, nil}, {"punsubscribe", -1, nil},
+	{"publish", 3, nil}, {"info", -1, nil}, {"role", 1, nil},
+	{"client", -2, []string{"setname", "help", "tracking", "info", "unpause", "getredir", "trackinginfo", "kill",
+		"pause", "caching", "no-evict", "list", "unblock", "id", "reply", "getname"}},
+	{"shutdown", -1, nil}, {"auth", -2, nil}, {"hello", -1, nil},
+	{"acl", -2, []string{"genpass", "help", "log", "whoami", "users", "setuser", "deluser", "load", "list",
+		"getuser", "dryrun", "cat", "save"}},
+	{"command", -1, []string{"docs", "help", "getkeys", "list", "info", "count", "getkeysandflags"}},
 }
 
 func (c *Session) command(args []string) resp.Value {
@@ -329,9 +340,12 @@ func (c *Session) command(args []string) resp.Value {
 	case "count":
 		return resp.Int(int64(len(sentinelCommands)))
 	case "list":
-		names := make([]string, len(sentinelCommands))
-		for i, cmd := range sentinelCommands {
-			names[i] = cmd.name
+		var names []string
+		for _, cmd := range sentinelCommands {
+			names = append(names, cmd.name)
+			for _, sub := range cmd.subs {
+				names = append(names, cmd.name+"|"+sub)
+			}
 		}
 		return resp.BulkArray(names...)
 	}

@@ -38,18 +38,12 @@ func (t transport) Dial(addr sentinel.Addr, onDisconnect func(err error)) (senti
 	return c, nil
 }
 
-type pending struct {
-	onReply   func(resp.Value, bool)
-	onMessage func(resp.Value)
-}
-
 type conn struct {
 	srv          *Server
 	nc           net.Conn // nil until connected
 	w            *bufio.Writer
 	unsent       [][]string // queued before the connection was up
-	queue        []pending
-	sub          func(resp.Value)
+	replies      sentinel.Pipeline
 	onDisconnect func(error)
 	done         bool
 }
@@ -100,11 +94,10 @@ func (c *conn) flush() {
 	}
 }
 
-func (c *conn) send(args []string, p pending) error {
+func (c *conn) send(args []string) error {
 	if c.done {
 		return errClosed
 	}
-	c.queue = append(c.queue, p)
 	if c.nc == nil {
 		c.unsent = append(c.unsent, args)
 		return nil
@@ -115,11 +108,19 @@ func (c *conn) send(args []string, p pending) error {
 }
 
 func (c *conn) Send(args []string, onReply func(resp.Value, bool)) error {
-	return c.send(args, pending{onReply: onReply})
+	if err := c.send(args); err != nil {
+		return err
+	}
+	c.replies.Expect(onReply)
+	return nil
 }
 
 func (c *conn) Subscribe(cmd, channel string, onMessage func(resp.Value)) error {
-	return c.send([]string{cmd, channel}, pending{onMessage: onMessage})
+	if err := c.send([]string{cmd, channel}); err != nil {
+		return err
+	}
+	c.replies.ExpectSubscription(onMessage)
+	return nil
 }
 
 func (c *conn) LocalIP() string {
@@ -143,21 +144,9 @@ func (c *conn) receive(v resp.Value) {
 	if c.done {
 		return
 	}
-	if c.sub != nil {
-		c.sub(v)
-		return
+	if err := c.replies.Deliver(v); err != nil {
+		c.lost(err)
 	}
-	if len(c.queue) == 0 {
-		return // a reply nobody asked for; hiredis drops it too
-	}
-	p := c.queue[0]
-	c.queue = c.queue[1:]
-	if p.onMessage != nil {
-		c.sub = p.onMessage
-		c.sub(v)
-		return
-	}
-	p.onReply(v, true)
 }
 
 func (c *conn) lost(err error) {
@@ -177,11 +166,5 @@ func (c *conn) finish() {
 	if c.nc != nil {
 		c.nc.Close()
 	}
-	queue := c.queue
-	c.queue = nil
-	for _, p := range queue {
-		if p.onReply != nil {
-			p.onReply(resp.Value{}, false)
-		}
-	}
+	c.replies.Fail()
 }

@@ -21,17 +21,9 @@ func (t transport) Dial(addr sentinel.Addr, onDisconnect func(err error)) (senti
 	return c, nil
 }
 
-// pending is a command waiting for its reply: a reply callback, or, for SUBSCRIBE, the
-// subscription that takes over the connection when its first message arrives.
-type pending struct {
-	onReply   func(resp.Value, bool)
-	onMessage func(resp.Value)
-}
-
 type conn struct {
 	kc           *kernel.Conn
-	queue        []pending
-	sub          func(resp.Value)
+	replies      sentinel.Pipeline
 	onDisconnect func(error)
 	done         bool
 }
@@ -43,7 +35,7 @@ func (c *conn) Send(args []string, onReply func(reply resp.Value, ok bool)) erro
 	if err := c.kc.Send(args); err != nil {
 		return err
 	}
-	c.queue = append(c.queue, pending{onReply: onReply})
+	c.replies.Expect(onReply)
 	return nil
 }
 
@@ -54,7 +46,7 @@ func (c *conn) Subscribe(cmd, channel string, onMessage func(msg resp.Value)) er
 	if err := c.kc.Send([]string{cmd, channel}); err != nil {
 		return err
 	}
-	c.queue = append(c.queue, pending{onMessage: onMessage})
+	c.replies.ExpectSubscription(onMessage)
 	return nil
 }
 
@@ -80,22 +72,9 @@ func (c *conn) receive(msg any) {
 	if !ok || c.done {
 		return
 	}
-	if c.sub != nil {
-		c.sub(v)
-		return
-	}
-	if len(c.queue) == 0 {
-		return // a reply nobody asked for; hiredis drops it too
-	}
-	p := c.queue[0]
-	c.queue = c.queue[1:]
-	if p.onMessage != nil {
-		c.sub = p.onMessage
-		c.sub(v)
-		return
-	}
-	if p.onReply != nil {
-		p.onReply(v, true)
+	if err := c.replies.Deliver(v); err != nil {
+		c.kc.Close()
+		c.lost(err)
 	}
 }
 
@@ -109,15 +88,8 @@ func (c *conn) lost(err error) {
 	}
 }
 
-// finish fails every pending reply, as hiredis calls each callback with a NULL reply when
-// its context goes away.
+// finish fails every pending reply.
 func (c *conn) finish() {
 	c.done = true
-	queue := c.queue
-	c.queue = nil
-	for _, p := range queue {
-		if p.onReply != nil {
-			p.onReply(resp.Value{}, false)
-		}
-	}
+	c.replies.Fail()
 }
