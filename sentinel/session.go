@@ -17,15 +17,15 @@ type Hub struct {
 	s        *Sentinel
 	sessions []*Session
 	nextID   int64
-	// RequirePass, when set, must be given with AUTH before any other command.
-	RequirePass string
+	// users are the sentinel's own ACL users; requirepass is the default user's password.
+	users map[string]*aclUser
 	// Shutdown is called by SHUTDOWN.
 	Shutdown func()
 }
 
 // NewHub serves s to clients.
 func NewHub(s *Sentinel) *Hub {
-	return &Hub{s: s, RequirePass: s.requirePass}
+	return &Hub{s: s, users: newUsers(s.requirePass)}
 }
 
 // Session is one client connection.
@@ -35,6 +35,7 @@ type Session struct {
 	name     string
 	addr     string
 	authed   bool
+	user     string
 	channels map[string]bool
 	patterns map[string]bool
 	push     func(resp.Value)
@@ -44,11 +45,14 @@ type Session struct {
 // Open starts a session for a client at addr; push delivers Pub/Sub messages to it.
 func (h *Hub) Open(addr string, push func(resp.Value)) *Session {
 	h.nextID++
-	c := &Session{hub: h, id: h.nextID, addr: addr, push: push, authed: h.RequirePass == "",
+	c := &Session{hub: h, id: h.nextID, addr: addr, push: push, authed: h.defaultAuth(), user: "default",
 		channels: map[string]bool{}, patterns: map[string]bool{}}
 	h.sessions = append(h.sessions, c)
 	return c
 }
+
+// Clients counts the open sessions (INFO clients' connected_clients).
+func (h *Hub) Clients() int { return len(h.sessions) }
 
 // Close ends a session.
 func (c *Session) Close() {
@@ -143,6 +147,8 @@ func (c *Session) Do(args []string) (reply resp.Value, ok bool) {
 		return resp.Value{}, false
 	case "client":
 		return c.client(args), true
+	case "acl":
+		return c.acl(args), true
 	case "command":
 		return c.command(args), true
 	case "shutdown":
@@ -181,13 +187,13 @@ func (c *Session) auth(args []string) resp.Value {
 	if len(args) == 3 {
 		user = args[1]
 	}
-	if c.hub.RequirePass == "" && len(args) == 2 {
+	if def := c.hub.users["default"]; len(args) == 2 && def.nopass {
 		return resp.Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	}
-	if user != "default" || (c.hub.RequirePass != "" && pass != c.hub.RequirePass) {
+	if !c.hub.authenticates(user, pass) {
 		return resp.Err("WRONGPASS invalid username-password pair or user is disabled.")
 	}
-	c.authed = true
+	c.authed, c.user = true, user
 	return resp.OK
 }
 
@@ -288,6 +294,8 @@ func (c *Session) kill(args []string) resp.Value {
 			match = func(x *Session) bool { return prev(x) && x.id == id }
 		case "addr":
 			match = func(x *Session) bool { return prev(x) && x.addr == v }
+		case "user":
+			match = func(x *Session) bool { return prev(x) && x.user == v }
 		case "type":
 			pubsub := strings.EqualFold(v, "pubsub")
 			match = func(x *Session) bool { return prev(x) && (len(x.channels)+len(x.patterns) > 0) == pubsub }

@@ -106,9 +106,22 @@ func resolve(host string) (string, error) {
 	return addrs[0], nil
 }
 
-// serverInfo renders INFO's server section, which describes the process.
+// serverInfo renders INFO's sections that describe the process: server, clients, cpu.
 func (srv *Server) serverInfo(section string) string {
-	if section != "server" {
+	switch section {
+	case "clients":
+		return fmt.Sprintf("# Clients\r\nconnected_clients:%d\r\ncluster_connections:0\r\nmaxclients:10000\r\n"+
+			"client_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\n"+
+			"tracking_clients:0\r\nclients_in_timeout_table:0\r\n", srv.hub.Clients())
+	case "cpu":
+		var self, children syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+		syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
+		secs := func(t syscall.Timeval) string { return fmt.Sprintf("%d.%06d", t.Sec, t.Usec) }
+		return "# CPU\r\nused_cpu_sys:" + secs(self.Stime) + "\r\nused_cpu_user:" + secs(self.Utime) +
+			"\r\nused_cpu_sys_children:" + secs(children.Stime) + "\r\nused_cpu_user_children:" + secs(children.Utime) + "\r\n"
+	case "server":
+	default:
 		return ""
 	}
 	uptime := int64(time.Since(srv.started).Seconds())
