@@ -71,7 +71,11 @@ func Run(ctx context.Context, confPath string, stdout io.Writer) (int, error) {
 	srv.hub.Shutdown = func() { srv.exitWith(0) }
 	listeners, err := srv.listen(binds)
 	if err != nil {
-		return 1, err
+		// Redis logs this, not stderr, and exits with 1.
+		k := sink{srv}
+		k.Log(sentinel.Warning, err.Error())
+		k.Log(sentinel.Warning, fmt.Sprintf("Failed listening on port %d (TCP), aborting.", srv.port))
+		return 1, nil
 	}
 	defer func() {
 		for _, l := range listeners {

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs Redis 7.0.15's own Sentinel suite (tests/sentinel) against gosentinel and against
+# Debian's redis-sentinel, and writes the per-unit results and times of both to
+# results/sentinel-suite.md. Needs tcl, redis-server, redis-sentinel and a clone of
+# github.com/redis/redis with the tag 7.0.15 (REDIS_GIT_DIR, default the tool library's
+# mirror). The suite itself is extracted to a temporary folder by
+# ../shared/tools/redis-sentinel-suite and never copied into the project.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+suite=${SUITE:-../shared/tools/redis-sentinel-suite}
+gitdir=${REDIS_GIT_DIR:-/work/.mirror/redis+redis/repo}
+out=results/sentinel-suite.md
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/gosentinel" ./cmd/gosentinel
+
+# run NAME BINARY: the suite's log, kept in $work/NAME.
+run() {
+  "$suite" "$gitdir" "$2" --keep "$work/$1" > "$work/$1.out" 2>&1 || true
+  sed 's/\x1b\[[0-9;]*m//g' "$work/$1/suite.log" > "$work/$1.log"
+}
+
+# units NAME: one table row per unit: passed, failed, seconds.
+units() {
+  awk '
+    /^Testing unit: / { if (u) print u, ok, bad; u = $3; ok = 0; bad = 0; next }
+    /^[0-9:]+> .*: OK$/ { ok++ }
+    /FAILED|\[err\]|exception/ { if (u) bad++ }
+    END { if (u) print u, ok, bad }' "$work/$1.log"
+}
+
+run gosentinel "$work/gosentinel"
+run redis-sentinel "$(command -v redis-sentinel)"
+{
+  echo "# Redis's own Sentinel suite: gosentinel and redis-sentinel"
+  echo
+  echo "Redis 7.0.15's tests/sentinel, run by \`scripts/sentinel-suite.sh\` (which calls"
+  echo "\`../shared/tools/redis-sentinel-suite\`) against gosentinel built from this tree and"
+  echo "against Debian's redis-sentinel 7.0.15; the data nodes are Debian's redis-server."
+  echo "Generated $(date -u +%Y-%m-%d)."
+  echo
+  echo "| unit | gosentinel passed | gosentinel failed | redis-sentinel passed | redis-sentinel failed |"
+  echo "|---|---|---|---|---|"
+  join <(units gosentinel | sort) <(units redis-sentinel | sort) | sort -V | awk '{ printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5 }'
+  echo
+  for b in gosentinel redis-sentinel; do
+    echo "- $b: $(grep '^suite:' "$work/$b.out" | sed 's/, log .*)/)/')"
+  done
+  echo
+  echo "Failures of gosentinel, as the suite reports them:"
+  echo
+  grep -E 'FAILED' "$work/gosentinel.log" | grep -v 'caught an error' | sed 's/^/    /' || echo "    (none)"
+} > "$out"
+echo "wrote $out"
