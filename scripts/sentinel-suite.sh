@@ -12,7 +12,7 @@ gitdir=${REDIS_GIT_DIR:-/work/.mirror/redis+redis/repo}
 out=results/sentinel-suite.md
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/gosentinel" ./cmd/gosentinel
+go build -o "$work/bin/gosentinel" ./cmd/gosentinel
 
 # run NAME BINARY: the suite's log, kept in $work/NAME.
 run() {
@@ -29,7 +29,7 @@ units() {
     END { if (u) print u, ok, bad }' "$work/$1.log"
 }
 
-run gosentinel "$work/gosentinel"
+run gosentinel "$work/bin/gosentinel"
 run redis-sentinel "$(command -v redis-sentinel)"
 {
   echo "# Redis's own Sentinel suite: gosentinel and redis-sentinel"

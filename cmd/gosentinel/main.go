@@ -8,10 +8,58 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/sentinelsim/sentinelsim/sentinel"
 	"github.com/sentinelsim/sentinelsim/sentinel/server"
 )
+
+// daemonEnv marks the process that daemonize started, so that it does not start another.
+const daemonEnv = "GOSENTINEL_DAEMONIZED"
+
+// daemonize honours `daemonize yes` as Redis does by forking: a Go process cannot fork,
+// so it starts itself again detached (a new session, no terminal, standard streams on
+// /dev/null) and reports whether the caller should now exit.
+func daemonize(conf string) bool {
+	if os.Getenv(daemonEnv) != "" {
+		return false
+	}
+	text, err := os.ReadFile(conf)
+	if err != nil {
+		return false // server.Run reports it
+	}
+	c, err := sentinel.ParseConfig(text)
+	if err != nil {
+		return false
+	}
+	yes := false
+	for _, d := range c.Server {
+		if len(d.Args) == 2 && strings.EqualFold(d.Args[0], "daemonize") {
+			yes = strings.EqualFold(d.Args[1], "yes")
+		}
+	}
+	if !yes {
+		return false
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	attr := &os.ProcAttr{Env: append(os.Environ(), daemonEnv+"=1"), Files: []*os.File{null, null, null},
+		Sys: &syscall.SysProcAttr{Setsid: true}}
+	if _, err := os.StartProcess(exe, []string{exe, conf}, attr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return true
+}
 
 func main() {
 	args := os.Args[1:]
@@ -29,6 +77,9 @@ func main() {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if daemonize(conf) {
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
