@@ -1,7 +1,7 @@
 # The verbs people expect. `make test` is the README's test command and what CI runs.
 GO ?= go
 
-.PHONY: test lint demo bench results nightly deps
+.PHONY: test lint demo bench results suite nightly deps
 
 deps:
 	@scripts/install-deps
@@ -23,9 +23,22 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./scenarios/
 	$(GO) run ./cmd/sentinelsim bench
 
+# Redis's own Sentinel suite against gosentinel and redis-sentinel: results/sentinel-suite.md.
+suite:
+	./scripts/sentinel-suite.sh
+
 # results/ from scratch: sweeps in the simulator, tables, plots, the findings report.
 results:
 	$(GO) run ./cmd/sentinelsim results --out results
 
+# The nightly job: every test, the longer scenarios against real processes (gosentinel
+# built into bin/ for the mixed quorum), and a large simulator sweep kept in out/.
 nightly:
-	@echo "make nightly: not built yet (issue 8: containers and long real scenarios)" >&2; exit 1
+	$(GO) test -count=1 -timeout 60m ./...
+	$(GO) build -o bin/gosentinel ./cmd/gosentinel
+	$(GO) build -o bin/sentinelsim ./cmd/sentinelsim
+	mkdir -p out
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel redis --scenario jepsen-2013-partition
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel mixed --scenario partition-master-minority
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel go --scenario paused-master
+	bin/sentinelsim sweep --scenario swarm --seeds 1000 --out out/swarm.jsonl --quiet

@@ -99,10 +99,12 @@ and its own test length.
 - [plots/speed-vs-sentinels.svg](plots/speed-vs-sentinels.svg): simulator speed against the
   number of sentinels.
 - [failing-run/](failing-run/README.md): one failing run in full.
+- [sentinel-suite.md](sentinel-suite.md): Redis's own Sentinel suite run against gosentinel
+  and against redis-sentinel, side by side (written by `+"`scripts/sentinel-suite.sh`"+`, which
+  needs tcl and takes about five minutes, so not by `+"`make results`"+`).
 
 Still to come: failover times of real gosentinel and redis-sentinel beside the simulator's,
-the Sentinel suite's results for both binaries, and the real backend's columns in the
-tables.
+and the real backend's columns in the tables.
 `, g.plan.Command, g.plan.Seeds,
 		pct(alone), pct(aloneMin), pct(aloneWait), pct(jepsen), pct(jepsenMin), pct(jepsenWait),
 		last.X, last.Y[Configs[0].Name], last.Y[Configs[1].Name],
