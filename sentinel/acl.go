@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -96,12 +97,7 @@ func (c *Session) acl(args []string) resp.Value {
 }
 
 func (h *Hub) userNames() []string {
-	names := make([]string, 0, len(h.users))
-	for n := range h.users { // sorted below
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(h.users))
 }
 
 // apply applies one ACL rule.
