@@ -188,10 +188,62 @@ expect:
 	if faults != 1 || !strings.Contains(out, "kill: master") {
 		t.Errorf("minimal schedule:\n%s\nwant only the kill", out)
 	}
-	out, err = execute("run", "--file", file, "--faults", minimal, "--seed", "1", "--json")
+	replayShrunk(t, minimal, file)
+}
+
+// replayShrunk runs the replay command in the header of a shrunk schedule, which must
+// name the scenario file it was shrunk from, and requires the run to fail.
+func replayShrunk(t *testing.T, minimal, scenarioFile string) {
+	t.Helper()
+	src, err := os.ReadFile(minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, replay, ok := strings.Cut(string(src), "# replay: go run ./cmd/sentinelsim ")
+	replay, _, _ = strings.Cut(replay, "\n")
+	if !ok || !strings.Contains(replay, "--file "+scenarioFile+" --faults "+minimal+" ") {
+		t.Fatalf("the shrunk file's replay line %q does not run --file %s --faults %s", replay, scenarioFile, minimal)
+	}
+	out, err := execute(append(strings.Fields(replay), "--json")...)
 	if !strings.Contains(lastLine(out), `"verdict":"fail"`) || exitCode(err) != 1 {
 		t.Errorf("the minimal schedule does not fail (status %d):\n%s", exitCode(err), lastLine(out))
 	}
+}
+
+// A heal is never shrunk away from the partition it ends: without it the partition would
+// last to the end and the run would break liveness too, another failure than the
+// original's.
+func TestShrinkKeepsTheHealOfAPartitionItKeeps(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "partition.yaml")
+	if err := os.WriteFile(file, []byte(`name: partition-then-heal
+about: A failover is forbidden, and the master is cut off for twenty seconds.
+hosts:
+  n1: [redis, sentinel, client]
+  n2: [redis, sentinel, client]
+  n3: [redis, sentinel, client]
+sentinel: {quorum: 2, down-after-milliseconds: 3000, failover-timeout: 10000}
+faults:
+  - {at: 2s, latency: 2ms}
+  - {at: 5s, partition: [[n1], [n2, n3]]}
+  - {at: 8s, pause: n3/sentinel, for: 1s}
+  - {at: 25s, heal: all}
+duration: 30s
+quiet: 30s
+expect:
+  always: [no-failover]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	minimal := filepath.Join(dir, "minimal.yaml")
+	out, err := execute("shrink", "--file", file, "--seed", "1", "--out", minimal)
+	if err != nil {
+		t.Fatalf("shrink: %v\n%s", err, out)
+	}
+	if strings.Count(out, "\n  - ") != 2 || !strings.Contains(out, "partition: [[n1], [n2, n3]]") || !strings.Contains(out, "heal: all") {
+		t.Errorf("minimal schedule:\n%s\nwant the partition and its heal", out)
+	}
+	replayShrunk(t, minimal, file)
 }
 
 func TestReplayChecksTheSavedTraceHash(t *testing.T) {

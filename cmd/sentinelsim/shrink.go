@@ -18,8 +18,9 @@ func shrinkCmd() *cobra.Command {
 		Use:   "shrink",
 		Short: "Minimise the fault schedule of a failing seed",
 		Long: "Shrink a failing run: remove faults from its schedule, in halves and then one by\n" +
-			"one, as long as the same seed still breaks the same expectation. The minimal\n" +
-			"schedule is written as a fault file that `run --faults` replays.",
+			"one, as long as the same seed still breaks the same expectation and no other; a heal,\n" +
+			"restart or resume stays while the fault it ends does. The minimal schedule is written\n" +
+			"as a fault file that `run --faults` replays, with the replay command in its header.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := src.load()
@@ -38,17 +39,13 @@ func shrinkCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			yaml := sh.YAML()
+			yaml := sh.YAML(out)
 			if out != "" {
 				if err := os.WriteFile(out, []byte(yaml), 0o644); err != nil {
 					return err
 				}
 			}
-			w := cmd.OutOrStdout()
-			fmt.Fprint(w, yaml)
-			if out != "" {
-				fmt.Fprintf(w, "# replay: go run ./cmd/sentinelsim run --scenario %s --faults %s --seed %d\n", s.Name, out, seed)
-			}
+			fmt.Fprint(cmd.OutOrStdout(), yaml)
 			return nil
 		},
 	}
