@@ -1,15 +1,20 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/sentinelsim/sentinelsim/netmodel"
+	"github.com/sentinelsim/sentinelsim/resp"
+	"github.com/sentinelsim/sentinelsim/sentinel"
+	"github.com/sentinelsim/sentinelsim/sim/redis"
 	"github.com/sentinelsim/sentinelsim/world"
 )
 
@@ -29,13 +34,14 @@ func Parse(name string, src []byte) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := (&loader{}).scenario(root)
+	l := &loader{lines: map[string]int{}}
+	s, err := l.scenario(root)
 	if err != nil {
 		return nil, err
 	}
 	s.Source = name
 	if err := s.Validate(); err != nil {
-		return nil, &posError{File: name, Line: root.line(), Msg: err.Error()}
+		return nil, l.placed(root, err)
 	}
 	return s, nil
 }
@@ -69,14 +75,14 @@ func ParseFaults(name string, src []byte, base *Scenario) (*Scenario, error) {
 	if !ok {
 		return nil, &posError{File: name, Line: root.line(), Msg: "a fault schedule needs faults:"}
 	}
-	l := &loader{s: *base.WithFaults(nil)}
+	l := &loader{s: *base.WithFaults(nil), lines: map[string]int{}}
 	if err := l.faults(y); err != nil {
 		return nil, err
 	}
 	s := &l.s
 	s.FaultsFile = name
 	if err := s.Validate(); err != nil {
-		return nil, &posError{File: name, Line: root.line(), Msg: err.Error()}
+		return nil, l.placed(root, err)
 	}
 	return s, nil
 }
@@ -85,13 +91,36 @@ func ParseFaults(name string, src []byte, base *Scenario) (*Scenario, error) {
 type loader struct {
 	s     Scenario
 	redis world.Options // the scenario-wide redis options
+	// lines are where the parts of the scenario were read, by the names of fieldError.
+	lines map[string]int
+}
+
+// placed is an error of Scenario.Validate at the line of what it is about: that part, or
+// the section holding it ("hosts" for "hosts.n1"), or the document.
+func (l *loader) placed(root ynode, err error) error {
+	line := root.line()
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		section, _, _ := strings.Cut(fe.field, ".")
+		if n, ok := l.lines[fe.field]; ok {
+			line = n
+		} else if n, ok := l.lines[section]; ok {
+			line = n
+		}
+	}
+	return &posError{File: root.file, Line: line, Msg: err.Error()}
 }
 
 func (l *loader) scenario(root ynode) (*Scenario, error) {
-	f, err := root.fields("the scenario", "name", "about", "master-name", "hosts", "sentinel", "redis",
+	entries, err := root.checked("the scenario", "name", "about", "master-name", "hosts", "sentinel", "redis",
 		"nodes", "workload", "faults", "random", "duration", "quiet", "expect", "seeds")
 	if err != nil {
 		return nil, err
+	}
+	f := map[string]ynode{}
+	for _, e := range entries {
+		f[e.key] = e.val
+		l.lines[e.key] = e.keyAt.line()
 	}
 	s := &l.s
 	s.Topology.MasterName = "mymaster"
@@ -141,13 +170,14 @@ func (l *loader) scenario(root ynode) (*Scenario, error) {
 }
 
 func (l *loader) redisOptions(y ynode) error {
-	opts, err := options(y, "redis")
+	opts, err := options(y, "redis", checkRedisOption)
 	l.redis = opts
 	return err
 }
 
-// options reads a mapping of directive to value.
-func options(y ynode, what string) (world.Options, error) {
+// options reads a mapping of directive to value; check, if set, vets each directive,
+// whose error is then reported at its line.
+func options(y ynode, what string, check func(world.Option) error) (world.Options, error) {
 	entries, err := y.mapping(what)
 	if err != nil {
 		return nil, err
@@ -161,9 +191,47 @@ func options(y ynode, what string) (world.Options, error) {
 		if v == "" {
 			v = `""`
 		}
-		out = append(out, world.Option{Key: e.key, Value: v})
+		o := world.Option{Key: e.key, Value: v}
+		if err := check(o); err != nil {
+			return nil, e.keyAt.errorf("%s: %v", what, err)
+		}
+		out = append(out, o)
 	}
 	return out, nil
+}
+
+// checkRedisOption asks the simulated redis-server whether it takes a directive: a
+// scenario runs in the simulator as well as on real servers, so it may use only the
+// options the simulator models.
+func checkRedisOption(o world.Option) error {
+	args, err := resp.SplitArgs(o.Value)
+	if err == nil {
+		_, err = redis.New(redis.Config{Port: 6379, Options: [][2]string{{o.Key, strings.Join(args, " ")}}})
+	}
+	if err != nil {
+		return fmt.Errorf("%s (the simulated redis-server models only the options sentinels and clients depend on)",
+			strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return nil
+}
+
+// sentinelCheck vets a sentinel directive as a sentinel reading its file would: after
+// the monitor line, which the scenario's other keys make. perMaster directives are
+// written as the options of sentinel: are, "sentinel <option> <master> <value>".
+func (l *loader) sentinelCheck(perMaster bool) func(world.Option) error {
+	return func(o world.Option) error {
+		name := l.s.Topology.MasterName
+		line := o.Key + " " + o.Value
+		if perMaster {
+			line = fmt.Sprintf("sentinel %s %s %s", o.Key, name, o.Value)
+		}
+		err := sentinel.CheckConfig([]byte(fmt.Sprintf("sentinel monitor %s 127.0.0.1 6379 1\n%s\n", name, line)))
+		var ce *sentinel.ConfigError
+		if errors.As(err, &ce) {
+			return fmt.Errorf("%q: %s", ce.Text, ce.Reason)
+		}
+		return err
+	}
 }
 
 // hosts reads the hosts: either the short form `n1: [redis, sentinel, client]`, one of
@@ -176,6 +244,7 @@ func (l *loader) hosts(y ynode) error {
 	}
 	t := &l.s.Topology
 	for i, e := range entries {
+		l.lines["hosts."+e.key] = e.keyAt.line()
 		h := world.Host{Name: e.key, Addr: "127.0.0." + strconv.Itoa(i+1)}
 		var redis, sentinels []int
 		clients := 0
@@ -279,6 +348,7 @@ func (l *loader) sentinel(y ynode) error {
 	}
 	for _, e := range entries {
 		if e.key == "quorum" {
+			l.lines["quorum"] = e.keyAt.line()
 			q, err := e.val.integer("quorum")
 			if err != nil {
 				return err
@@ -293,7 +363,11 @@ func (l *loader) sentinel(y ynode) error {
 		if err != nil {
 			return err
 		}
-		l.s.Topology.Monitor = append(l.s.Topology.Monitor, world.Option{Key: e.key, Value: v})
+		o := world.Option{Key: e.key, Value: v}
+		if err := l.sentinelCheck(true)(o); err != nil {
+			return e.keyAt.errorf("sentinel: %v", err)
+		}
+		l.s.Topology.Monitor = append(l.s.Topology.Monitor, o)
 	}
 	return nil
 }
@@ -317,7 +391,14 @@ func (l *loader) nodes(y ynode) error {
 		if idx < 0 {
 			return e.keyAt.errorf("no node called %q (nodes: %v)", e.key, world.Names(t.Nodes))
 		}
-		opts, err := nodeOptions(e.val, "node "+e.key)
+		check := checkRedisOption
+		switch t.Nodes[idx].Kind {
+		case world.Sentinel:
+			check = l.sentinelCheck(false)
+		case world.Client:
+			return e.keyAt.errorf("%s is a client: it takes no options", e.key)
+		}
+		opts, err := nodeOptions(e.val, "node "+e.key, check)
 		if err != nil {
 			return err
 		}
@@ -326,21 +407,29 @@ func (l *loader) nodes(y ynode) error {
 	return nil
 }
 
-func nodeOptions(y ynode, what string) (world.Options, error) {
+func nodeOptions(y ynode, what string, check func(world.Option) error) (world.Options, error) {
 	if y.isMapping() {
-		return options(y, what)
+		return options(y, what, check)
 	}
-	lines, err := y.strs(what)
-	if err != nil {
-		return nil, err
+	items := []ynode{y}
+	if _, isList := y.n.(*ast.SequenceNode); isList {
+		items, _ = y.list(what)
 	}
 	var out world.Options
-	for _, line := range lines {
+	for _, it := range items {
+		line, err := it.str(what + " item")
+		if err != nil {
+			return nil, err
+		}
 		key, value, ok := strings.Cut(strings.TrimSpace(line), " ")
 		if !ok {
-			return nil, y.errorf("%s: %q is not a directive with a value", what, line)
+			return nil, it.errorf("%s: %q is not a directive with a value", what, line)
 		}
-		out = append(out, world.Option{Key: key, Value: strings.TrimSpace(value)})
+		o := world.Option{Key: key, Value: strings.TrimSpace(value)}
+		if err := check(o); err != nil {
+			return nil, it.errorf("%s: %v", what, err)
+		}
+		out = append(out, o)
 	}
 	return out, nil
 }
@@ -394,6 +483,7 @@ func (l *loader) faults(y ynode) error {
 		return err
 	}
 	for i, it := range items {
+		l.lines["faults."+strconv.Itoa(i+1)] = it.line()
 		f, err := l.fault(it)
 		if err != nil {
 			return err

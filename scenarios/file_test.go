@@ -137,16 +137,27 @@ func TestMalformedFilesNameTheLine(t *testing.T) {
 		{"unknown process", "name: x\nhosts:\n  n1: [redis, memcached]\nduration: 1s\n", 3, `unknown process "memcached"`},
 		{"unknown fault kind", base + "faults:\n  - {at: 1s, explode: n1}\n", 7, `unknown key "explode"`},
 		{"unknown target", base + "faults:\n  - {at: 1s, kill: n9}\n", 7, `no node or host called "n9"`},
-		{"fault after duration", base + "faults:\n  - {at: 1m, kill: n1}\n", 1, "outside the run's duration"},
+		{"fault after duration", base + "faults:\n  - {at: 5s, kill: n1}\n  - {at: 1m, kill: n1}\n", 8, "outside the run's duration"},
 		{"faults out of order", base + "faults:\n  - {at: 5s, kill: n1}\n  - {at: 1s, restart: n1}\n", 8, "time order"},
 		{"two kinds", base + "faults:\n  - {at: 1s, kill: n1, pause: n1}\n", 7, "one kind"},
 		{"unknown expectation", base + "expect:\n  always: [happiness]\n", 7, `unknown expectation "happiness"`},
 		{"unknown workload", base + "workload: {kind: queue}\n", 6, `unknown workload "queue"`},
 		{"duplicate key", base + "sentinel: {quorum: 2}\n", 0, "[6:1] mapping key \"sentinel\" already defined at [4:1]"},
 		{"unknown sentinel option", "name: x\nhosts:\n  n1: [redis, sentinel]\nsentinel: {quorum: 1, down-after: 5}\nduration: 10s\n", 4, `unknown sentinel option "down-after"`},
-		{"non-loopback", "name: x\nhosts:\n  n1: {addr: 10.1.1.1, redis: 6379}\nduration: 10s\n", 1, "only loopback"},
+		{"non-loopback", "name: x\nhosts:\n  n0: [redis]\n  n1: {addr: 10.1.1.1, redis: 6379}\nduration: 10s\n", 4, "only loopback"},
+		{"shared address", "name: x\nhosts:\n  n1: [redis]\n  n2: {addr: 127.0.0.1, redis: 6380}\nduration: 10s\n", 4, "share the address"},
+		{"no quorum", "name: x\nhosts:\n  n1: [redis, sentinel]\nsentinel: {quorum: 0}\nduration: 10s\n", 4, "quorum 0"},
+		{"no redis", "name: x\nabout: y\nhosts:\n  n1: [sentinel]\nsentinel: {quorum: 1}\nduration: 10s\n", 3, "no redis node"},
+		{"zero duration", "name: x\nhosts:\n  n1: [redis]\n\nduration: 0s\n", 5, "duration must be positive"},
+		{"register loses no writes", base + "workload: {kind: register}\nexpect:\n  always: [no-lost-writes]\n", 7, "not register"},
 		{"clock jump without by", base + "faults:\n  - {at: 1s, clock-jump: n1}\n", 7, "needs by:"},
 		{"random kind", base + "random: {kinds: [meteor]}\n", 6, `cannot draw "meteor"`},
+		{"unsupported redis option", "name: x\nhosts:\n  n1: [redis]\nredis:\n  appendonly: \"yes\"\n  maxmemory: 100mb\nduration: 10s\n", 6, `unsupported option "maxmemory"`},
+		{"unsupported node option", base + "nodes:\n  n1/redis:\n    - replica-priority 10\n    - maxmemory-policy noeviction\n", 9, `unsupported option "maxmemory-policy"`},
+		{"bad sentinel value", "name: x\nhosts:\n  n1: [redis, sentinel]\nsentinel:\n  quorum: 1\n  down-after-milliseconds: -5\nduration: 10s\n", 6, "negative or zero time parameter"},
+		{"bad sentinel directive", base + "nodes:\n  n1/sentinel: [\"sentinel known-sentinel mymaster 127.0.0.2 99999 x\"]\n", 7, "Invalid port number"},
+		{"unknown sentinel directive", base + "nodes:\n  n1/sentinel: {sentinel: \"bogus mymaster 1\"}\n", 7, "Unrecognized sentinel configuration statement"},
+		{"client options", "name: x\nhosts:\n  n1: [redis, client]\nduration: 10s\nnodes:\n  n1/client: {maxmemory: 1}\n", 6, "takes no options"},
 	} {
 		_, err := Parse("x.yaml", []byte(c.src))
 		if err == nil {
@@ -160,5 +171,19 @@ func TestMalformedFilesNameTheLine(t *testing.T) {
 		if c.line > 0 && (!errors.As(err, &pe) || pe.Line != c.line || pe.File != "x.yaml") {
 			t.Errorf("%s: error %q is not at x.yaml:%d", c.name, err, c.line)
 		}
+	}
+}
+
+// A fault schedule's errors name its own lines.
+func TestFaultScheduleErrorsNameTheLine(t *testing.T) {
+	base, err := Lookup("tutorial-kill-master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := "# shrunk\nfaults:\n  - {at: 1s, kill: master}\n  - {at: 1h, restart: master}\n"
+	_, err = ParseFaults("min.yaml", []byte(src), base)
+	var pe *posError
+	if !errors.As(err, &pe) || pe.File != "min.yaml" || pe.Line != 4 || !strings.Contains(pe.Msg, "outside the run's duration") {
+		t.Fatalf("ParseFaults: %v, want min.yaml:4 saying the fault is outside the run", err)
 	}
 }

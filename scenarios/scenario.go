@@ -5,7 +5,9 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/sentinelsim/sentinelsim/world"
@@ -68,48 +70,72 @@ var Workloads = []string{"set-add", "register", "counter", "list-append"}
 var DefaultRedis = world.Options{{Key: "save", Value: `""`}, {Key: "appendonly", Value: "no"},
 	{Key: "repl-diskless-sync-delay", Value: "0"}, {Key: "protected-mode", Value: "no"}}
 
-// Validate reports a scenario that cannot run.
+// Validate reports a scenario that cannot run. The error says what it is about (see
+// fieldError), so that a scenario file's error names the line.
 func (s *Scenario) Validate() error {
 	if s.Name == "" {
-		return fmt.Errorf("the scenario has no name")
+		return invalid("name", "the scenario has no name")
 	}
 	if err := s.Topology.Validate(); err != nil {
-		return err
+		field := "hosts"
+		var te *world.TopologyError
+		if errors.As(err, &te) && te.Host != "" {
+			field = "hosts." + te.Host
+		} else if errors.As(err, &te) && te.Setting != "nodes" {
+			field = te.Setting
+		}
+		return &fieldError{field: field, err: err}
 	}
 	if !contains(Workloads, s.Workload.Kind) {
-		return fmt.Errorf("unknown workload %q (known: %v)", s.Workload.Kind, Workloads)
+		return invalid("workload", "unknown workload %q (known: %v)", s.Workload.Kind, Workloads)
 	}
 	if s.Duration <= 0 {
-		return fmt.Errorf("duration must be positive")
+		return invalid("duration", "duration must be positive")
 	}
 	if s.Quiet < 0 {
-		return fmt.Errorf("quiet must not be negative")
+		return invalid("quiet", "quiet must not be negative")
 	}
 	for i, f := range s.Faults {
+		field := "faults." + strconv.Itoa(i+1)
 		if f.At < 0 || f.At > s.Duration {
-			return fmt.Errorf("fault %d (%s) at %v is outside the run's duration %v", i+1, f.Kind, f.At, s.Duration)
+			return invalid(field, "fault %d (%s) at %v is outside the run's duration %v", i+1, f.Kind, f.At, s.Duration)
 		}
 		if err := f.Validate(s.Topology); err != nil {
-			return fmt.Errorf("fault %d (%s at %v): %w", i+1, f.Kind, f.At, err)
+			return invalid(field, "fault %d (%s at %v): %w", i+1, f.Kind, f.At, err)
 		}
 	}
 	if s.Random != nil {
 		if err := s.Random.Validate(); err != nil {
-			return err
+			return &fieldError{field: "random", err: err}
 		}
 	}
 	if err := s.Expect.Validate(); err != nil {
-		return err
+		return &fieldError{field: "expect", err: err}
 	}
 	// The register overwrites its values, so no final read can tell a lost write.
 	if s.Workload.Kind == "register" {
 		for _, p := range append(append([]string{}, s.Expect.Always...), s.Expect.Finds...) {
 			if p == "lost-writes" || p == "no-lost-writes" {
-				return fmt.Errorf("expectation %s needs a workload whose writes all stay visible (set-add, counter, list-append), not register", p)
+				return invalid("expect", "expectation %s needs a workload whose writes all stay visible (set-add, counter, list-append), not register", p)
 			}
 		}
 	}
 	return nil
+}
+
+// A fieldError is a reason Validate rejects a scenario, with the part of the scenario it
+// is about, named as a scenario file's keys are: "duration", "hosts.n1", "faults.3",
+// "quorum".
+type fieldError struct {
+	field string
+	err   error
+}
+
+func (e *fieldError) Error() string { return e.err.Error() }
+func (e *fieldError) Unwrap() error { return e.err }
+
+func invalid(field, format string, args ...any) error {
+	return &fieldError{field: field, err: fmt.Errorf(format, args...)}
 }
 
 func contains(list []string, s string) bool {

@@ -82,6 +82,18 @@ func ParseConfig(text []byte) (*Config, error) {
 
 func last(args []string) string { return args[len(args)-1] }
 
+// CheckConfig reports the first error New would find in a config file, as a
+// *ConfigError, without building a sentinel: for tools that check a configuration before
+// they run it. Scripts count as missing, as in the simulator.
+func CheckConfig(text []byte) error {
+	c, err := ParseConfig(text)
+	if err != nil {
+		return err
+	}
+	s := &Sentinel{tun: defaultTunables(), conf: c, denyScriptsReconf: true}
+	return s.apply(c)
+}
+
 // preMonitor are the directives applied before any monitor line, as Redis queues them.
 var preMonitor = map[string]bool{
 	"announce-ip": true, "announce-port": true, "deny-scripts-reconfig": true, "sentinel-user": true,

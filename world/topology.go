@@ -129,28 +129,46 @@ func (t Topology) InitialMaster() Node {
 	return t.OfKind(Redis)[0]
 }
 
-// Validate reports a topology no world can build.
+// A TopologyError is a reason Validate rejects a topology, with what it is about: Host
+// names the host at fault (a node's host, for a node), Setting a topology-wide setting
+// ("master-name", "quorum", "nodes"), so that a scenario file can point at its line.
+type TopologyError struct {
+	Host, Setting string
+	Msg           string
+}
+
+func (e *TopologyError) Error() string { return e.Msg }
+
+func hostError(host, format string, args ...any) error {
+	return &TopologyError{Host: host, Msg: fmt.Sprintf(format, args...)}
+}
+
+func settingError(setting, format string, args ...any) error {
+	return &TopologyError{Setting: setting, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Validate reports a topology no world can build, as a *TopologyError.
 func (t Topology) Validate() error {
 	if t.MasterName == "" || strings.ContainsAny(t.MasterName, " ,\t\r\n") {
-		return fmt.Errorf("master name %q must be one word without commas", t.MasterName)
+		return settingError("master-name", "master name %q must be one word without commas", t.MasterName)
 	}
 	if len(t.OfKind(Redis)) == 0 {
-		return fmt.Errorf("the topology has no redis node")
+		return settingError("nodes", "the topology has no redis node")
 	}
 	if len(t.OfKind(Sentinel)) > 0 && t.Quorum < 1 {
-		return fmt.Errorf("quorum %d must be 1 or more", t.Quorum)
+		return settingError("quorum", "quorum %d must be 1 or more", t.Quorum)
 	}
 	hosts := map[string]bool{}
 	addrs := map[string]string{}
 	for _, h := range t.Hosts {
 		if hosts[h.Name] {
-			return fmt.Errorf("host %s is defined twice", h.Name)
+			return hostError(h.Name, "host %s is defined twice", h.Name)
 		}
 		if !isLoopback(h.Addr) {
-			return fmt.Errorf("host %s has address %q: only loopback addresses 127.0.0.N are allowed", h.Name, h.Addr)
+			return hostError(h.Name, "host %s has address %q: only loopback addresses 127.0.0.N are allowed", h.Name, h.Addr)
 		}
 		if other, dup := addrs[h.Addr]; dup {
-			return fmt.Errorf("hosts %s and %s share the address %s", other, h.Name, h.Addr)
+			return hostError(h.Name, "hosts %s and %s share the address %s", other, h.Name, h.Addr)
 		}
 		hosts[h.Name], addrs[h.Addr] = true, h.Name
 	}
@@ -158,20 +176,20 @@ func (t Topology) Validate() error {
 	listen := map[string]string{}
 	for _, n := range t.Nodes {
 		if names[n.Name] {
-			return fmt.Errorf("node %s is defined twice", n.Name)
+			return hostError(n.Host, "node %s is defined twice", n.Name)
 		}
 		names[n.Name] = true
 		if !hosts[n.Host] {
-			return fmt.Errorf("node %s runs on unknown host %s", n.Name, n.Host)
+			return settingError("nodes", "node %s runs on unknown host %s", n.Name, n.Host)
 		}
 		if n.Kind == Client {
 			continue
 		}
 		if n.Port < 1 || n.Port > 65535 {
-			return fmt.Errorf("node %s has port %d", n.Name, n.Port)
+			return hostError(n.Host, "node %s has port %d", n.Name, n.Port)
 		}
 		if other, dup := listen[t.Addr(n)]; dup {
-			return fmt.Errorf("nodes %s and %s both listen on %s", other, n.Name, t.Addr(n))
+			return hostError(n.Host, "nodes %s and %s both listen on %s", other, n.Name, t.Addr(n))
 		}
 		listen[t.Addr(n)] = n.Name
 	}

@@ -1,6 +1,7 @@
 package world
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,24 +31,35 @@ func TestValidTopology(t *testing.T) {
 	}
 }
 
+// Every rejection says what is wrong and what it is about: the host (of the node) at
+// fault, or the topology-wide setting.
 func TestInvalidTopologies(t *testing.T) {
 	for name, c := range map[string]struct {
-		edit func(*Topology)
-		want string
+		edit          func(*Topology)
+		want          string
+		host, setting string
 	}{
-		"non-loopback":  {func(t *Topology) { t.Hosts[0].Addr = "10.0.0.1" }, "only loopback"},
-		"bad address":   {func(t *Topology) { t.Hosts[0].Addr = "127.0.0.01" }, "only loopback"},
-		"same port":     {func(t *Topology) { t.Nodes[1].Port = 6382 }, "both listen"},
-		"no quorum":     {func(t *Topology) { t.Quorum = 0 }, "quorum"},
-		"unknown host":  {func(t *Topology) { t.Nodes[0].Host = "n9" }, "unknown host"},
-		"no redis":      {func(t *Topology) { t.Nodes = t.Nodes[3:] }, "no redis"},
-		"comma in name": {func(t *Topology) { t.MasterName = "a,b" }, "one word"},
+		"non-loopback":  {func(t *Topology) { t.Hosts[0].Addr = "10.0.0.1" }, "only loopback", "local", ""},
+		"bad address":   {func(t *Topology) { t.Hosts[0].Addr = "127.0.0.01" }, "only loopback", "local", ""},
+		"same port":     {func(t *Topology) { t.Nodes[1].Port = 6382 }, "both listen", "local", ""},
+		"no quorum":     {func(t *Topology) { t.Quorum = 0 }, "quorum", "", "quorum"},
+		"unknown host":  {func(t *Topology) { t.Nodes[0].Host = "n9" }, "unknown host", "", "nodes"},
+		"no redis":      {func(t *Topology) { t.Nodes = t.Nodes[3:] }, "no redis", "", "nodes"},
+		"comma in name": {func(t *Topology) { t.MasterName = "a,b" }, "one word", "", "master-name"},
+		"second host": {func(t *Topology) {
+			t.Hosts = append(t.Hosts, Host{Name: "other", Addr: "127.0.0.1"})
+		}, "share the address", "other", ""},
 	} {
 		top := tutorial()
 		c.edit(&top)
 		err := top.Validate()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: Validate() = %v, want an error containing %q", name, err, c.want)
+			continue
+		}
+		var te *TopologyError
+		if !errors.As(err, &te) || te.Host != c.host || te.Setting != c.setting {
+			t.Errorf("%s: Validate() = %#v, want it about host %q, setting %q", name, err, c.host, c.setting)
 		}
 	}
 }

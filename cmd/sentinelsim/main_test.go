@@ -97,6 +97,20 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 	}
 }
 
+// An option the simulator does not model is refused when the file is read, with its line,
+// not once the run has started.
+func TestUnsupportedOptionsAreBadInput(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "maxmemory.yaml")
+	if err := os.WriteFile(file, []byte("name: x\nhosts:\n  n1: [redis, sentinel, client]\nsentinel: {quorum: 1}\n"+
+		"redis: {maxmemory: 100mb}\nduration: 10s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := execute("run", "--file", file)
+	if err == nil || !strings.Contains(err.Error(), file+`:5: redis: unsupported option "maxmemory"`) || exitCode(err) != 2 {
+		t.Errorf("run --file with maxmemory: status %d, error %v\n%s", exitCode(err), err, out)
+	}
+}
+
 func TestListShowsTheCatalogue(t *testing.T) {
 	out, err := execute("list")
 	if err != nil {
