@@ -1,14 +1,17 @@
 package scenarios
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestCatalogueParsesAndIsComplete(t *testing.T) {
 	all, err := Catalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"clock-jump-tilt", "flapping-small-down-after", "jepsen-2013-partition",
-		"master-reboot-down-after-period", "master-reboot-no-persistence", "min-replicas-mitigation",
+	want := []string{"clock-jump-tilt", "counter-partition-master-minority", "flapping-small-down-after",
+		"jepsen-2013-partition", "list-append-away-from-master", "master-reboot-down-after-period", "master-reboot-no-persistence", "min-replicas-mitigation",
 		"new-master-dies-after-failover", "one-way-partition", "partition-master-minority", "paused-master",
 		"sentinel-crash-mid-failover", "split-votes-many-sentinels", "stale-sentinels-inflate-voters", "swarm",
 		"tutorial-kill-master", "wait-is-not-enough"}
@@ -30,6 +33,12 @@ func TestCatalogueParsesAndIsComplete(t *testing.T) {
 	n, _ := s.Topology.Node("n3/sentinel")
 	if len(n.Config) != 2 || n.Config[1].Key != "sentinel" {
 		t.Fatalf("aliased node options: %v", n.Config)
+	}
+	// Every workload is in the catalogue, and the ones that check per key on several keys.
+	for _, w := range Workloads {
+		if !slices.ContainsFunc(all, func(s *Scenario) bool { return s.Workload.Kind == w && (w == "set-add" || s.Workload.Keys > 1) }) {
+			t.Errorf("no scenario runs the %s workload (on several keys, unless set-add)", w)
+		}
 	}
 	if _, err := Lookup("nope"); err == nil {
 		t.Fatal("unknown scenario found")
