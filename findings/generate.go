@@ -157,7 +157,7 @@ func (g *generator) failingRun() (*scenarios.Result, error) {
 		return nil, err
 	}
 	b := sim.Backend{Options: sim.Options{Kernel: kernel.Options{KeepTrace: true}}}
-	run, err := scenarios.Execute(s, b, f.Seed, scenarios.Options{LinearizabilityLimit: g.plan.LinLimit})
+	run, err := scenarios.Execute(g.ctx, s, b, f.Seed, scenarios.Options{LinearizabilityLimit: g.plan.LinLimit})
 	if err != nil {
 		return nil, err
 	}

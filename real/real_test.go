@@ -68,7 +68,7 @@ func tutorial(t *testing.T, opts real.Options, addr string) {
 		t.Fatal(err)
 	}
 	s.Topology.Hosts = []world.Host{{Name: s.Topology.Hosts[0].Name, Addr: addr}}
-	run, err := scenarios.Execute(s, real.Backend{Options: opts}, 1, scenarios.Options{})
+	run, err := scenarios.Execute(t.Context(), s, real.Backend{Options: opts}, 1, scenarios.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestShortPartitionWithRedisSentinel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := scenarios.Execute(s, real.Backend{Options: real.DefaultOptions}, 1, scenarios.Options{})
+	run, err := scenarios.Execute(t.Context(), s, real.Backend{Options: real.DefaultOptions}, 1, scenarios.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

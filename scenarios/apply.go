@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"time"
@@ -25,15 +26,17 @@ type Applied struct {
 // timeline carries out a fault schedule on a world, undoing faults whose For has passed,
 // and records what it did.
 type timeline struct {
+	ctx     context.Context
 	w       world.World
 	t       world.Topology
 	pending []Fault // sorted by At; undo entries are added as faults are applied
 	log     []Applied
 }
 
-// newTimeline schedules faults whose times count from now.
-func newTimeline(w world.World, faults []Fault) *timeline {
-	tl := &timeline{w: w, t: w.Topology()}
+// newTimeline schedules faults whose times count from now; the timeline stops running
+// when ctx ends.
+func newTimeline(ctx context.Context, w world.World, faults []Fault) *timeline {
+	tl := &timeline{ctx: ctx, w: w, t: w.Topology()}
 	for _, f := range faults {
 		f.At += w.Now()
 		tl.add(f)
@@ -50,19 +53,18 @@ func (tl *timeline) add(f Fault) {
 	tl.pending[i] = f
 }
 
-// runUntil advances the world to end (world time), applying every fault due before then.
-func (tl *timeline) runUntil(end time.Duration) {
+// runUntil advances the world to end (world time), applying every fault due before then,
+// unless ctx ends first.
+func (tl *timeline) runUntil(end time.Duration) error {
 	for len(tl.pending) > 0 && tl.pending[0].At < end {
 		f := tl.pending[0]
 		tl.pending = tl.pending[1:]
-		if f.At > tl.w.Now() {
-			tl.w.Advance(f.At - tl.w.Now())
+		if err := advance(tl.ctx, tl.w, f.At-tl.w.Now()); err != nil {
+			return err
 		}
 		tl.apply(f)
 	}
-	if end > tl.w.Now() {
-		tl.w.Advance(end - tl.w.Now())
-	}
+	return advance(tl.ctx, tl.w, end-tl.w.Now())
 }
 
 // healAll ends the faults still in force: every pending undo is carried out now, and

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -68,10 +69,14 @@ func TestTimelineResolvesSelectorsAndUndoesOnTheSameNodes(t *testing.T) {
 		{At: 3 * time.Second, Kind: ClockJump, Target: "n3/sentinel", By: -5 * time.Second, For: time.Second},
 		{At: 3 * time.Second, Kind: Pause, Target: "n3"},
 	}
-	tl := newTimeline(w, faults)
-	tl.runUntil(time.Second + 500*time.Millisecond)
+	tl := newTimeline(context.Background(), w, faults)
+	if err := tl.runUntil(time.Second + 500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
 	w.master = "n2/redis" // a failover happened: the partition now isolates n2's host
-	tl.runUntil(20 * time.Second)
+	if err := tl.runUntil(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	want := []string{
 		"1s kill n1/redis",
 		"2s net partition 127.0.0.2 | 127.0.0.1,127.0.0.3",
@@ -96,8 +101,10 @@ func TestTimelineResolvesSelectorsAndUndoesOnTheSameNodes(t *testing.T) {
 func TestTimelineRecordsFaultsItCannotResolve(t *testing.T) {
 	s, _ := Lookup("partition-master-minority")
 	w := &fakeWorld{top: s.Topology} // no master at all
-	tl := newTimeline(w, []Fault{{At: time.Second, Kind: Kill, Target: SelectMaster, For: time.Second}})
-	tl.runUntil(5 * time.Second)
+	tl := newTimeline(context.Background(), w, []Fault{{At: time.Second, Kind: Kill, Target: SelectMaster, For: time.Second}})
+	if err := tl.runUntil(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	if len(w.calls) != 0 || len(tl.log) != 1 || tl.log[0].Err == "" {
 		t.Fatalf("calls %v log %+v: want one unresolved fault and nothing done", w.calls, tl.log)
 	}

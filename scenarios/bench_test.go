@@ -20,7 +20,7 @@ func BenchmarkTutorialKillMaster(b *testing.B) {
 	var simSeconds, wall float64
 	var events uint64
 	for i := 0; i < b.N; i++ {
-		run, err := scenarios.Execute(s, sim.Backend{}, uint64(i+1), scenarios.Options{})
+		run, err := scenarios.Execute(b.Context(), s, sim.Backend{}, uint64(i+1), scenarios.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

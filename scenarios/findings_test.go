@@ -17,7 +17,7 @@ func TestFindingEqualEpochStalemate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := scenarios.Execute(s, sim.Backend{}, f.Seed, scenarios.Options{})
+	run, err := scenarios.Execute(t.Context(), s, sim.Backend{}, f.Seed, scenarios.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"context"
 	"flag"
 	"os"
 	"slices"
@@ -104,7 +105,7 @@ func check(t *rapid.T, s *scenarios.Scenario, name string) {
 	if err := s.Validate(); err != nil {
 		t.Fatalf("drew an invalid scenario: %v", err)
 	}
-	run, err := scenarios.Execute(s, sim.Backend{}, seed, scenarios.Options{LinearizabilityLimit: time.Second})
+	run, err := scenarios.Execute(context.Background(), s, sim.Backend{}, seed, scenarios.Options{LinearizabilityLimit: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +150,7 @@ expect:
   always: [sentinel-safety, liveness, no-lost-writes, linearizable, no-split-brain, no-failover]
 `)
 	for seed := uint64(1); seed <= 100; seed++ {
-		run, err := scenarios.Execute(s, sim.Backend{}, seed, scenarios.Options{})
+		run, err := scenarios.Execute(t.Context(), s, sim.Backend{}, seed, scenarios.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

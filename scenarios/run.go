@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -99,7 +100,9 @@ const DefaultLinearizabilityLimit = 20 * time.Second
 // Execute runs the scenario on one seed in a world of the backend: clients and faults
 // for the duration, then every fault healed and a quiet period in which the cluster must
 // settle, then the final reads and the checkers. The world is closed when it returns.
-func Execute(s *Scenario, b Backend, seed uint64, opts Options) (*Run, error) {
+// When ctx ends the run stops within about a second of world time and returns ctx's
+// error, with no result.
+func Execute(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Options) (*Run, error) {
 	started := time.Now()
 	w, err := b.New(s.Topology, seed)
 	if err != nil {
@@ -119,16 +122,24 @@ func Execute(s *Scenario, b Backend, seed uint64, opts Options) (*Run, error) {
 	// The world is ready now: the scenario's times count from here.
 	start := w.Now()
 	r.ReadySeconds = start.Seconds()
-	tl := newTimeline(w, s.Schedule(seed))
-	tl.runUntil(start + s.Duration)
+	tl := newTimeline(ctx, w, s.Schedule(seed))
+	if err := tl.runUntil(start + s.Duration); err != nil {
+		return nil, err
+	}
 	tl.healAll()
 	lastHeal := w.Now()
-	live := settle(w, h, lastHeal, s.livenessBound())
-	if end := start + s.Duration + s.Quiet; w.Now() < end {
-		w.Advance(end - w.Now())
+	live, err := settle(ctx, w, h, lastHeal, s.livenessBound())
+	if err != nil {
+		return nil, err
+	}
+	if err := advance(ctx, w, start+s.Duration+s.Quiet-w.Now()); err != nil {
+		return nil, err
 	}
 	w.StopClients()
 	w.FinalReads(wl.Final(), finalReadLimit)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	run := &Run{Result: r, Ops: h.Ops(), Events: w.Events(), World: w}
 	r.Faults = tl.log
@@ -222,16 +233,32 @@ func (s *Scenario) livenessBound() time.Duration {
 	return bound
 }
 
+// advance lets d pass in the world (nothing when d is not positive), a second of world
+// time at a time, and stops early when ctx ends: so a cancelled run stops promptly on
+// every backend. The simulator runs the same events whether time passes in one step or
+// in several.
+func advance(ctx context.Context, w world.World, d time.Duration) error {
+	for ; d > 0; d -= time.Second {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		w.Advance(min(d, time.Second))
+	}
+	return ctx.Err()
+}
+
 // settle watches the cluster after the last heal, once a second, until it passes the
 // liveness check or the bound has passed; it returns the verdict of the last look, which
 // is at the deadline at the latest, so the verdict is never inconclusive.
-func settle(w world.World, h *linearize.History, lastHeal time.Duration, bound time.Duration) linearize.Verdict {
+func settle(ctx context.Context, w world.World, h *linearize.History, lastHeal time.Duration, bound time.Duration) (linearize.Verdict, error) {
 	deadline := lastHeal + bound
 	for {
-		w.Advance(min(time.Second, deadline-w.Now()))
+		if err := advance(ctx, w, min(time.Second, deadline-w.Now())); err != nil {
+			return linearize.Verdict{}, err
+		}
 		v := linearize.Liveness(livenessInput(w, h, lastHeal, bound))
 		if v.Result != linearize.Inconclusive || w.Now() >= deadline {
-			return v
+			return v, nil
 		}
 	}
 }

@@ -64,7 +64,7 @@ func TestCatalogue(t *testing.T) {
 			found := map[string]int{}
 			list := seeds(s)
 			for _, seed := range list {
-				run, err := scenarios.Execute(s, sim.Backend{}, seed, opts)
+				run, err := scenarios.Execute(t.Context(), s, sim.Backend{}, seed, opts)
 				if err != nil {
 					t.Fatalf("seed %d: %v", seed, err)
 				}
@@ -93,7 +93,7 @@ func TestCatalogue(t *testing.T) {
 func keepArtifacts(t *testing.T, s *scenarios.Scenario, failed *scenarios.Result, opts scenarios.Options) string {
 	seed := failed.Seed
 	b := sim.Backend{Options: sim.Options{Kernel: kernel.Options{KeepTrace: true}}}
-	run, err := scenarios.Execute(s, b, seed, opts)
+	run, err := scenarios.Execute(t.Context(), s, b, seed, opts)
 	if err != nil {
 		return "none: replay failed: " + err.Error()
 	}
@@ -120,7 +120,7 @@ func TestDeterminism(t *testing.T) {
 			for seed := uint64(1); seed <= 2; seed++ {
 				var hashes [2]string
 				for i := range hashes {
-					run, err := scenarios.Execute(s, sim.Backend{}, seed, scenarios.Options{LinearizabilityLimit: time.Millisecond})
+					run, err := scenarios.Execute(t.Context(), s, sim.Backend{}, seed, scenarios.Options{LinearizabilityLimit: time.Millisecond})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -35,8 +36,8 @@ type Shrunk struct {
 // would break liveness for a reason the original did not have. And a candidate counts
 // as failing only if it breaks the original's expectation and none that the original
 // kept.
-func Shrink(s *Scenario, b Backend, seed uint64, opts Options, progress func(tried, kept int)) (*Shrunk, error) {
-	first, err := Execute(s, b, seed, opts)
+func Shrink(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Options, progress func(tried, kept int)) (*Shrunk, error) {
+	first, err := Execute(ctx, s, b, seed, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +53,7 @@ func Shrink(s *Scenario, b Backend, seed uint64, opts Options, progress func(tri
 		backend: b}
 	fails := func(faults []Fault) (bool, error) {
 		sh.Runs++
-		run, err := Execute(s.WithFaults(faults), b, seed, opts)
+		run, err := Execute(ctx, s.WithFaults(faults), b, seed, opts)
 		if err != nil {
 			return false, err
 		}

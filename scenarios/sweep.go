@@ -7,8 +7,9 @@ import (
 
 // Sweep runs the scenario on each seed, workers at a time, and returns the results in
 // seed order. done, if set, sees each result as soon as it is known, from one goroutine
-// at a time. When ctx ends no new seed starts; the results finished so far are returned.
-// A run that cannot be carried out at all gives a failing result with its Error.
+// at a time. When ctx ends no new seed starts, the runs in flight stop without a result,
+// and Sweep returns at once the results finished before. A run that cannot be carried out
+// at all gives a failing result with its Error.
 func Sweep(ctx context.Context, s *Scenario, b Backend, opts Options, seeds []uint64, workers int,
 	done func(*Result)) []*Result {
 	jobs := make(chan uint64)
@@ -19,12 +20,20 @@ func Sweep(ctx context.Context, s *Scenario, b Backend, opts Options, seeds []ui
 			for seed := range jobs {
 				r := &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail",
 					Replay: s.ReplayCommand(seed, b)}
-				if run, err := Execute(s, b, seed, opts); err != nil {
+				run, err := Execute(ctx, s, b, seed, opts)
+				switch {
+				case err != nil && ctx.Err() != nil:
+					continue // stopped by ctx: not a result
+				case err != nil:
 					r.Error = err.Error()
-				} else {
+				default:
 					r = run.Result
 				}
-				out <- r
+				select {
+				case out <- r:
+				case <-ctx.Done():
+					return
+				}
 			}
 		})
 	}
@@ -43,12 +52,13 @@ func Sweep(ctx context.Context, s *Scenario, b Backend, opts Options, seeds []ui
 		close(out)
 	}()
 	bySeed := map[uint64]*Result{}
-	for r := range out {
+	keep := func(r *Result) {
 		bySeed[r.Seed] = r
 		if done != nil {
 			done(r)
 		}
 	}
+	collect(ctx, out, keep)
 	var results []*Result
 	for _, seed := range seeds {
 		if r, ok := bySeed[seed]; ok {
@@ -56,4 +66,32 @@ func Sweep(ctx context.Context, s *Scenario, b Backend, opts Options, seeds []ui
 		}
 	}
 	return results
+}
+
+// collect passes each result from out to keep until out is closed or ctx ends. Then it
+// takes the results already waiting and no more: a run stopped by ctx in its checkers
+// (porcupine's search cannot be interrupted; LinearizabilityLimit bounds it) finishes
+// on its own, and its result is dropped.
+func collect(ctx context.Context, out <-chan *Result, keep func(*Result)) {
+	for {
+		select {
+		case r, ok := <-out:
+			if !ok {
+				return
+			}
+			keep(r)
+		case <-ctx.Done():
+			for {
+				select {
+				case r, ok := <-out:
+					if !ok {
+						return
+					}
+					keep(r)
+				default:
+					return
+				}
+			}
+		}
+	}
 }

@@ -34,7 +34,7 @@ func TestWalkthroughOn200Seeds(t *testing.T) {
 	})
 	s.Workload.Think = 100 * time.Millisecond
 	for seed := uint64(1); seed <= 200; seed++ {
-		run, err := scenarios.Execute(s, sim.Backend{}, seed, scenarios.Options{})
+		run, err := scenarios.Execute(t.Context(), s, sim.Backend{}, seed, scenarios.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

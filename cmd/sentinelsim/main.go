@@ -10,15 +10,19 @@
 //	sentinelsim bench                                  the simulator's speed
 //
 // Exit status: 0 when every run passed, 1 when a run broke an expectation, 2 for bad
-// input (flags, scenario names, files).
+// input (flags, scenario names, files), 128 plus the signal's number when interrupted
+// (130 for Ctrl-C), after writing every result finished before.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,11 +57,48 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usage(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
 
+// interrupted is the error of a command stopped by a signal.
+type interrupted struct{ sig syscall.Signal }
+
+func (e interrupted) Error() string { return "interrupted by " + e.sig.String() }
+
+// signalContext is the command's context, ended with an interrupted cause by SIGINT or
+// SIGTERM; stop releases the signals.
+func signalContext(cmd *cobra.Command) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(cmd.Context())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(interrupted{sig.(syscall.Signal)})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		cancel(nil)
+	}
+}
+
+// cause is err, or the signal that stopped the command if one did.
+func cause(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
+
 func exitCode(err error) int {
 	var u usageError
+	var sig interrupted
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &sig):
+		return 128 + int(sig.sig)
+	case errors.Is(err, context.Canceled):
+		return 128 + int(syscall.SIGINT)
 	case errors.Is(err, errFailed):
 		return 1
 	case errors.As(err, &u), strings.HasPrefix(err.Error(), "unknown command"),

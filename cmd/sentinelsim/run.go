@@ -43,9 +43,11 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			run, err := scenarios.Execute(s, b, seed, src.options())
+			ctx, stop := signalContext(cmd)
+			defer stop()
+			run, err := scenarios.Execute(ctx, s, b, seed, src.options())
 			if err != nil {
-				return err
+				return cause(ctx, err)
 			}
 			if out != "" {
 				if err := run.WriteArtifacts(out, s, src.linLimit); err != nil {
@@ -160,9 +162,11 @@ func replayCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			run, err := scenarios.Execute(s, b, seed, src.options())
+			ctx, stop := signalContext(cmd)
+			defer stop()
+			run, err := scenarios.Execute(ctx, s, b, seed, src.options())
 			if err != nil {
-				return err
+				return cause(ctx, err)
 			}
 			w := cmd.OutOrStdout()
 			if trace != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 
@@ -32,10 +33,15 @@ func shrinkCmd() *cobra.Command {
 				return err
 			}
 			errw := cmd.ErrOrStderr()
-			sh, err := scenarios.Shrink(s, b, seed, src.options(), func(tried, kept int) {
+			ctx, stop := signalContext(cmd)
+			defer stop()
+			sh, err := scenarios.Shrink(ctx, s, b, seed, src.options(), func(tried, kept int) {
 				fmt.Fprintf(errw, "\rshrinking: %d runs, trying %d faults   ", tried, kept)
 			})
 			fmt.Fprintln(errw)
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
 			if err != nil {
 				return usageError{err}
 			}

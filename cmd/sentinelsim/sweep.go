@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -30,10 +28,11 @@ func sweepCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sweep",
 		Short: "Run many seeds of a scenario in parallel and summarise them",
-		Long: "Run seeds first..first+seeds-1 of a scenario on parallel workers, with a progress bar.\n" +
-			"Each result is written as one JSON line to --out as soon as it is known, so that an\n" +
-			"interrupted sweep (Ctrl-C) keeps what it finished; --shard i/n runs only every n-th\n" +
-			"seed, so that machines or CI jobs can split a sweep and `sentinelsim report` merge it.",
+		Long: "Run seeds first..first+seeds-1 of a scenario on parallel workers, with a progress bar\n" +
+			"on stderr. Each result is written as one JSON line to --out as soon as it is known, so\n" +
+			"that an interrupted sweep (Ctrl-C) keeps what it finished: the runs in flight stop, the\n" +
+			"summary covers the finished seeds and the exit status is 130. --shard i/n runs only\n" +
+			"every n-th seed, so that machines or CI jobs can split a sweep and `report` merge it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := src.load()
@@ -66,7 +65,7 @@ func sweepCmd() *cobra.Command {
 			if quiet {
 				bar = io.Discard
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signalContext(cmd)
 			defer stop()
 			results, err := sweep(ctx, s, b, src.options(), list, workers, sink, bar)
 			if err != nil {
@@ -80,8 +79,9 @@ func sweepCmd() *cobra.Command {
 			} else if err := scenarios.WriteTable(cmd.OutOrStdout(), sums); err != nil {
 				return err
 			}
-			if len(results) < len(list) {
+			if ctx.Err() != nil {
 				fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: %d of %d seeds done\n", len(results), len(list))
+				return context.Cause(ctx)
 			}
 			for _, r := range results {
 				if !r.Passed() {
