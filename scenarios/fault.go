@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -199,11 +200,16 @@ func (f Fault) String() string {
 }
 
 // RandomFaults draws a fault schedule from the seed: on average one fault every Interval,
-// of the given kinds, each undone after up to MaxFor.
+// of the given kinds, each undone after up to MaxFor. Weights make some kinds more
+// frequent than others: a kind of weight 3 is drawn three times as often as one of
+// weight 1, so that each kind has a rate of its own, weight/total per Interval.
 type RandomFaults struct {
 	Interval time.Duration
 	Kinds    []FaultKind
-	MaxFor   time.Duration
+	// Weights are the kinds' relative frequencies; a kind not in it (every kind, when it
+	// is nil) weighs 1.
+	Weights map[FaultKind]int
+	MaxFor  time.Duration
 }
 
 // RandomKinds are the kinds a random schedule may draw.
@@ -218,15 +224,36 @@ func (r *RandomFaults) Validate() error {
 		return fmt.Errorf("random faults need at least one kind")
 	}
 	for _, k := range r.Kinds {
-		found := false
-		for _, known := range RandomKinds {
-			found = found || k == known
-		}
-		if !found {
+		if !containsKind(RandomKinds, k) {
 			return fmt.Errorf("random faults cannot draw %q (they can draw %v)", k, RandomKinds)
 		}
 	}
+	for _, k := range sortedKinds(r.Weights) {
+		if !containsKind(r.Kinds, k) {
+			return fmt.Errorf("random faults weigh %s, which is not one of their kinds %v", k, r.Kinds)
+		}
+		if r.Weights[k] < 1 {
+			return fmt.Errorf("random faults: %s has weight %d; weights are 1 or more (leave a kind out not to draw it)", k, r.Weights[k])
+		}
+	}
 	return nil
+}
+
+// weight is how often the generator draws kind k, relative to the others.
+func (r *RandomFaults) weight(k FaultKind) int {
+	if w, ok := r.Weights[k]; ok {
+		return w
+	}
+	return 1
+}
+
+func sortedKinds(m map[FaultKind]int) []FaultKind {
+	out := make([]FaultKind, 0, len(m))
+	for k := range m { // sorted below
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // YAML writes the fault as one entry of a scenario file's faults: list, in flow style:

@@ -673,13 +673,8 @@ func (l *loader) random(y ynode) error {
 		}
 	}
 	if v, ok := f["kinds"]; ok {
-		kinds, err := v.strs("kinds")
-		if err != nil {
+		if r.Kinds, r.Weights, err = weightedKinds(v); err != nil {
 			return err
-		}
-		r.Kinds = nil
-		for _, k := range kinds {
-			r.Kinds = append(r.Kinds, FaultKind(k))
 		}
 	}
 	if err := r.Validate(); err != nil {
@@ -687,6 +682,34 @@ func (l *loader) random(y ynode) error {
 	}
 	l.s.Random = r
 	return nil
+}
+
+// weightedKinds reads the kinds of random faults: a list, every kind weighing 1, or a
+// mapping of kind to weight, {partition: 3, kill: 1}.
+func weightedKinds(v ynode) ([]FaultKind, map[FaultKind]int, error) {
+	if !v.isMapping() {
+		kinds, err := v.strs("kinds")
+		out := make([]FaultKind, len(kinds))
+		for i, k := range kinds {
+			out[i] = FaultKind(k)
+		}
+		return out, nil, err
+	}
+	entries, err := v.mapping("kinds")
+	if err != nil {
+		return nil, nil, err
+	}
+	var kinds []FaultKind
+	weights := map[FaultKind]int{}
+	for _, e := range entries {
+		w, err := e.val.integer("the weight of " + e.key)
+		if err != nil {
+			return nil, nil, err
+		}
+		kinds = append(kinds, FaultKind(e.key))
+		weights[FaultKind(e.key)] = int(w)
+	}
+	return kinds, weights, nil
 }
 
 func (l *loader) expect(y ynode) error {

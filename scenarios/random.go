@@ -28,7 +28,7 @@ func (r *RandomFaults) Draw(seed uint64, t world.Topology, duration time.Duratio
 }
 
 func (r *RandomFaults) draw(rng *kernel.Rand, t world.Topology) Fault {
-	f := Fault{Kind: r.Kinds[rng.IntN(len(r.Kinds))]}
+	f := Fault{Kind: r.kind(rng)}
 	f.For = time.Second + time.Duration(rng.Int64N(int64(r.MaxFor)))
 	hosts := hostNames(t)
 	if len(hosts) < 2 && (f.Kind == Partition || f.Kind == Cut) {
@@ -71,6 +71,22 @@ func (r *RandomFaults) draw(rng *kernel.Rand, t world.Topology) Fault {
 		f.Rate = 0.01 + rng.Float64()*0.3
 	}
 	return f
+}
+
+// kind draws a fault kind by weight. With every weight 1 it is one draw of IntN(len(Kinds)),
+// as before there were weights, so a seed's schedule stays what it was.
+func (r *RandomFaults) kind(rng *kernel.Rand) FaultKind {
+	total := 0
+	for _, k := range r.Kinds {
+		total += r.weight(k)
+	}
+	n := rng.IntN(total)
+	for _, k := range r.Kinds {
+		if n -= r.weight(k); n < 0 {
+			return k
+		}
+	}
+	panic("unreachable: n < total")
 }
 
 func hostNames(t world.Topology) []string {

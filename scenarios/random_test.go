@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,5 +45,62 @@ func TestRandomScheduleIsValidAndDependsOnlyOnTheSeed(t *testing.T) {
 	s, _ := Lookup("swarm")
 	if fmt.Sprint(gen.Draw(1, s.Topology, s.Duration)) == fmt.Sprint(gen.Draw(2, s.Topology, s.Duration)) {
 		t.Fatal("seeds 1 and 2 drew the same schedule")
+	}
+}
+
+// Weights set each kind's rate: a kind weighing nine is drawn about nine times as often
+// as one weighing one; weights all 1 draw what the plain list of kinds draws.
+func TestRandomWeightsSetEachKindsRate(t *testing.T) {
+	s, err := Parse("w.yaml", []byte(`name: weighted
+hosts:
+  n1: [redis, sentinel]
+  n2: [redis, sentinel]
+  n3: [redis, sentinel]
+sentinel: {quorum: 2}
+random:
+  interval: 2s
+  kinds: {partition: 9, kill: 1}
+duration: 10m
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[FaultKind]int{}
+	for seed := uint64(1); seed <= 20; seed++ {
+		for _, f := range s.Random.Draw(seed, s.Topology, s.Duration) {
+			count[f.Kind]++
+		}
+	}
+	total := count[Partition] + count[Kill]
+	if total < 5000 || len(count) != 2 {
+		t.Fatalf("drew %v, want some 6000 partitions and kills", count)
+	}
+	if share := float64(count[Kill]) / float64(total); share < 0.08 || share > 0.12 {
+		t.Errorf("kills are %.3f of the faults drawn (%v), want about 0.1", share, count)
+	}
+
+	plain := &RandomFaults{Interval: 3 * time.Second, MaxFor: 10 * time.Second, Kinds: RandomKinds}
+	ones := *plain
+	ones.Weights = map[FaultKind]int{}
+	for _, k := range RandomKinds {
+		ones.Weights[k] = 1
+	}
+	for seed := uint64(1); seed <= 20; seed++ {
+		if fmt.Sprint(plain.Draw(seed, s.Topology, s.Duration)) != fmt.Sprint(ones.Draw(seed, s.Topology, s.Duration)) {
+			t.Fatalf("seed %d: weights of 1 drew another schedule than no weights", seed)
+		}
+	}
+
+	for _, bad := range []string{"{partition: 0, kill: 1}", "{partition: many}"} {
+		src := strings.Replace(`name: weighted
+hosts:
+  n1: [redis, sentinel]
+sentinel: {quorum: 1}
+random: {kinds: KINDS}
+duration: 10m
+`, "KINDS", bad, 1)
+		if _, err := Parse("w.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), "w.yaml:5:") {
+			t.Errorf("kinds %s: %v, want an error at w.yaml:5", bad, err)
+		}
 	}
 }
