@@ -1,12 +1,33 @@
 // Package client is a simulated Sentinel-aware redis client: it finds the master the way
-// go-redis v9's FailoverClient does, runs a workload of package linearize against it and
-// records every operation in a history.
+// go-redis v9's FailoverClient (v9.23.0) does, runs a workload of package linearize
+// against it and records every operation in a history.
 //
-// Finding the master: ask the sentinels in order for SENTINEL GET-MASTER-ADDR-BY-NAME,
-// move the one that answered to the front of the list and keep it; optionally confirm
-// the answer with ROLE. The connection to the master is kept until it fails, times out,
-// answers READONLY, or (with FollowSwitch) a +switch-master names another address; the
-// next operation then finds the master again.
+// Finding the master: ask the sentinel that answered last for SENTINEL
+// GET-MASTER-ADDR-BY-NAME and, if it does not answer, every sentinel at once, taking the
+// first answer; that sentinel moves to the front of the (initially shuffled) list and is
+// kept. Optionally the answer is confirmed with ROLE. The connection to the master is
+// kept until it fails, times out, answers READONLY, or (with FollowSwitch) a
+// +switch-master names another address; the next operation then finds the master again.
+//
+// Where it differs from go-redis's defaults, and why:
+//
+//   - No retries. go-redis retries a command up to 3 times (MaxRetries), after 10 ms to
+//     1 s of backoff, when its connection fails, times out or the server answers READONLY,
+//     LOADING or MASTERDOWN. A retried INCR or RPUSH that the first attempt applied is
+//     applied twice but recorded once, which the checkers would blame on Sentinel. Here
+//     one attempt is one recorded operation, so the real backend must set MaxRetries: -1
+//     to compare with the simulator.
+//   - One deadline per operation, the scenario's Timeout (1 s by default), for the dial
+//     and the reply together. go-redis has DialTimeout 5 s (with up to 5 dial attempts
+//     100 ms apart), and ReadTimeout and WriteTimeout 5 s; the real backend sets all
+//     three to the scenario's Timeout.
+//   - No SENTINEL SENTINELS. go-redis adds the sentinels the one it keeps knows of to its
+//     list. A client here is given every sentinel of the topology, so that could add only
+//     sentinels that no longer exist, which answer nothing.
+//   - The +switch-master subscription is not renewed when its connection drops (go-redis
+//     resubscribes); it is made again with the next sentinel that answers.
+//   - The ROLE check, an option (RoleCheck), is not in go-redis, and FollowSwitch can be
+//     turned off to model clients that do not subscribe.
 package client
 
 import (
@@ -43,8 +64,8 @@ type Config struct {
 }
 
 // failBackoff is the pause after an operation that failed without reaching a master, so
-// that a client with no think time does not spin while no master is known. go-redis
-// backs off 8 to 512 ms between retries.
+// that a client with no think time does not spin while no master is known (the real
+// backend's clients pause as long).
 const failBackoff = 100 * time.Millisecond
 
 var errNoSentinel = errors.New("redis: all sentinels specified in configuration are unreachable")
@@ -207,7 +228,7 @@ func (c *Client) withMaster(use func(*link, error)) {
 		use(c.master, nil)
 		return
 	}
-	c.ask(0, func(addr Addr, err error) {
+	c.ask(func(addr Addr, err error) {
 		if err != nil {
 			use(nil, err)
 			return
@@ -233,28 +254,70 @@ func (c *Client) withMaster(use func(*link, error)) {
 	})
 }
 
-// ask asks the sentinels, from the i-th on, for the master's address.
-func (c *Client) ask(i int, done func(Addr, error)) {
-	if i >= len(c.sentinels) {
-		done(Addr{}, errNoSentinel)
+// ask finds the master's address as go-redis's FailoverClient does: from the sentinel
+// that answered last while its connection lives, and otherwise from every sentinel at
+// once, taking the first answer; the sentinel that gave it moves to the front of the
+// list and the others' queries are dropped.
+func (c *Client) ask(done func(Addr, error)) {
+	if l := c.sentinel; l != nil && !l.dead {
+		c.query(l, func(addr Addr, ok bool) {
+			if ok {
+				done(addr, nil)
+				return
+			}
+			c.askAll(done)
+		})
 		return
 	}
-	l := c.sentinel
-	if i > 0 || l == nil || l.dead {
-		l = dial(c.p, c.sentinels[i])
-	}
+	c.askAll(done)
+}
+
+// query sends SENTINEL GET-MASTER-ADDR-BY-NAME; answer gets the address, or false if the
+// sentinel did not name one.
+func (c *Client) query(l *link, answer func(Addr, bool)) {
 	args := []string{"SENTINEL", "GET-MASTER-ADDR-BY-NAME", c.cfg.MasterName}
 	l.call(args, c.cfg.Spec.Timeout, func(v resp.Value, err error) {
 		addr, ok := masterAddr(v)
-		if err != nil || !ok {
-			l.close(errors.New("no answer"))
-			c.ask(i+1, done)
-			return
-		}
-		c.sentinels[0], c.sentinels[i] = c.sentinels[i], c.sentinels[0]
-		c.setSentinel(l)
-		done(addr, nil)
+		answer(addr, err == nil && ok)
 	})
+}
+
+// errNotNeeded closes the queries still open when another sentinel has answered.
+var errNotNeeded = errors.New("another sentinel answered first")
+
+func (c *Client) askAll(done func(Addr, error)) {
+	c.dropSentinel()
+	left, answered := len(c.sentinels), false
+	if left == 0 {
+		done(Addr{}, errNoSentinel)
+		return
+	}
+	links := make([]*link, len(c.sentinels))
+	for i, a := range c.sentinels {
+		links[i] = dial(c.p, a)
+	}
+	for i, l := range links {
+		c.query(l, func(addr Addr, ok bool) {
+			left--
+			switch {
+			case answered:
+			case ok:
+				answered = true
+				c.sentinels[0], c.sentinels[i] = c.sentinels[i], c.sentinels[0]
+				for _, other := range links {
+					if other != l {
+						other.close(errNotNeeded)
+					}
+				}
+				c.setSentinel(l)
+				done(addr, nil)
+				return
+			case left == 0:
+				done(Addr{}, errNoSentinel)
+			}
+			l.close(errNotNeeded)
+		})
+	}
 }
 
 func masterAddr(v resp.Value) (Addr, bool) {
@@ -269,16 +332,6 @@ func masterAddr(v resp.Value) (Addr, bool) {
 // setSentinel keeps the sentinel that answered and, with FollowSwitch, subscribes to its
 // +switch-master events on a second connection.
 func (c *Client) setSentinel(l *link) {
-	if c.sentinel == l {
-		return
-	}
-	if c.sentinel != nil {
-		c.sentinel.close(kernel.ErrClosed)
-	}
-	if c.sub != nil {
-		c.sub.close(kernel.ErrClosed)
-		c.sub = nil
-	}
 	c.sentinel = l
 	if !c.cfg.Spec.FollowSwitch {
 		return
@@ -288,6 +341,17 @@ func (c *Client) setSentinel(l *link) {
 	// The subscription has no deadline: it waits for events for as long as it lives.
 	sub.call([]string{"SUBSCRIBE", "+switch-master"}, 365*24*time.Hour, func(resp.Value, error) {})
 	c.sub = sub
+}
+
+// dropSentinel closes the connections to the sentinel that answered last, as go-redis
+// does when it stops answering.
+func (c *Client) dropSentinel() {
+	for _, l := range []*link{c.sentinel, c.sub} {
+		if l != nil {
+			l.close(kernel.ErrClosed)
+		}
+	}
+	c.sentinel, c.sub = nil, nil
 }
 
 // switchMaster handles "message +switch-master <name> <old ip> <old port> <ip> <port>":
