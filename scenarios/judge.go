@@ -115,7 +115,7 @@ func (s *Scenario) acceptGap() time.Duration {
 // it to the first +switch-master.
 func failovers(events []linearize.SentinelEvent) (int, []float64) {
 	seen := map[uint64]bool{}
-	var times []float64
+	times := []float64{}
 	var downSince int64 = -1
 	for _, e := range events {
 		switch e.Type {

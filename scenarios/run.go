@@ -33,13 +33,14 @@ type Accepting interface {
 
 // Result is one run's outcome: `sentinelsim run --json` prints it as its last line and
 // `sentinelsim sweep` writes one per seed. Other tools read it; fields are added, never
-// renamed or removed.
+// renamed or removed, and every field but Error is always present: lists are empty, not
+// null, and TraceHash is "" on a backend that keeps no trace.
 type Result struct {
 	Scenario  string `json:"scenario"`
 	Seed      uint64 `json:"seed"`
 	Backend   string `json:"backend"`
 	Verdict   string `json:"verdict"` // "pass" or "fail": did every always-expectation hold
-	TraceHash string `json:"trace_hash,omitempty"`
+	TraceHash string `json:"trace_hash"`
 	// SimSeconds is the run's length in the world's time; WallSeconds what it took.
 	SimSeconds  float64 `json:"sim_seconds"`
 	WallSeconds float64 `json:"wall_seconds"`
@@ -142,7 +143,7 @@ func Execute(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Opti
 	}
 
 	run := &Run{Result: r, Ops: h.Ops(), Events: w.Events(), World: w}
-	r.Faults = tl.log
+	r.Faults = append([]Applied{}, tl.log...)
 	r.SimSeconds = w.Now().Seconds()
 	if t, ok := w.(Traced); ok {
 		r.TraceHash, r.Events = t.TraceHash(), t.EventCount()

@@ -3,6 +3,8 @@ package scenarios
 import (
 	"context"
 	"sync"
+
+	"github.com/sentinelsim/sentinelsim/linearize"
 )
 
 // Sweep runs the scenario on each seed, workers at a time, and returns the results in
@@ -19,7 +21,8 @@ func Sweep(ctx context.Context, s *Scenario, b Backend, opts Options, seeds []ui
 		wg.Go(func() {
 			for seed := range jobs {
 				r := &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail",
-					Replay: s.ReplayCommand(seed, b)}
+					Replay: s.ReplayCommand(seed, b), FailoverMs: []float64{}, Violations: []string{},
+					Found: []string{}, Faults: []Applied{}, Checks: []linearize.Verdict{}}
 				run, err := Execute(ctx, s, b, seed, opts)
 				switch {
 				case err != nil && ctx.Err() != nil:

@@ -42,8 +42,8 @@ func TestRunPrintsTheLogAndAPassingVerdict(t *testing.T) {
 
 // The run --json contract: the last line is one JSON object with at least these fields.
 var contract = []string{"scenario", "seed", "backend", "verdict", "trace_hash", "sim_seconds", "wall_seconds",
-	"events", "ops", "acked_writes", "lost_writes", "linearizable", "split_brain_ms", "failovers",
-	"final_master", "converged", "violations", "replay"}
+	"ready_seconds", "events", "ops", "acked_writes", "lost_writes", "linearizable", "split_brain_ms", "failovers",
+	"failover_ms", "unavailable_ms", "final_master", "converged", "violations", "found", "replay", "faults", "checks"}
 
 func TestRunJSONKeepsTheContractAndReplays(t *testing.T) {
 	var hashes [2]string
@@ -57,8 +57,8 @@ func TestRunJSONKeepsTheContractAndReplays(t *testing.T) {
 			t.Fatalf("the last line is not JSON: %v\n%s", err, out)
 		}
 		for _, k := range contract {
-			if _, ok := r[k]; !ok {
-				t.Errorf("the result lacks %q", k)
+			if v, ok := r[k]; !ok || v == nil {
+				t.Errorf("the result lacks %q or has it null", k)
 			}
 		}
 		if r["verdict"] != "pass" || r["linearizable"] != "illegal" || r["lost_writes"].(float64) == 0 {
