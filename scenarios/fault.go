@@ -75,6 +75,30 @@ func (f Fault) Network() bool {
 	return false
 }
 
+// touchesMaster reports whether the fault may act on the initial master or on a link of
+// its host. It may when it names the master (by name, host or selector) or a partition
+// side that holds it ("rest" may), and always for latency and loss, which degrade the
+// master's links to the hosts they name, and for commands, which may move the master
+// (SENTINEL FAILOVER, REPLICAOF). A fault on a replica or a sentinel does not; nor does a
+// partition between hosts that are not the master's.
+func (f Fault) touchesMaster(t world.Topology) bool {
+	m := t.InitialMaster()
+	names := func(hosts []string) bool {
+		return slices.ContainsFunc(hosts, func(h string) bool { return h == m.Host || h == SelectMaster || h == SelectRest })
+	}
+	switch f.Kind {
+	case Heal:
+		return false
+	case Latency, Loss, Command:
+		return true
+	case Partition:
+		return names(slices.Concat(f.Groups...))
+	case Cut:
+		return names(f.From) || names(f.To)
+	}
+	return f.Target == SelectMaster || f.Target == m.Name || f.Target == m.Host
+}
+
 // Validate checks the names the fault uses against the topology.
 func (f Fault) Validate(t world.Topology) error {
 	if f.For < 0 {

@@ -42,7 +42,7 @@ func TestResultsKeepEveryField(t *testing.T) {
 		json.Unmarshal(line, &m)
 		for _, k := range []string{"scenario", "seed", "backend", "verdict", "trace_hash", "sim_seconds", "wall_seconds",
 			"ready_seconds", "events", "ops", "acked_writes", "lost_writes", "linearizable", "split_brain_ms", "failovers",
-			"failover_ms", "unavailable_ms", "final_master", "converged", "violations", "found", "replay", "faults", "checks"} {
+			"failover_ms", "unavailable_ms", "final_master", "converged", "always", "violations", "found", "replay", "faults", "checks"} {
 			if v, ok := m[k]; !ok || v == nil {
 				t.Errorf("%s: the result lacks %q or has it null: %s", r.Scenario, k, line)
 			}

@@ -65,7 +65,10 @@ type Result struct {
 	// Converged says the cluster passed the liveness check.
 	FinalMaster string `json:"final_master"`
 	Converged   bool   `json:"converged"`
-	// Violations are the always-expectations that failed, each with its checker's summary.
+	// Always are the always-expectations the run was held to: the scenario's and those
+	// derived from its fault schedule (see Scenario.AlwaysFor). Violations are those that
+	// failed, each with its checker's summary.
+	Always     []string `json:"always"`
 	Violations []string `json:"violations"`
 	// Found lists the find-expectations this seed observed.
 	Found []string `json:"found"`

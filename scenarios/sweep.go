@@ -21,7 +21,7 @@ func Sweep(ctx context.Context, s *Scenario, b Backend, opts Options, seeds []ui
 		wg.Go(func() {
 			for seed := range jobs {
 				r := &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail",
-					Replay: s.ReplayCommand(seed, b), FailoverMs: []float64{}, Violations: []string{},
+					Replay: s.ReplayCommand(seed, b), FailoverMs: []float64{}, Always: []string{}, Violations: []string{},
 					Found: []string{}, Faults: []Applied{}, Checks: []linearize.Verdict{}}
 				run, err := Execute(ctx, s, b, seed, opts)
 				switch {

@@ -43,7 +43,7 @@ func TestRunPrintsTheLogAndAPassingVerdict(t *testing.T) {
 // The run --json contract: the last line is one JSON object with at least these fields.
 var contract = []string{"scenario", "seed", "backend", "verdict", "trace_hash", "sim_seconds", "wall_seconds",
 	"ready_seconds", "events", "ops", "acked_writes", "lost_writes", "linearizable", "split_brain_ms", "failovers",
-	"failover_ms", "unavailable_ms", "final_master", "converged", "violations", "found", "replay", "faults", "checks"}
+	"failover_ms", "unavailable_ms", "final_master", "converged", "always", "violations", "found", "replay", "faults", "checks"}
 
 func TestRunJSONKeepsTheContractAndReplays(t *testing.T) {
 	var hashes [2]string
