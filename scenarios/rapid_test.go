@@ -19,7 +19,7 @@ import (
 // The rapid properties: one per safety expectation, with the fault schedule (and the
 // seed) drawn by rapid, so that a failure shrinks to a minimal schedule. rapid saves a
 // failing case under testdata/rapid/<test>/ and replays every file there on each run:
-// commit them, and a bug once found stays tested.
+// commit them, and a bug once found stays tested (testdata/rapid/README.md: the workflow).
 
 func TestMain(m *testing.M) {
 	flag.Parse()
