@@ -18,10 +18,13 @@ import (
 //	start            config file as input
 //	restart          a new Sentinel from the config file as it is now
 //	tick [ms=N]      advance the clock by N ms (default 100) and run one tick
+//	                 (any command takes "sends" to also print the dials, commands and
+//	                 closes it causes, or "sends=ADDR" for those to ADDR only)
 //	run ms=N         tick every 100 ms for N ms, answering the servers set with serve
 //	serve addr=A     answer every command to A by itself: PONG, the INFO text given as
 //	                 input, :1 to PUBLISH, +OK otherwise; "serve addr=A off" stops
 //	vote addr=A down=0|1 leader=ID epoch=N   how peer A answers is-master-down-by-addr
+//	                 (and, like serve, every other command); "vote addr=A off" stops
 //	reply conn=A#N [to=CMD]   the input (one RESP value per line, see parseReply)
 //	                 answers the oldest pending command on that connection; with to,
 //	                 the commands queued before the first CMD get a healthy reply first
@@ -43,6 +46,7 @@ type harness struct {
 	votes  map[string]resp.Value
 	out    []string
 	sends  bool
+	sendTo string // with sends, only this address's connections are traced; "" all
 	failIO bool
 }
 
@@ -89,9 +93,7 @@ func (h *harness) Dial(a Addr, onDisconnect func(error)) (Conn, error) {
 	h.dials[key]++
 	c := &fakeConn{h: h, name: fmt.Sprintf("%s#%d", key, h.dials[key]), addr: a, onDrop: onDisconnect}
 	h.conns = append(h.conns, c)
-	if h.sends {
-		h.out = append(h.out, "dial "+c.name)
-	}
+	c.trace("dial " + c.name)
 	return c, nil
 }
 
@@ -100,9 +102,7 @@ func (c *fakeConn) Send(args []string, cb func(resp.Value, bool)) error {
 		return errors.New("closed")
 	}
 	c.pending = append(c.pending, pendingReply{args: args, cb: cb})
-	if c.h.sends {
-		c.h.out = append(c.h.out, c.name+" <- "+strings.Join(args, " "))
-	}
+	c.trace(c.name + " <- " + strings.Join(args, " "))
 	return nil
 }
 
@@ -111,9 +111,7 @@ func (c *fakeConn) Subscribe(cmd, channel string, onMessage func(resp.Value)) er
 		return errors.New("closed")
 	}
 	c.sub = onMessage
-	if c.h.sends {
-		c.h.out = append(c.h.out, c.name+" <- "+cmd+" "+channel)
-	}
+	c.trace(c.name + " <- " + cmd + " " + channel)
 	return nil
 }
 
@@ -124,10 +122,15 @@ func (c *fakeConn) Close() {
 		return
 	}
 	c.closed = true
-	if c.h.sends {
-		c.h.out = append(c.h.out, "close "+c.name)
-	}
+	c.trace("close " + c.name)
 	c.failPending()
+}
+
+// trace records what happens on a connection when the command asked for it.
+func (c *fakeConn) trace(line string) {
+	if c.h.sends && (c.h.sendTo == "" || c.h.sendTo == fmt.Sprintf("%s:%d", c.addr.Host, c.addr.Port)) {
+		c.h.out = append(c.h.out, line)
+	}
 }
 
 func (c *fakeConn) failPending() {
@@ -211,7 +214,10 @@ func (h *harness) flush() string {
 }
 
 func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
-	h.sends = d.HasArg("sends")
+	h.sends, h.sendTo = d.HasArg("sends"), ""
+	if arg, ok := d.Arg("sends"); ok && len(arg.Vals) > 0 {
+		h.sendTo = arg.Vals[0]
+	}
 	switch d.Cmd {
 	case "start":
 		h.conf = []byte(d.Input)
@@ -263,6 +269,10 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		var addr, leader string
 		var down, epoch int64
 		d.ScanArgs(t, "addr", &addr)
+		if d.HasArg("off") {
+			delete(h.votes, addr)
+			break
+		}
 		d.ScanArgs(t, "down", &down)
 		d.ScanArgs(t, "leader", &leader)
 		d.ScanArgs(t, "epoch", &epoch)

@@ -62,9 +62,8 @@ func (s *Sentinel) pingReply(ri *instance, l *link, reply resp.Value) {
 				ri.flags &^= fMasterReboot
 			}
 		case strings.HasPrefix(reply.Str, "BUSY") && ri.is(fSDown) && !ri.is(fScriptKillSent):
-			if s.send(ri, []string{ri.command("SCRIPT"), "KILL"}, nil) {
-				ri.flags |= fScriptKillSent
-			}
+			s.send(ri, []string{ri.command("SCRIPT"), "KILL"}, nil)
+			ri.flags |= fScriptKillSent // even if it could not be queued, as Redis does
 		}
 	}
 	l.lastPong = s.now
