@@ -32,27 +32,31 @@ import (
 //	drop conn=A#N    the connection is lost
 //	cmd              the input is a client command; the output is its reply
 //	config           the output is the current config file
+//	renamed NEW=OLD ...   the servers take command NEW for OLD (their rename-command)
 //	rand v=N         the next random draws return N (default 0)
 
 type harness struct {
-	t      *testing.T
-	now    int64
-	randV  int
-	s      *Sentinel
-	conf   []byte
-	conns  []*fakeConn
-	dials  map[string]int
-	serve  map[string]string // addr -> INFO text
-	votes  map[string]resp.Value
-	out    []string
-	sends  bool
-	sendTo string // with sends, only this address's connections are traced; "" all
-	failIO bool
+	t     *testing.T
+	now   int64
+	randV int
+	s     *Sentinel
+	conf  []byte
+	conns []*fakeConn
+	dials map[string]int
+	serve map[string]string // addr -> INFO text
+	votes map[string]resp.Value
+	// renamed maps a command name the servers were configured with (rename-command)
+	// to the command it stands for, in upper case.
+	renamed map[string]string
+	out     []string
+	sends   bool
+	sendTo  string // with sends, only this address's connections are traced; "" all
+	failIO  bool
 }
 
 func newHarness(t *testing.T) *harness {
 	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]string{},
-		votes: map[string]resp.Value{}}
+		votes: map[string]resp.Value{}, renamed: map[string]string{}}
 }
 
 func (h *harness) NowMs() int64 { return h.now }
@@ -173,7 +177,7 @@ func (h *harness) answerServed() {
 				continue
 			}
 			for len(c.pending) > 0 {
-				c.reply(naturalReply(c.pending[0].args, info, vote))
+				c.reply(h.naturalReply(c.pending[0].args, info, vote))
 				progress = true
 			}
 		}
@@ -181,8 +185,12 @@ func (h *harness) answerServed() {
 }
 
 // naturalReply is how a healthy server answers a command the Sentinel sends.
-func naturalReply(args []string, info string, vote resp.Value) resp.Value {
-	switch strings.ToUpper(args[0]) {
+func (h *harness) naturalReply(args []string, info string, vote resp.Value) resp.Value {
+	name := strings.ToUpper(args[0])
+	if orig, ok := h.renamed[name]; ok {
+		name = orig
+	}
+	switch name {
 	case "PING":
 		return resp.Simple("PONG")
 	case "INFO":
@@ -290,7 +298,7 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 			var cmd string
 			d.ScanArgs(t, "to", &cmd)
 			for len(c.pending) > 0 && !strings.EqualFold(c.pending[0].args[0], cmd) {
-				c.reply(naturalReply(c.pending[0].args, "", resp.Value{}))
+				c.reply(h.naturalReply(c.pending[0].args, "", resp.Value{}))
 			}
 		}
 		if !c.reply(v) {
@@ -324,6 +332,13 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		return reply
 	case "config":
 		return strings.TrimSpace(string(h.conf))
+	case "renamed":
+		for _, arg := range d.CmdArgs {
+			if len(arg.Vals) != 1 {
+				t.Fatalf("%s: renamed takes NEW=OLD pairs", d.Pos)
+			}
+			h.renamed[strings.ToUpper(arg.Key)] = strings.ToUpper(arg.Vals[0])
+		}
 	case "rand":
 		d.ScanArgs(t, "v", &h.randV)
 	case "failio":
