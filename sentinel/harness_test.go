@@ -15,14 +15,17 @@ import (
 // interaction tests: every connection it opens is a fake the script answers, and the
 // output is the events it emits (and, with "sends", the commands it sends).
 //
-//	start            config file as input
+//	start            config file as input; a new sentinel in a new world
 //	restart          a new Sentinel from the config file as it is now
 //	tick [ms=N]      advance the clock by N ms (default 100) and run one tick
 //	                 (any command takes "sends" to also print the dials, commands and
-//	                 closes it causes, or "sends=ADDR" for those to ADDR only)
+//	                 closes it causes; "sends=ADDR" or "sends=CMD" keeps those to ADDR,
+//	                 or the commands named CMD, only; "sends=(ADDR,CMD)" both)
 //	run ms=N         tick every 100 ms for N ms, answering the servers set with serve
-//	serve addr=A     answer every command to A by itself: PONG, the INFO text given as
-//	                 input, :1 to PUBLISH, +OK otherwise; "serve addr=A off" stops
+//	serve addr=A [ping=loading|busy|masterdown]   answer every command to A by
+//	                 itself: PONG (or the -LOADING, -BUSY or -MASTERDOWN error), the
+//	                 INFO text given as input (the previous one if none), :1 to
+//	                 PUBLISH, +OK otherwise; "serve addr=A off" stops
 //	vote addr=A down=0|1 leader=ID epoch=N   how peer A answers is-master-down-by-addr
 //	                 (and, like serve, every other command); "vote addr=A off" stops
 //	reply conn=A#N [to=CMD]   the input (one RESP value per line, see parseReply)
@@ -43,19 +46,19 @@ type harness struct {
 	conf  []byte
 	conns []*fakeConn
 	dials map[string]int
-	serve map[string]string // addr -> INFO text
+	serve map[string]*server
 	votes map[string]resp.Value
 	// renamed maps a command name the servers were configured with (rename-command)
 	// to the command it stands for, in upper case.
 	renamed map[string]string
 	out     []string
 	sends   bool
-	sendTo  string // with sends, only this address's connections are traced; "" all
+	sendTo  []string // with sends, what is traced: only these addresses and commands
 	failIO  bool
 }
 
 func newHarness(t *testing.T) *harness {
-	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]string{},
+	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]*server{},
 		votes: map[string]resp.Value{}, renamed: map[string]string{}}
 }
 
@@ -97,7 +100,7 @@ func (h *harness) Dial(a Addr, onDisconnect func(error)) (Conn, error) {
 	h.dials[key]++
 	c := &fakeConn{h: h, name: fmt.Sprintf("%s#%d", key, h.dials[key]), addr: a, onDrop: onDisconnect}
 	h.conns = append(h.conns, c)
-	c.trace("dial " + c.name)
+	c.trace("", "dial "+c.name)
 	return c, nil
 }
 
@@ -106,7 +109,7 @@ func (c *fakeConn) Send(args []string, cb func(resp.Value, bool)) error {
 		return errors.New("closed")
 	}
 	c.pending = append(c.pending, pendingReply{args: args, cb: cb})
-	c.trace(c.name + " <- " + strings.Join(args, " "))
+	c.trace(args[0], c.name+" <- "+strings.Join(args, " "))
 	return nil
 }
 
@@ -115,7 +118,7 @@ func (c *fakeConn) Subscribe(cmd, channel string, onMessage func(resp.Value)) er
 		return errors.New("closed")
 	}
 	c.sub = onMessage
-	c.trace(c.name + " <- " + cmd + " " + channel)
+	c.trace(cmd, c.name+" <- "+cmd+" "+channel)
 	return nil
 }
 
@@ -126,15 +129,23 @@ func (c *fakeConn) Close() {
 		return
 	}
 	c.closed = true
-	c.trace("close " + c.name)
+	c.trace("", "close "+c.name)
 	c.failPending()
 }
 
-// trace records what happens on a connection when the command asked for it.
-func (c *fakeConn) trace(line string) {
-	if c.h.sends && (c.h.sendTo == "" || c.h.sendTo == fmt.Sprintf("%s:%d", c.addr.Host, c.addr.Port)) {
-		c.h.out = append(c.h.out, line)
+// trace records what happens on a connection (cmd is the command sent, "" for a dial
+// or a close) when the script asked for it.
+func (c *fakeConn) trace(cmd, line string) {
+	if !c.h.sends {
+		return
 	}
+	addr := fmt.Sprintf("%s:%d", c.addr.Host, c.addr.Port)
+	for _, f := range c.h.sendTo {
+		if f != addr && !strings.EqualFold(f, cmd) {
+			return
+		}
+	}
+	c.h.out = append(c.h.out, line)
 }
 
 func (c *fakeConn) failPending() {
@@ -171,30 +182,55 @@ func (h *harness) answerServed() {
 		progress = false
 		for _, c := range h.conns {
 			key := fmt.Sprintf("%s:%d", c.addr.Host, c.addr.Port)
-			info, served := h.serve[key]
-			vote, voting := h.votes[key]
-			if c.closed || (!served && !voting) {
+			srv, voting := h.server(key), h.votes[key].Kind == resp.KindArray
+			if c.closed || !(srv.serving || voting) {
 				continue
 			}
 			for len(c.pending) > 0 {
-				c.reply(h.naturalReply(c.pending[0].args, info, vote))
+				c.reply(h.naturalReply(key, c.pending[0].args))
 				progress = true
 			}
 		}
 	}
 }
 
-// naturalReply is how a healthy server answers a command the Sentinel sends.
-func (h *harness) naturalReply(args []string, info string, vote resp.Value) resp.Value {
+// server is what the script told a fake server at an address to answer.
+type server struct {
+	serving bool
+	info    string     // INFO's text; "" before any was given
+	ping    resp.Value // PING's reply
+}
+
+func (h *harness) server(addr string) *server {
+	if h.serve[addr] == nil {
+		h.serve[addr] = &server{ping: pingReplies[""]}
+	}
+	return h.serve[addr]
+}
+
+var pingReplies = map[string]resp.Value{
+	"":           resp.Simple("PONG"),
+	"loading":    resp.Err("LOADING Redis is loading the dataset in memory"),
+	"busy":       resp.Err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT."),
+	"masterdown": resp.Err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
+}
+
+// naturalReply is how the server at addr answers a command the Sentinel sends, as
+// scripted by serve and vote; an INFO before any text was given gets an error.
+func (h *harness) naturalReply(addr string, args []string) resp.Value {
+	srv, vote := h.server(addr), h.votes[addr]
 	name := strings.ToUpper(args[0])
 	if orig, ok := h.renamed[name]; ok {
 		name = orig
 	}
 	switch name {
 	case "PING":
-		return resp.Simple("PONG")
+		return srv.ping
 	case "INFO":
-		return resp.Bulk(info)
+		if srv.info == "" {
+			return resp.Err("ERR the script gave no INFO text")
+		}
+		return resp.Bulk(srv.info)
 	case "PUBLISH":
 		return resp.Int(1)
 	case "SENTINEL":
@@ -222,12 +258,14 @@ func (h *harness) flush() string {
 }
 
 func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
-	h.sends, h.sendTo = d.HasArg("sends"), ""
-	if arg, ok := d.Arg("sends"); ok && len(arg.Vals) > 0 {
-		h.sendTo = arg.Vals[0]
-	}
+	arg, sends := d.Arg("sends")
+	h.sends, h.sendTo = sends, arg.Vals
 	switch d.Cmd {
 	case "start":
+		// A new world: the servers, connections and clock of an earlier start are gone.
+		sends, sendTo := h.sends, h.sendTo
+		*h = *newHarness(h.t)
+		h.sends, h.sendTo = sends, sendTo
 		h.conf = []byte(d.Input)
 		conf, err := ParseConfig(h.conf)
 		if err != nil {
@@ -267,10 +305,18 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 	case "serve":
 		var addr string
 		d.ScanArgs(t, "addr", &addr)
-		if d.HasArg("off") {
-			delete(h.serve, addr)
-		} else {
-			h.serve[addr] = strings.ReplaceAll(strings.TrimSpace(d.Input), "\n", "\r\n") + "\r\n"
+		srv := h.server(addr)
+		srv.serving = !d.HasArg("off")
+		if srv.serving {
+			var ping string
+			d.MaybeScanArgs(t, "ping", &ping)
+			var ok bool
+			if srv.ping, ok = pingReplies[ping]; !ok {
+				t.Fatalf("%s: serve ping=%s: not one of loading, busy, masterdown", d.Pos, ping)
+			}
+			if text := strings.TrimSpace(d.Input); text != "" {
+				srv.info = strings.ReplaceAll(text, "\n", "\r\n") + "\r\n"
+			}
 		}
 		h.answerServed()
 	case "vote":
@@ -298,7 +344,7 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 			var cmd string
 			d.ScanArgs(t, "to", &cmd)
 			for len(c.pending) > 0 && !strings.EqualFold(c.pending[0].args[0], cmd) {
-				c.reply(h.naturalReply(c.pending[0].args, "", resp.Value{}))
+				c.reply(h.naturalReply(name[:strings.IndexByte(name, '#')], c.pending[0].args))
 			}
 		}
 		if !c.reply(v) {
