@@ -34,7 +34,8 @@ import (
 //	hello conn=A#N   the input is a hello payload arriving on that Pub/Sub connection
 //	drop conn=A#N    the connection is lost
 //	cmd              the input is a client command; the output is its reply
-//	config           the output is the current config file
+//	config           the output is the current config file (a $ marks a line that
+//	                 ends in blanks)
 //	renamed NEW=OLD ...   the servers take command NEW for OLD (their rename-command)
 //	rand v=N         the next random draws return N (default 0)
 
@@ -354,6 +355,9 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		var name string
 		d.ScanArgs(t, "conn", &name)
 		c := h.conn(name)
+		if c.closed {
+			return name + " is closed"
+		}
 		if c.sub == nil {
 			return name + " is not subscribed"
 		}
@@ -377,7 +381,13 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		}
 		return reply
 	case "config":
-		return strings.TrimSpace(string(h.conf))
+		lines := strings.Split(strings.TrimSpace(string(h.conf)), "\n")
+		for i, l := range lines {
+			if strings.TrimRight(l, " \t") != l {
+				lines[i] += "$" // keep the trailing blanks visible
+			}
+		}
+		return strings.Join(lines, "\n")
 	case "renamed":
 		for _, arg := range d.CmdArgs {
 			if len(arg.Vals) != 1 {

@@ -71,12 +71,12 @@ func (s *Sentinel) processHello(hello string) {
 	epoch := atou(tok[3])
 	configEpoch := atou(tok[7])
 
-	si := s.sentinelByAddrAndID(m, tok[0], port, runid)
+	si := s.sentinelByAddr(m, tok[0], port, func(x *instance) bool { return x.runid == runid })
 	if si == nil {
 		removed := s.removeSentinels(m, func(x *instance) bool { return x.runid == runid })
 		if removed > 0 {
 			s.event(Notice, "+sentinel-address-switch", m, fmt.Sprintf(" ip %s port %d for %s", tok[0], port, runid))
-		} else if other := s.sentinelByAddrAndID(m, tok[0], port, ""); other != nil {
+		} else if other := s.sentinelByAddr(m, tok[0], port, nil); other != nil {
 			s.event(Notice, "+sentinel-invalid-addr", other, "")
 			obsolete := other.runid
 			for _, mm := range s.masters {
@@ -120,15 +120,15 @@ func (s *Sentinel) processHello(hello string) {
 	}
 }
 
-// sentinelByAddrAndID finds a sentinel record of m by address and, unless runid is "",
-// run id (C: getSentinelRedisInstanceByAddrAndRunID).
-func (s *Sentinel) sentinelByAddrAndID(m *instance, host string, port int, runid string) *instance {
+// sentinelByAddr finds a sentinel record of m by address and, when match is not nil,
+// by what match says of the record too (C: getSentinelRedisInstanceByAddrAndRunID).
+func (s *Sentinel) sentinelByAddr(m *instance, host string, port int, match func(*instance) bool) *instance {
 	a, err := s.lenientAddress(host, port)
 	if err != nil {
 		return nil
 	}
 	for _, si := range m.sentinels {
-		if (runid == "" || si.runid == runid) && addrEqual(si.addr, a) {
+		if addrEqual(si.addr, a) && (match == nil || match(si)) {
 			return si
 		}
 	}

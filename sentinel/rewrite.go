@@ -166,9 +166,9 @@ func (s *Sentinel) rewriteMaster(w *rewriter, m *instance) {
 		line("known-replica", "%s %d", s.announceHost(a), a.port)
 	}
 	for _, si := range m.sentinels {
-		if si.runid != "" {
-			line("known-sentinel", "%s %d %s", s.announceHost(si.addr), si.addr.port, si.runid)
-		}
+		// Every record has a run id, if an empty one; Redis writes that too, and reads
+		// the line back as the legacy form without an id, which it ignores.
+		line("known-sentinel", "%s %d %s", s.announceHost(si.addr), si.addr.port, si.runid)
 	}
 	for _, r := range m.renames {
 		line("rename-command", "%s %s", r.from, r.to)
