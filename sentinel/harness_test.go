@@ -32,7 +32,9 @@ import (
 //	                 answers the oldest pending command on that connection; with to,
 //	                 the commands queued before the first CMD get a healthy reply first
 //	hello conn=A#N   the input is a hello payload arriving on that Pub/Sub connection
-//	drop conn=A#N    the connection is lost
+//	drop conn=A#N    the connection is lost; "drop addr=A": every open one to A
+//	candidate master=M   the replica a failover of M would promote now, or none
+//	refuse addr=A    dials to A fail at once (connection refused); "refuse addr=A off"
 //	cmd              the input is a client command; the output is its reply
 //	config           the output is the current config file (a $ marks a line that
 //	                 ends in blanks)
@@ -52,6 +54,7 @@ type harness struct {
 	// renamed maps a command name the servers were configured with (rename-command)
 	// to the command it stands for, in upper case.
 	renamed map[string]string
+	refused map[string]bool // addresses whose dials fail at once
 	out     []string
 	sends   bool
 	sendTo  []string // with sends, what is traced: only these addresses and commands
@@ -60,7 +63,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]*server{},
-		votes: map[string]resp.Value{}, renamed: map[string]string{}}
+		votes: map[string]resp.Value{}, renamed: map[string]string{}, refused: map[string]bool{}}
 }
 
 func (h *harness) NowMs() int64 { return h.now }
@@ -98,6 +101,9 @@ type pendingReply struct {
 
 func (h *harness) Dial(a Addr, onDisconnect func(error)) (Conn, error) {
 	key := fmt.Sprintf("%s:%d", a.Host, a.Port)
+	if h.refused[key] {
+		return nil, errors.New("Connection refused")
+	}
 	h.dials[key]++
 	c := &fakeConn{h: h, name: fmt.Sprintf("%s#%d", key, h.dials[key]), addr: a, onDrop: onDisconnect}
 	h.conns = append(h.conns, c)
@@ -363,12 +369,31 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		}
 		c.sub(resp.BulkArray("message", helloChannel, strings.TrimSpace(d.Input)))
 	case "drop":
-		var name string
-		d.ScanArgs(t, "conn", &name)
-		c := h.conn(name)
-		c.closed = true
-		c.failPending()
-		c.onDrop(errors.New("connection reset"))
+		var drop []*fakeConn
+		if d.HasArg("addr") {
+			var addr string
+			d.ScanArgs(t, "addr", &addr)
+			for _, c := range h.conns {
+				if !c.closed && strings.HasPrefix(c.name, addr+"#") {
+					drop = append(drop, c)
+				}
+			}
+		} else {
+			var name string
+			d.ScanArgs(t, "conn", &name)
+			drop = append(drop, h.conn(name))
+		}
+		for _, c := range drop {
+			if c.closed {
+				return c.name + " is closed"
+			}
+			c.closed = true
+			c.failPending()
+			c.onDrop(errors.New("connection reset"))
+		}
+		if len(drop) == 0 {
+			return "no open connection to drop"
+		}
 	case "cmd":
 		args, err := resp.SplitArgs(strings.TrimSpace(d.Input))
 		if err != nil {
@@ -388,6 +413,22 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 			}
 		}
 		return strings.Join(lines, "\n")
+	case "candidate":
+		var name string
+		d.ScanArgs(t, "master", &name)
+		m := h.s.masterByName(name)
+		if m == nil {
+			t.Fatalf("%s: no master %s", d.Pos, name)
+		}
+		if r := h.s.selectSlave(m); r != nil {
+			h.out = append(h.out, r.name)
+		} else {
+			h.out = append(h.out, "none")
+		}
+	case "refuse":
+		var addr string
+		d.ScanArgs(t, "addr", &addr)
+		h.refused[addr] = !d.HasArg("off")
 	case "renamed":
 		for _, arg := range d.CmdArgs {
 			if len(arg.Vals) != 1 {
