@@ -66,6 +66,12 @@ func newHarness(t *testing.T) *harness {
 		votes: map[string]resp.Value{}, renamed: map[string]string{}, refused: map[string]bool{}}
 }
 
+// env is the world the harness gives a Sentinel: itself, for everything.
+func (h *harness) env() Env {
+	return Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h,
+		Exit: func(code int) { h.out = append(h.out, fmt.Sprintf("exit %d", code)) }}
+}
+
 func (h *harness) NowMs() int64 { return h.now }
 func (h *harness) IntN(n int) int {
 	return h.randV % n
@@ -278,7 +284,7 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		if err != nil {
 			return err.Error()
 		}
-		s, err := New(Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h}, conf)
+		s, err := New(h.env(), conf)
 		if err != nil {
 			return err.Error()
 		}
@@ -292,7 +298,7 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 			c.closed = true
 		}
 		h.conns = nil
-		s, err := New(Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h}, conf)
+		s, err := New(h.env(), conf)
 		if err != nil {
 			return err.Error()
 		}
