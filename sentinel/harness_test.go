@@ -3,6 +3,7 @@ package sentinel
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +21,8 @@ import (
 //	tick [ms=N]      advance the clock by N ms (default 100) and run one tick
 //	                 (any command takes "sends" to also print the dials, commands and
 //	                 closes it causes; "sends=ADDR" or "sends=CMD" keeps those to ADDR,
-//	                 or the commands named CMD, only; "sends=(ADDR,CMD)" both)
+//	                 or the commands named CMD, only; "sends=(ADDR,CMD)" both; and
+//	                 any command takes "quiet" to print nothing but a cmd's reply)
 //	run ms=N         tick every 100 ms for N ms, answering the servers set with serve
 //	serve addr=A [ping=loading|busy|masterdown]   answer every command to A by
 //	                 itself: PONG (or the -LOADING, -BUSY or -MASTERDOWN error), the
@@ -34,7 +36,12 @@ import (
 //	hello conn=A#N   the input is a hello payload arriving on that Pub/Sub connection
 //	drop conn=A#N    the connection is lost; "drop addr=A": every open one to A
 //	candidate master=M   the replica a failover of M would promote now, or none
-//	refuse addr=A    dials to A fail at once (connection refused); "refuse addr=A off"
+//	exited pid=N|all [code=C] [signal=S]   the script with pid N (or every one still
+//	                 running) ended; scripts print "exec <pid> <argv>" when started and
+//	                 "kill <pid>" when killed; only paths under /scripts/ are executable
+//	fork fails|ok    whether script starts fail
+//	refuse addr=A    dials to A fail at once (connection refused) until "refuse addr=A
+//	                 off"
 //	cmd              the input is a client command; the output is its reply
 //	config           the output is the current config file (a $ marks a line that
 //	                 ends in blanks)
@@ -55,22 +62,53 @@ type harness struct {
 	// to the command it stands for, in upper case.
 	renamed map[string]string
 	refused map[string]bool // addresses whose dials fail at once
-	out     []string
-	sends   bool
-	sendTo  []string // with sends, what is traced: only these addresses and commands
-	failIO  bool
+	quiet   bool            // the command's output is only its reply
+	// forkFails makes script starts fail; lastPid is the pid of the last one started.
+	forkFails bool
+	lastPid   int
+	live      []int // started scripts whose exit was not reported yet
+	out       []string
+	sends     bool
+	sendTo    []string // with sends, what is traced: only these addresses and commands
+	failIO    bool
 }
 
 func newHarness(t *testing.T) *harness {
 	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]*server{},
-		votes: map[string]resp.Value{}, renamed: map[string]string{}, refused: map[string]bool{}}
+		votes: map[string]resp.Value{}, renamed: map[string]string{}, refused: map[string]bool{}, lastPid: 1000}
 }
 
 // env is the world the harness gives a Sentinel: itself, for everything.
 func (h *harness) env() Env {
-	return Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h,
+	return Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h, Scripts: fakeScripts{h},
 		Exit: func(code int) { h.out = append(h.out, fmt.Sprintf("exit %d", code)) }}
 }
+
+// fakeScripts runs no process: it prints what would be started and killed. Only paths
+// under /scripts/ are executable.
+type fakeScripts struct{ h *harness }
+
+func (f fakeScripts) Start(argv []string) (int, error) {
+	h := f.h
+	if h.forkFails {
+		return 0, errors.New("fork: Resource temporarily unavailable")
+	}
+	h.lastPid++
+	h.live = append(h.live, h.lastPid)
+	shown := make([]string, len(argv))
+	for i, a := range argv {
+		shown[i] = a
+		if strings.ContainsAny(a, " \"") {
+			shown[i] = strconv.Quote(a)
+		}
+	}
+	h.out = append(h.out, fmt.Sprintf("exec %d %s", h.lastPid, strings.Join(shown, " ")))
+	return h.lastPid, nil
+}
+
+func (f fakeScripts) Kill(pid int) { f.h.out = append(f.h.out, fmt.Sprintf("kill %d", pid)) }
+
+func (fakeScripts) Executable(path string) bool { return strings.HasPrefix(path, "/scripts/") }
 
 func (h *harness) NowMs() int64 { return h.now }
 func (h *harness) IntN(n int) int {
@@ -264,6 +302,9 @@ func (h *harness) tick(ms int64) {
 func (h *harness) flush() string {
 	out := strings.Join(h.out, "\n")
 	h.out = nil
+	if h.quiet {
+		out = ""
+	}
 	if out == "" {
 		return "ok"
 	}
@@ -273,6 +314,7 @@ func (h *harness) flush() string {
 func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 	arg, sends := d.Arg("sends")
 	h.sends, h.sendTo = sends, arg.Vals
+	h.quiet = d.HasArg("quiet")
 	switch d.Cmd {
 	case "start":
 		// A new world: the servers, connections and clock of an earlier start are gone.
@@ -431,6 +473,21 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		} else {
 			h.out = append(h.out, "none")
 		}
+	case "exited":
+		var pid, code, signal int
+		d.MaybeScanArgs(t, "code", &code)
+		d.MaybeScanArgs(t, "signal", &signal)
+		pids := slices.Clone(h.live)
+		if !d.HasArg("all") {
+			d.ScanArgs(t, "pid", &pid)
+			pids = []int{pid}
+		}
+		for _, pid := range pids {
+			h.live = slices.DeleteFunc(h.live, func(p int) bool { return p == pid })
+			h.s.ScriptExited(pid, code, signal)
+		}
+	case "fork":
+		h.forkFails = d.HasArg("fails")
 	case "refuse":
 		var addr string
 		d.ScanArgs(t, "addr", &addr)
