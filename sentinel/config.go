@@ -261,13 +261,14 @@ func (s *Sentinel) executable(path string) bool {
 }
 
 // addMaster creates a monitored master; the reason is Redis's wording when it cannot.
+// The address is checked first, as createSentinelRedisInstance does.
 func (s *Sentinel) addMaster(name, host string, port, quorum int) (*instance, string) {
-	if s.masterByName(name) != nil {
-		return nil, "Duplicate master name."
-	}
 	a, err := s.lenientAddress(host, port)
 	if err != nil {
 		return nil, createError(err)
+	}
+	if s.masterByName(name) != nil {
+		return nil, "Duplicate master name."
 	}
 	m := s.newInstance(name, fMaster, a, nil)
 	m.quorum = quorum

@@ -14,7 +14,8 @@ import (
 
 // The scripted tests drive one Sentinel message by message, in the style of etcd raft's
 // interaction tests: every connection it opens is a fake the script answers, and the
-// output is the events it emits (and, with "sends", the commands it sends).
+// output is the events it emits (and, with "sends", the commands it sends). A $ ends
+// an output line that ends in blanks.
 //
 //	start            config file as input; a new sentinel in a new world
 //	restart          a new Sentinel from the config file as it is now
@@ -42,11 +43,14 @@ import (
 //	fork fails|ok    whether script starts fail
 //	refuse addr=A    dials to A fail at once (connection refused) until "refuse addr=A
 //	                 off"
-//	cmd              the input is a client command; the output is its reply
-//	config           the output is the current config file (a $ marks a line that
-//	                 ends in blanks)
+//	cmd [lines]      the input is a client command; the output is its reply (with
+//	                 lines, an array's elements one a line)
+//	config           the output is the current config file
 //	renamed NEW=OLD ...   the servers take command NEW for OLD (their rename-command)
+//	failio [off]     saving the config file fails (or works again)
 //	rand v=N         the next random draws return N (default 0)
+//	loglevel L       show log lines from level L up (default warning; events are
+//	                 always shown)
 
 type harness struct {
 	t     *testing.T
@@ -63,6 +67,8 @@ type harness struct {
 	renamed map[string]string
 	refused map[string]bool // addresses whose dials fail at once
 	quiet   bool            // the command's output is only its reply
+	// logLevel is the lowest level of the log lines shown (every event is shown).
+	logLevel Level
 	// forkFails makes script starts fail; lastPid is the pid of the last one started.
 	forkFails bool
 	lastPid   int
@@ -75,7 +81,8 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]*server{},
-		votes: map[string]resp.Value{}, renamed: map[string]string{}, refused: map[string]bool{}, lastPid: 1000}
+		votes: map[string]resp.Value{}, renamed: map[string]string{}, refused: map[string]bool{}, lastPid: 1000,
+		logLevel: Warning}
 }
 
 // env is the world the harness gives a Sentinel: itself, for everything.
@@ -117,7 +124,9 @@ func (h *harness) IntN(n int) int {
 
 func (h *harness) Event(e Event) { h.out = append(h.out, e.Type+" "+e.Text) }
 func (h *harness) Log(level Level, line string) {
-	h.out = append(h.out, "log: "+line)
+	if level >= h.logLevel {
+		h.out = append(h.out, "log: "+line)
+	}
 }
 func (h *harness) Load() ([]byte, error) { return h.conf, nil }
 func (h *harness) Save(b []byte) error {
@@ -311,7 +320,19 @@ func (h *harness) flush() string {
 	return out
 }
 
+// handle runs one command of a script; a $ marks the end of an output line that ends
+// in blanks, which would not survive in the script file.
 func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
+	lines := strings.Split(h.do(t, d), "\n")
+	for i, l := range lines {
+		if strings.TrimRight(l, " \t") != l {
+			lines[i] += "$"
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 	arg, sends := d.Arg("sends")
 	h.sends, h.sendTo = sends, arg.Vals
 	h.quiet = d.HasArg("quiet")
@@ -447,20 +468,22 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reply := h.s.Command(args).String()
+		v := h.s.Command(args)
+		reply := v.String()
+		if d.HasArg("lines") && v.Kind == resp.KindArray {
+			elems := make([]string, len(v.Array))
+			for i, e := range v.Array {
+				elems[i] = e.String()
+			}
+			reply = strings.Join(elems, "\n")
+		}
 		h.answerServed()
 		if out := h.flush(); out != "ok" {
 			return out + "\n" + reply
 		}
 		return reply
 	case "config":
-		lines := strings.Split(strings.TrimSpace(string(h.conf)), "\n")
-		for i, l := range lines {
-			if strings.TrimRight(l, " \t") != l {
-				lines[i] += "$" // keep the trailing blanks visible
-			}
-		}
-		return strings.Join(lines, "\n")
+		return strings.TrimSpace(string(h.conf))
 	case "candidate":
 		var name string
 		d.ScanArgs(t, "master", &name)
@@ -498,6 +521,11 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 				t.Fatalf("%s: renamed takes NEW=OLD pairs", d.Pos)
 			}
 			h.renamed[strings.ToUpper(arg.Key)] = strings.ToUpper(arg.Vals[0])
+		}
+	case "loglevel":
+		var ok bool
+		if h.logLevel, ok = ParseLevel(d.CmdArgs[0].Key); !ok {
+			t.Fatalf("%s: loglevel debug|verbose|notice|warning", d.Pos)
 		}
 	case "rand":
 		d.ScanArgs(t, "v", &h.randV)

@@ -94,12 +94,12 @@ func (s *Sentinel) processHello(hello string) {
 			if removed > 0 {
 				s.updateSentinelAddress(si)
 			}
-			s.flushConfigLogged()
+			s.flushConfig()
 		}
 	}
 	if epoch > s.currentEpoch {
 		s.currentEpoch = epoch
-		s.flushConfigLogged()
+		s.flushConfig()
 		s.epochEvent("+new-epoch", m, strconv.FormatUint(epoch, 10), epoch)
 	}
 	if si != nil && m.configEpoch < configEpoch {
@@ -109,9 +109,7 @@ func (s *Sentinel) processHello(hello string) {
 			s.eventText(Warning, "+switch-master", m, fmt.Sprintf("%s %s %d %s %d", m.name, s.announceHost(m.addr),
 				m.addr.port, tok[5], masterPort))
 			old := m.addr
-			if err := s.resetMasterAndChangeAddress(m, tok[5], masterPort); err != nil {
-				s.log(Warning, "Failed to switch master: "+err.Error())
-			}
+			s.resetMasterAndChangeAddress(m, tok[5], masterPort)
 			s.clientReconfigScript(m, "observer", old, m.addr)
 		}
 	}
@@ -186,13 +184,13 @@ func (s *Sentinel) resetMaster(m *instance, keepSentinels, generateEvent bool) {
 	}
 }
 
-// resetMasterAndChangeAddress moves a master to a new address: every other known
-// instance of the set, the old master included, becomes a replica record
+// resetMasterAndChangeAddress moves a master to a new address, if it resolves: every
+// other known instance of the set, the old master included, becomes a replica record
 // (C: sentinelResetMasterAndChangeAddress).
-func (s *Sentinel) resetMasterAndChangeAddress(m *instance, host string, port int) error {
+func (s *Sentinel) resetMasterAndChangeAddress(m *instance, host string, port int) {
 	newAddr, err := s.makeAddress(host, port)
 	if err != nil {
-		return err
+		return
 	}
 	var replicas []address
 	for _, r := range m.slaves {
@@ -214,6 +212,5 @@ func (s *Sentinel) resetMasterAndChangeAddress(m *instance, host string, port in
 			}
 		}
 	}
-	s.flushConfigLogged()
-	return nil
+	s.flushConfig()
 }

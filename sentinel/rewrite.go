@@ -96,8 +96,19 @@ func (w *rewriter) text() string {
 	return b.String()
 }
 
-// flushConfig rewrites the config file with the current state (C: sentinelFlushConfig).
-func (s *Sentinel) flushConfig() error {
+// flushConfig rewrites the config file with the current state and logs the outcome,
+// as sentinelFlushConfig does; most callers, like Redis's, go on either way.
+func (s *Sentinel) flushConfig() bool {
+	err := s.rewriteConfig()
+	if err != nil {
+		s.log(Warning, "WARNING: Sentinel was not able to save the new configuration on disk!!!: "+err.Error())
+		return false
+	}
+	s.log(Notice, "Sentinel new configuration saved on disk")
+	return true
+}
+
+func (s *Sentinel) rewriteConfig() error {
 	old, err := s.env.Store.Load()
 	if err != nil {
 		return err
@@ -180,11 +191,4 @@ func yn(b bool) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// flushConfigLogged flushes where Redis ignores the outcome and only logs a failure.
-func (s *Sentinel) flushConfigLogged() {
-	if err := s.flushConfig(); err != nil {
-		s.log(Warning, "WARNING: Sentinel was not able to save the new configuration on disk!!!: "+err.Error())
-	}
 }
