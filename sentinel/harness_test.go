@@ -17,7 +17,8 @@ import (
 // output is the events it emits (and, with "sends", the commands it sends). A $ ends
 // an output line that ends in blanks.
 //
-//	start            config file as input; a new sentinel in a new world
+//	start            config file as input; a new sentinel in a new world (rand and
+//	                 loglevel stay as set)
 //	restart          a new Sentinel from the config file as it is now
 //	tick [ms=N]      advance the clock by N ms (default 100) and run one tick
 //	                 (any command takes "sends" to also print the dials, commands and
@@ -338,11 +339,12 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 	h.quiet = d.HasArg("quiet")
 	switch d.Cmd {
 	case "start":
-		// A new world: the servers, connections and clock of an earlier start are gone.
-		sends, sendTo := h.sends, h.sendTo
+		// A new world: the servers, connections and clock of an earlier start are gone;
+		// the script's settings (rand, loglevel) stay.
+		sends, sendTo, randV, logLevel := h.sends, h.sendTo, h.randV, h.logLevel
 		*h = *newHarness(h.t)
-		h.sends, h.sendTo = sends, sendTo
-		h.conf = []byte(d.Input)
+		h.sends, h.sendTo, h.randV, h.logLevel = sends, sendTo, randV, logLevel
+		h.conf = []byte(d.Input + "\n") // a file, newline-terminated
 		conf, err := ParseConfig(h.conf)
 		if err != nil {
 			return err.Error()
