@@ -86,7 +86,7 @@ type Event struct {
 type Sink interface {
 	// Event is called for every event, whatever the log level. The driver logs it as
 	// "<type> <text>" when Level is at or above its loglevel and publishes it to the
-	// Sentinel's own Pub/Sub subscribers on channel Type unless Level is Debug.
+	// Sentinel's own Pub/Sub subscribers with Hub.PublishEvent.
 	Event(e Event)
 	// Log is a plain log line that is not an event ("Sentinel ID is ...").
 	Log(level Level, line string)
