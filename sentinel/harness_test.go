@@ -29,7 +29,8 @@ import (
 //	serve addr=A [ping=loading|busy|masterdown]   answer every command to A by
 //	                 itself: PONG (or the -LOADING, -BUSY or -MASTERDOWN error), the
 //	                 INFO text given as input (the previous one if none), :1 to
-//	                 PUBLISH, +OK otherwise; "serve addr=A off" stops
+//	                 PUBLISH, +OK otherwise; confirm SUBSCRIBE and pass what is
+//	                 published on to the subscribers; "serve addr=A off" stops
 //	vote addr=A down=0|1 leader=ID epoch=N   how peer A answers is-master-down-by-addr
 //	                 (and, like serve, every other command); "vote addr=A off" stops
 //	reply conn=A#N [to=CMD]   the input (one RESP value per line, see parseReply)
@@ -144,8 +145,10 @@ type fakeConn struct {
 	addr    Addr
 	pending []pendingReply
 	sub     func(resp.Value)
-	onDrop  func(error)
-	closed  bool
+	// subscribed: a served server confirmed the subscription
+	subscribed bool
+	onDrop     func(error)
+	closed     bool
 }
 
 type pendingReply struct {
@@ -248,11 +251,39 @@ func (h *harness) answerServed() {
 				continue
 			}
 			for len(c.pending) > 0 {
-				c.reply(h.naturalReply(key, c.pending[0].args))
+				args := c.pending[0].args
+				c.reply(h.naturalReply(key, args))
+				if srv.serving && h.commandName(args[0]) == "PUBLISH" {
+					h.deliver(key, resp.BulkArray("message", args[1], args[2]))
+				}
+				progress = true
+			}
+			if srv.serving && c.sub != nil && !c.subscribed {
+				c.subscribed = true
+				c.sub(resp.Array(resp.Bulk("subscribe"), resp.Bulk(helloChannel), resp.Int(1)))
 				progress = true
 			}
 		}
 	}
+}
+
+// deliver is a served server's Pub/Sub: a message published to it goes to every
+// connection subscribed to it, the sentinel's own included.
+func (h *harness) deliver(addr string, msg resp.Value) {
+	for _, c := range h.conns {
+		if !c.closed && c.subscribed && strings.HasPrefix(c.name, addr+"#") {
+			c.sub(msg)
+		}
+	}
+}
+
+// commandName is the command a fake server takes args[0] for, in upper case.
+func (h *harness) commandName(name string) string {
+	name = strings.ToUpper(name)
+	if orig, ok := h.renamed[name]; ok {
+		return orig
+	}
+	return name
 }
 
 // server is what the script told a fake server at an address to answer.
@@ -280,11 +311,7 @@ var pingReplies = map[string]resp.Value{
 // scripted by serve and vote; an INFO before any text was given gets an error.
 func (h *harness) naturalReply(addr string, args []string) resp.Value {
 	srv, vote := h.server(addr), h.votes[addr]
-	name := strings.ToUpper(args[0])
-	if orig, ok := h.renamed[name]; ok {
-		name = orig
-	}
-	switch name {
+	switch h.commandName(args[0]) {
 	case "PING":
 		return srv.ping
 	case "INFO":
