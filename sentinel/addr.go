@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -24,18 +25,15 @@ func (s *Sentinel) resolve(host string) (string, error) {
 	return s.env.Resolve(host)
 }
 
-// newAddress builds an address from a host and a port parsed the lenient C way (atoi).
-func (s *Sentinel) newAddress(host, port string) (address, error) {
-	return s.makeAddress(host, atoi(port))
-}
-
-// makeAddress resolves host (C: createSentinelAddr, which refuses unresolvable names).
+// makeAddress resolves host (C: createSentinelAddr, which refuses unresolvable names
+// and logs each failure).
 func (s *Sentinel) makeAddress(host string, port int) (address, error) {
 	if port < 0 || port > 65535 {
 		return address{}, errBadPort
 	}
 	ip, err := s.resolve(host)
 	if err != nil {
+		s.log(Warning, fmt.Sprintf("Failed to resolve hostname '%s'", host))
 		return address{}, err
 	}
 	return address{hostname: host, ip: ip, port: port}, nil
@@ -68,6 +66,21 @@ func (s *Sentinel) addrEqualsHostname(a address, host string) bool {
 		return strings.EqualFold(host, a.ip)
 	}
 	return strings.EqualFold(ip, a.ip)
+}
+
+// parseInt reads a decimal integer the strict way Redis reads numeric command
+// arguments (string2ll): no '+', no leading zeros or blanks, nothing after the digits.
+func parseInt(s string) (int64, bool) {
+	if s == "0" {
+		return 0, true
+	}
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || digits[0] < '1' || digits[0] > '9' ||
+		strings.IndexFunc(digits, func(c rune) bool { return c < '0' || c > '9' }) >= 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }
 
 // atoi parses a leading decimal integer as C's atoi does: garbage reads as 0.

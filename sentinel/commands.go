@@ -47,14 +47,29 @@ func (s *Sentinel) Command(args []string) resp.Value {
 	return UnknownCommand(args)
 }
 
-// UnknownCommand is Redis's error for a command that does not exist.
+// UnknownCommand is Redis's error for a command that does not exist: the name and the
+// first arguments, each cut to what fits in 128 bytes, newlines turned into blanks.
 func UnknownCommand(args []string) resp.Value {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ERR unknown command '%s', with args beginning with: ", args[0])
+	var quoted strings.Builder
 	for _, a := range args[1:] {
-		fmt.Fprintf(&b, "'%s' ", a)
+		if quoted.Len() >= 128 {
+			break
+		}
+		fmt.Fprintf(&quoted, "'%s' ", cut(a, 128-quoted.Len()))
 	}
-	return resp.Err(b.String())
+	msg := fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", cut(args[0], 128), quoted.String())
+	return resp.Err(noNewlines.Replace(msg))
+}
+
+// noNewlines keeps an error reply on one line, as Redis does with the arguments it
+// quotes.
+var noNewlines = strings.NewReplacer("\r", " ", "\n", " ")
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 func arityError(cmd string) resp.Value {
@@ -74,7 +89,7 @@ func (s *Sentinel) sentinelCommand(args []string) resp.Value {
 	sub := strings.ToLower(args[1])
 	arity, ok := sentinelArity[sub]
 	if !ok {
-		return resp.Err(fmt.Sprintf("ERR unknown subcommand '%s'. Try SENTINEL HELP.", args[1]))
+		return resp.Err(noNewlines.Replace(fmt.Sprintf("ERR unknown subcommand '%s'. Try SENTINEL HELP.", cut(args[1], 128))))
 	}
 	if (arity > 0 && len(args) != arity) || (arity < 0 && len(args) < -arity) {
 		return resp.Err(fmt.Sprintf("ERR wrong number of arguments for 'sentinel|%s' command", sub))
@@ -199,7 +214,7 @@ func sentinelHelp() resp.Value {
 		"SIMULATE-FAILURE [CRASH-AFTER-ELECTION] [CRASH-AFTER-PROMOTION] [HELP]",
 		"    Simulate a Sentinel crash.",
 		"HELP",
-		"    Print this help.",
+		"    Prints this help.",
 	}
 	out := make([]resp.Value, len(lines))
 	for i, l := range lines {
@@ -318,20 +333,19 @@ func (s *Sentinel) flagString(ri *instance) string {
 }
 
 func (s *Sentinel) flushReply() resp.Value {
-	if err := s.flushConfig(); err != nil {
-		s.log(Warning, "Failed to save config file: "+err.Error())
+	if !s.flushConfig() {
 		return resp.Err("ERR Failed to save config file. Check server logs.")
 	}
 	return resp.OK
 }
 
 func (s *Sentinel) monitorCommand(args []string) resp.Value {
-	quorum, err := strconv.ParseInt(args[5], 10, 64)
-	if err != nil {
+	quorum, ok := parseInt(args[5])
+	if !ok {
 		return resp.Err("ERR Invalid quorum")
 	}
-	port, err := strconv.ParseInt(args[4], 10, 64)
-	if err != nil {
+	port, ok := parseInt(args[4])
+	if !ok {
 		return resp.Err("ERR Invalid port")
 	}
 	if quorum <= 0 {
@@ -503,8 +517,8 @@ func (s *Sentinel) debugCommand(args []string) resp.Value {
 		if target == nil || i+1 >= len(args) {
 			return resp.Err(fmt.Sprintf("ERR Unknown option or number of arguments for SENTINEL DEBUG '%s'", args[i]))
 		}
-		v, err := strconv.ParseInt(args[i+1], 10, 64)
-		if err != nil || v <= 0 {
+		v, ok := parseInt(args[i+1])
+		if !ok || v <= 0 {
 			return resp.Err(fmt.Sprintf("ERR Invalid argument '%s' for SENTINEL DEBUG '%s'", args[i+1], args[i]))
 		}
 		*target = v

@@ -2,7 +2,6 @@ package sentinel
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/sentinelsim/sentinelsim/resp"
@@ -56,31 +55,39 @@ func ParseConfig(text []byte) (*Config, error) {
 			continue
 		}
 		d := Directive{Line: i + 1, Text: line, Args: args}
+		fail := func(reason string) (*Config, error) {
+			return nil, &ConfigError{Line: d.Line, Text: line, Reason: reason}
+		}
 		switch strings.ToLower(args[0]) {
 		case "sentinel":
-			if len(args) == 1 {
-				return nil, &ConfigError{Line: d.Line, Text: line, Reason: "Unrecognized sentinel configuration statement."}
+			// A bare "sentinel" only says "sentinel mode", which we are in.
+			if len(args) > 1 {
+				d.Args = args[1:]
+				c.sentinel = append(c.sentinel, d)
 			}
-			d.Args = args[1:]
-			c.sentinel = append(c.sentinel, d)
 			continue
 		case "port":
-			p, err := strconv.Atoi(last(args))
-			if err != nil || p < 0 || p > 65535 || len(args) != 2 {
-				return nil, &ConfigError{Line: d.Line, Text: line, Reason: "Invalid port"}
+			if len(args) != 2 {
+				return fail("wrong number of arguments")
 			}
-			c.Port = p
+			p, ok := parseInt(args[1])
+			if !ok {
+				return fail("argument couldn't be parsed into an integer")
+			}
+			if p < 0 || p > 65535 {
+				return fail("argument must be between 0 and 65535 inclusive")
+			}
+			c.Port = int(p)
 		case "requirepass":
-			if len(args) == 2 {
-				c.RequirePass = args[1]
+			if len(args) != 2 {
+				return fail("wrong number of arguments")
 			}
+			c.RequirePass = args[1]
 		}
 		c.Server = append(c.Server, d)
 	}
 	return c, nil
 }
-
-func last(args []string) string { return args[len(args)-1] }
 
 // CheckConfig reports the first error New would find in a config file, as a
 // *ConfigError, without building a sentinel: for tools that check a configuration before
@@ -273,13 +280,14 @@ func (s *Sentinel) executable(path string) bool {
 }
 
 // addMaster creates a monitored master; the reason is Redis's wording when it cannot.
+// The address is checked first, as createSentinelRedisInstance does.
 func (s *Sentinel) addMaster(name, host string, port, quorum int) (*instance, string) {
-	if s.masterByName(name) != nil {
-		return nil, "Duplicate master name."
-	}
 	a, err := s.lenientAddress(host, port)
 	if err != nil {
 		return nil, createError(err)
+	}
+	if s.masterByName(name) != nil {
+		return nil, "Duplicate master name."
 	}
 	m := s.newInstance(name, fMaster, a, nil)
 	m.quorum = quorum

@@ -116,9 +116,9 @@ func (s *Sentinel) masterDownReply(si *instance, r resp.Value) {
 // isMasterDownByAddr answers a peer's SENTINEL is-master-down-by-addr: whether we see
 // the master (found by address, not name) SDOWN, and our vote when one is requested.
 func (s *Sentinel) isMasterDownByAddr(args []string) resp.Value {
-	port, err1 := strconv.ParseInt(args[3], 10, 64)
-	epoch, err2 := strconv.ParseInt(args[4], 10, 64)
-	if err1 != nil || err2 != nil {
+	port, ok1 := parseInt(args[3])
+	epoch, ok2 := parseInt(args[4])
+	if !ok1 || !ok2 {
 		return resp.Err("ERR value is not an integer or out of range")
 	}
 	runid := args[5]

@@ -32,9 +32,9 @@ type Transport interface {
 	// Dial starts connecting to addr and returns at once, like hiredis's
 	// redisAsyncConnectBind: commands may be queued on the returned Conn before the
 	// connection is established. An error is returned only when the attempt fails
-	// immediately (a malformed address, no route); a later failure to connect, or a
-	// dropped connection, is reported through onDisconnect, after which every reply
-	// callback still pending on that Conn is called with ok == false.
+	// immediately (a malformed address, no route). When a later attempt to connect
+	// fails, or the connection drops, every reply callback still pending on that Conn
+	// is called with ok == false and then onDisconnect, in that order, as hiredis does.
 	Dial(addr Addr, onDisconnect func(err error)) (Conn, error)
 }
 
@@ -86,7 +86,7 @@ type Event struct {
 type Sink interface {
 	// Event is called for every event, whatever the log level. The driver logs it as
 	// "<type> <text>" when Level is at or above its loglevel and publishes it to the
-	// Sentinel's own Pub/Sub subscribers on channel Type unless Level is Debug.
+	// Sentinel's own Pub/Sub subscribers with Hub.PublishEvent.
 	Event(e Event)
 	// Log is a plain log line that is not an event ("Sentinel ID is ...").
 	Log(level Level, line string)

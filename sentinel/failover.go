@@ -14,13 +14,13 @@ import (
 func (s *Sentinel) voteLeader(m *instance, epoch uint64, runid string) (string, uint64) {
 	if epoch > s.currentEpoch {
 		s.currentEpoch = epoch
-		s.flushConfigLogged()
+		s.flushConfig()
 		s.epochEvent("+new-epoch", m, strconv.FormatUint(epoch, 10), epoch)
 	}
 	if m.leaderEpoch < epoch && s.currentEpoch <= epoch {
 		m.leader = runid
 		m.leaderEpoch = s.currentEpoch
-		s.flushConfigLogged()
+		s.flushConfig()
 		s.epochEvent("+vote-for-leader", m, fmt.Sprintf("%s %d", m.leader, m.leaderEpoch), m.leaderEpoch)
 		if !strings.EqualFold(m.leader, s.myid) {
 			// Voting for someone else holds our own attempt back for 2 x failover-timeout.
@@ -269,9 +269,7 @@ func (s *Sentinel) switchToPromoted(m *instance) {
 	}
 	s.eventText(Warning, "+switch-master", m, fmt.Sprintf("%s %s %d %s %d", m.name, s.announceHost(m.addr), m.addr.port,
 		s.announceHost(ref), ref.port))
-	if err := s.resetMasterAndChangeAddress(m, ref.hostname, ref.port); err != nil {
-		s.log(Warning, "Failed to switch master: "+err.Error())
-	}
+	s.resetMasterAndChangeAddress(m, ref.hostname, ref.port)
 }
 
 // selectSlave picks the replica to promote: the usable ones, by priority, then

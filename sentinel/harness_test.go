@@ -3,6 +3,7 @@ package sentinel
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,43 +14,110 @@ import (
 
 // The scripted tests drive one Sentinel message by message, in the style of etcd raft's
 // interaction tests: every connection it opens is a fake the script answers, and the
-// output is the events it emits (and, with "sends", the commands it sends).
+// output is the events it emits (and, with "sends", the commands it sends). A $ ends
+// an output line that ends in blanks.
 //
-//	start            config file as input
+//	start            config file as input; a new sentinel in a new world (rand and
+//	                 loglevel stay as set)
 //	restart          a new Sentinel from the config file as it is now
 //	tick [ms=N]      advance the clock by N ms (default 100) and run one tick
+//	                 (any command takes "sends" to also print the dials, commands and
+//	                 closes it causes; "sends=ADDR" or "sends=CMD" keeps those to ADDR,
+//	                 or the commands named CMD, only; "sends=(ADDR,CMD)" both; and
+//	                 any command takes "quiet" to print nothing but a cmd's reply)
 //	run ms=N         tick every 100 ms for N ms, answering the servers set with serve
-//	serve addr=A     answer every command to A by itself: PONG, the INFO text given as
-//	                 input, :1 to PUBLISH, +OK otherwise; "serve addr=A off" stops
+//	serve addr=A [ping=loading|busy|masterdown]   answer every command to A by
+//	                 itself: PONG (or the -LOADING, -BUSY or -MASTERDOWN error), the
+//	                 INFO text given as input (the previous one if none), :1 to
+//	                 PUBLISH, +OK otherwise; confirm SUBSCRIBE and pass what is
+//	                 published on to the subscribers; "serve addr=A off" stops
 //	vote addr=A down=0|1 leader=ID epoch=N   how peer A answers is-master-down-by-addr
+//	                 (and, like serve, every other command); "vote addr=A off" stops
 //	reply conn=A#N [to=CMD]   the input (one RESP value per line, see parseReply)
 //	                 answers the oldest pending command on that connection; with to,
 //	                 the commands queued before the first CMD get a healthy reply first
 //	hello conn=A#N   the input is a hello payload arriving on that Pub/Sub connection
-//	drop conn=A#N    the connection is lost
-//	cmd              the input is a client command; the output is its reply
+//	drop conn=A#N    the connection is lost; "drop addr=A": every open one to A
+//	candidate master=M   the replica a failover of M would promote now, or none
+//	exited pid=N|all [code=C] [signal=S]   the script with pid N (or every one still
+//	                 running) ended; scripts print "exec <pid> <argv>" when started and
+//	                 "kill <pid>" when killed; only paths under /scripts/ are executable
+//	fork fails|ok    whether script starts fail
+//	refuse addr=A    dials to A fail at once (connection refused) until "refuse addr=A
+//	                 off"
+//	cmd [lines]      the input is a client command; the output is its reply (with
+//	                 lines, an array's elements one a line)
 //	config           the output is the current config file
+//	renamed NEW=OLD ...   the servers take command NEW for OLD (their rename-command)
+//	failio [off]     saving the config file fails (or works again)
 //	rand v=N         the next random draws return N (default 0)
+//	loglevel L       show log lines from level L up (default warning; events are
+//	                 always shown)
 
 type harness struct {
-	t      *testing.T
-	now    int64
-	randV  int
-	s      *Sentinel
-	conf   []byte
-	conns  []*fakeConn
-	dials  map[string]int
-	serve  map[string]string // addr -> INFO text
-	votes  map[string]resp.Value
-	out    []string
-	sends  bool
-	failIO bool
+	t     *testing.T
+	now   int64
+	randV int
+	s     *Sentinel
+	conf  []byte
+	conns []*fakeConn
+	dials map[string]int
+	serve map[string]*server
+	votes map[string]resp.Value
+	// renamed maps a command name the servers were configured with (rename-command)
+	// to the command it stands for, in upper case.
+	renamed map[string]string
+	refused map[string]bool // addresses whose dials fail at once
+	quiet   bool            // the command's output is only its reply
+	// logLevel is the lowest level of the log lines shown (every event is shown).
+	logLevel Level
+	// forkFails makes script starts fail; lastPid is the pid of the last one started.
+	forkFails bool
+	lastPid   int
+	live      []int // started scripts whose exit was not reported yet
+	out       []string
+	sends     bool
+	sendTo    []string // with sends, what is traced: only these addresses and commands
+	failIO    bool
 }
 
 func newHarness(t *testing.T) *harness {
-	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]string{},
-		votes: map[string]resp.Value{}}
+	return &harness{t: t, now: 1_000_000, dials: map[string]int{}, serve: map[string]*server{},
+		votes: map[string]resp.Value{}, renamed: map[string]string{}, refused: map[string]bool{}, lastPid: 1000,
+		logLevel: Warning}
 }
+
+// env is the world the harness gives a Sentinel: itself, for everything.
+func (h *harness) env() Env {
+	return Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h, Scripts: fakeScripts{h},
+		Exit: func(code int) { h.out = append(h.out, fmt.Sprintf("exit %d", code)) }}
+}
+
+// fakeScripts runs no process: it prints what would be started and killed. Only paths
+// under /scripts/ are executable.
+type fakeScripts struct{ h *harness }
+
+func (f fakeScripts) Start(argv []string) (int, error) {
+	h := f.h
+	if h.forkFails {
+		return 0, errors.New("fork: Resource temporarily unavailable")
+	}
+	h.lastPid++
+	h.live = append(h.live, h.lastPid)
+	shown := make([]string, len(argv))
+	for i, a := range argv {
+		shown[i] = a
+		if strings.ContainsAny(a, " \"") {
+			shown[i] = strconv.Quote(a)
+		}
+	}
+	h.out = append(h.out, fmt.Sprintf("exec %d %s", h.lastPid, strings.Join(shown, " ")))
+	return h.lastPid, nil
+}
+
+func (f fakeScripts) Kill(pid int) { f.h.out = append(f.h.out, fmt.Sprintf("kill %d", pid)) }
+
+func (fakeScripts) Executable(path string) bool { return strings.HasPrefix(path, "/scripts/") }
 
 func (h *harness) NowMs() int64 { return h.now }
 func (h *harness) IntN(n int) int {
@@ -58,7 +126,9 @@ func (h *harness) IntN(n int) int {
 
 func (h *harness) Event(e Event) { h.out = append(h.out, e.Type+" "+e.Text) }
 func (h *harness) Log(level Level, line string) {
-	h.out = append(h.out, "log: "+line)
+	if level >= h.logLevel {
+		h.out = append(h.out, "log: "+line)
+	}
 }
 func (h *harness) Load() ([]byte, error) { return h.conf, nil }
 func (h *harness) Save(b []byte) error {
@@ -75,8 +145,10 @@ type fakeConn struct {
 	addr    Addr
 	pending []pendingReply
 	sub     func(resp.Value)
-	onDrop  func(error)
-	closed  bool
+	// subscribed: a served server confirmed the subscription
+	subscribed bool
+	onDrop     func(error)
+	closed     bool
 }
 
 type pendingReply struct {
@@ -86,12 +158,13 @@ type pendingReply struct {
 
 func (h *harness) Dial(a Addr, onDisconnect func(error)) (Conn, error) {
 	key := fmt.Sprintf("%s:%d", a.Host, a.Port)
+	if h.refused[key] {
+		return nil, errors.New("Connection refused")
+	}
 	h.dials[key]++
 	c := &fakeConn{h: h, name: fmt.Sprintf("%s#%d", key, h.dials[key]), addr: a, onDrop: onDisconnect}
 	h.conns = append(h.conns, c)
-	if h.sends {
-		h.out = append(h.out, "dial "+c.name)
-	}
+	c.trace("", "dial "+c.name)
 	return c, nil
 }
 
@@ -100,9 +173,7 @@ func (c *fakeConn) Send(args []string, cb func(resp.Value, bool)) error {
 		return errors.New("closed")
 	}
 	c.pending = append(c.pending, pendingReply{args: args, cb: cb})
-	if c.h.sends {
-		c.h.out = append(c.h.out, c.name+" <- "+strings.Join(args, " "))
-	}
+	c.trace(args[0], c.name+" <- "+strings.Join(args, " "))
 	return nil
 }
 
@@ -111,9 +182,7 @@ func (c *fakeConn) Subscribe(cmd, channel string, onMessage func(resp.Value)) er
 		return errors.New("closed")
 	}
 	c.sub = onMessage
-	if c.h.sends {
-		c.h.out = append(c.h.out, c.name+" <- "+cmd+" "+channel)
-	}
+	c.trace(cmd, c.name+" <- "+cmd+" "+channel)
 	return nil
 }
 
@@ -124,10 +193,23 @@ func (c *fakeConn) Close() {
 		return
 	}
 	c.closed = true
-	if c.h.sends {
-		c.h.out = append(c.h.out, "close "+c.name)
-	}
+	c.trace("", "close "+c.name)
 	c.failPending()
+}
+
+// trace records what happens on a connection (cmd is the command sent, "" for a dial
+// or a close) when the script asked for it.
+func (c *fakeConn) trace(cmd, line string) {
+	if !c.h.sends {
+		return
+	}
+	addr := fmt.Sprintf("%s:%d", c.addr.Host, c.addr.Port)
+	for _, f := range c.h.sendTo {
+		if f != addr && !strings.EqualFold(f, cmd) {
+			return
+		}
+	}
+	c.h.out = append(c.h.out, line)
 }
 
 func (c *fakeConn) failPending() {
@@ -164,26 +246,79 @@ func (h *harness) answerServed() {
 		progress = false
 		for _, c := range h.conns {
 			key := fmt.Sprintf("%s:%d", c.addr.Host, c.addr.Port)
-			info, served := h.serve[key]
-			vote, voting := h.votes[key]
-			if c.closed || (!served && !voting) {
+			srv, voting := h.server(key), h.votes[key].Kind == resp.KindArray
+			if c.closed || !(srv.serving || voting) {
 				continue
 			}
 			for len(c.pending) > 0 {
-				c.reply(naturalReply(c.pending[0].args, info, vote))
+				args := c.pending[0].args
+				c.reply(h.naturalReply(key, args))
+				if srv.serving && h.commandName(args[0]) == "PUBLISH" {
+					h.deliver(key, resp.BulkArray("message", args[1], args[2]))
+				}
+				progress = true
+			}
+			if srv.serving && c.sub != nil && !c.subscribed {
+				c.subscribed = true
+				c.sub(resp.Array(resp.Bulk("subscribe"), resp.Bulk(helloChannel), resp.Int(1)))
 				progress = true
 			}
 		}
 	}
 }
 
-// naturalReply is how a healthy server answers a command the Sentinel sends.
-func naturalReply(args []string, info string, vote resp.Value) resp.Value {
-	switch strings.ToUpper(args[0]) {
+// deliver is a served server's Pub/Sub: a message published to it goes to every
+// connection subscribed to it, the sentinel's own included.
+func (h *harness) deliver(addr string, msg resp.Value) {
+	for _, c := range h.conns {
+		if !c.closed && c.subscribed && strings.HasPrefix(c.name, addr+"#") {
+			c.sub(msg)
+		}
+	}
+}
+
+// commandName is the command a fake server takes args[0] for, in upper case.
+func (h *harness) commandName(name string) string {
+	name = strings.ToUpper(name)
+	if orig, ok := h.renamed[name]; ok {
+		return orig
+	}
+	return name
+}
+
+// server is what the script told a fake server at an address to answer.
+type server struct {
+	serving bool
+	info    string     // INFO's text; "" before any was given
+	ping    resp.Value // PING's reply
+}
+
+func (h *harness) server(addr string) *server {
+	if h.serve[addr] == nil {
+		h.serve[addr] = &server{ping: pingReplies[""]}
+	}
+	return h.serve[addr]
+}
+
+var pingReplies = map[string]resp.Value{
+	"":           resp.Simple("PONG"),
+	"loading":    resp.Err("LOADING Redis is loading the dataset in memory"),
+	"busy":       resp.Err("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT."),
+	"masterdown": resp.Err("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
+}
+
+// naturalReply is how the server at addr answers a command the Sentinel sends, as
+// scripted by serve and vote; an INFO before any text was given gets an error.
+func (h *harness) naturalReply(addr string, args []string) resp.Value {
+	srv, vote := h.server(addr), h.votes[addr]
+	switch h.commandName(args[0]) {
 	case "PING":
-		return resp.Simple("PONG")
+		return srv.ping
 	case "INFO":
-		return resp.Bulk(info)
+		if srv.info == "" {
+			return resp.Err("ERR the script gave no INFO text")
+		}
+		return resp.Bulk(srv.info)
 	case "PUBLISH":
 		return resp.Int(1)
 	case "SENTINEL":
@@ -204,22 +339,44 @@ func (h *harness) tick(ms int64) {
 func (h *harness) flush() string {
 	out := strings.Join(h.out, "\n")
 	h.out = nil
+	if h.quiet {
+		out = ""
+	}
 	if out == "" {
 		return "ok"
 	}
 	return out
 }
 
+// handle runs one command of a script; a $ marks the end of an output line that ends
+// in blanks, which would not survive in the script file.
 func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
-	h.sends = d.HasArg("sends")
+	lines := strings.Split(h.do(t, d), "\n")
+	for i, l := range lines {
+		if strings.TrimRight(l, " \t") != l {
+			lines[i] += "$"
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
+	arg, sends := d.Arg("sends")
+	h.sends, h.sendTo = sends, arg.Vals
+	h.quiet = d.HasArg("quiet")
 	switch d.Cmd {
 	case "start":
-		h.conf = []byte(d.Input)
+		// A new world: the servers, connections and clock of an earlier start are gone;
+		// the script's settings (rand, loglevel) stay.
+		sends, sendTo, randV, logLevel := h.sends, h.sendTo, h.randV, h.logLevel
+		*h = *newHarness(h.t)
+		h.sends, h.sendTo, h.randV, h.logLevel = sends, sendTo, randV, logLevel
+		h.conf = []byte(d.Input + "\n") // a file, newline-terminated
 		conf, err := ParseConfig(h.conf)
 		if err != nil {
 			return err.Error()
 		}
-		s, err := New(Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h}, conf)
+		s, err := New(h.env(), conf)
 		if err != nil {
 			return err.Error()
 		}
@@ -233,7 +390,7 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 			c.closed = true
 		}
 		h.conns = nil
-		s, err := New(Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h}, conf)
+		s, err := New(h.env(), conf)
 		if err != nil {
 			return err.Error()
 		}
@@ -253,16 +410,28 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 	case "serve":
 		var addr string
 		d.ScanArgs(t, "addr", &addr)
-		if d.HasArg("off") {
-			delete(h.serve, addr)
-		} else {
-			h.serve[addr] = strings.ReplaceAll(strings.TrimSpace(d.Input), "\n", "\r\n") + "\r\n"
+		srv := h.server(addr)
+		srv.serving = !d.HasArg("off")
+		if srv.serving {
+			var ping string
+			d.MaybeScanArgs(t, "ping", &ping)
+			var ok bool
+			if srv.ping, ok = pingReplies[ping]; !ok {
+				t.Fatalf("%s: serve ping=%s: not one of loading, busy, masterdown", d.Pos, ping)
+			}
+			if text := strings.TrimSpace(d.Input); text != "" {
+				srv.info = strings.ReplaceAll(text, "\n", "\r\n") + "\r\n"
+			}
 		}
 		h.answerServed()
 	case "vote":
 		var addr, leader string
 		var down, epoch int64
 		d.ScanArgs(t, "addr", &addr)
+		if d.HasArg("off") {
+			delete(h.votes, addr)
+			break
+		}
 		d.ScanArgs(t, "down", &down)
 		d.ScanArgs(t, "leader", &leader)
 		d.ScanArgs(t, "epoch", &epoch)
@@ -280,7 +449,7 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 			var cmd string
 			d.ScanArgs(t, "to", &cmd)
 			for len(c.pending) > 0 && !strings.EqualFold(c.pending[0].args[0], cmd) {
-				c.reply(naturalReply(c.pending[0].args, "", resp.Value{}))
+				c.reply(h.naturalReply(name[:strings.IndexByte(name, '#')], c.pending[0].args))
 			}
 		}
 		if !c.reply(v) {
@@ -290,23 +459,53 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		var name string
 		d.ScanArgs(t, "conn", &name)
 		c := h.conn(name)
+		if c.closed {
+			return name + " is closed"
+		}
 		if c.sub == nil {
 			return name + " is not subscribed"
 		}
 		c.sub(resp.BulkArray("message", helloChannel, strings.TrimSpace(d.Input)))
 	case "drop":
-		var name string
-		d.ScanArgs(t, "conn", &name)
-		c := h.conn(name)
-		c.closed = true
-		c.failPending()
-		c.onDrop(errors.New("connection reset"))
+		var drop []*fakeConn
+		if d.HasArg("addr") {
+			var addr string
+			d.ScanArgs(t, "addr", &addr)
+			for _, c := range h.conns {
+				if !c.closed && strings.HasPrefix(c.name, addr+"#") {
+					drop = append(drop, c)
+				}
+			}
+		} else {
+			var name string
+			d.ScanArgs(t, "conn", &name)
+			drop = append(drop, h.conn(name))
+		}
+		for _, c := range drop {
+			if c.closed {
+				return c.name + " is closed"
+			}
+			c.closed = true
+			c.failPending()
+			c.onDrop(errors.New("connection reset"))
+		}
+		if len(drop) == 0 {
+			return "no open connection to drop"
+		}
 	case "cmd":
 		args, err := resp.SplitArgs(strings.TrimSpace(d.Input))
 		if err != nil {
 			t.Fatal(err)
 		}
-		reply := h.s.Command(args).String()
+		v := h.s.Command(args)
+		reply := v.String()
+		if d.HasArg("lines") && v.Kind == resp.KindArray {
+			elems := make([]string, len(v.Array))
+			for i, e := range v.Array {
+				elems[i] = e.String()
+			}
+			reply = strings.Join(elems, "\n")
+		}
 		h.answerServed()
 		if out := h.flush(); out != "ok" {
 			return out + "\n" + reply
@@ -314,6 +513,49 @@ func (h *harness) handle(t *testing.T, d *datadriven.TestData) string {
 		return reply
 	case "config":
 		return strings.TrimSpace(string(h.conf))
+	case "candidate":
+		var name string
+		d.ScanArgs(t, "master", &name)
+		m := h.s.masterByName(name)
+		if m == nil {
+			t.Fatalf("%s: no master %s", d.Pos, name)
+		}
+		if r := h.s.selectSlave(m); r != nil {
+			h.out = append(h.out, r.name)
+		} else {
+			h.out = append(h.out, "none")
+		}
+	case "exited":
+		var pid, code, signal int
+		d.MaybeScanArgs(t, "code", &code)
+		d.MaybeScanArgs(t, "signal", &signal)
+		pids := slices.Clone(h.live)
+		if !d.HasArg("all") {
+			d.ScanArgs(t, "pid", &pid)
+			pids = []int{pid}
+		}
+		for _, pid := range pids {
+			h.live = slices.DeleteFunc(h.live, func(p int) bool { return p == pid })
+			h.s.ScriptExited(pid, code, signal)
+		}
+	case "fork":
+		h.forkFails = d.HasArg("fails")
+	case "refuse":
+		var addr string
+		d.ScanArgs(t, "addr", &addr)
+		h.refused[addr] = !d.HasArg("off")
+	case "renamed":
+		for _, arg := range d.CmdArgs {
+			if len(arg.Vals) != 1 {
+				t.Fatalf("%s: renamed takes NEW=OLD pairs", d.Pos)
+			}
+			h.renamed[strings.ToUpper(arg.Key)] = strings.ToUpper(arg.Vals[0])
+		}
+	case "loglevel":
+		var ok bool
+		if h.logLevel, ok = ParseLevel(d.CmdArgs[0].Key); !ok {
+			t.Fatalf("%s: loglevel debug|verbose|notice|warning", d.Pos)
+		}
 	case "rand":
 		d.ScanArgs(t, "v", &h.randV)
 	case "failio":

@@ -71,12 +71,12 @@ func (s *Sentinel) processHello(hello string) {
 	epoch := atou(tok[3])
 	configEpoch := atou(tok[7])
 
-	si := s.sentinelByAddrAndID(m, tok[0], port, runid)
+	si := s.sentinelByAddr(m, tok[0], port, func(x *instance) bool { return x.runid == runid })
 	if si == nil {
 		removed := s.removeSentinels(m, func(x *instance) bool { return x.runid == runid })
 		if removed > 0 {
 			s.event(Notice, "+sentinel-address-switch", m, fmt.Sprintf(" ip %s port %d for %s", tok[0], port, runid))
-		} else if other := s.sentinelByAddrAndID(m, tok[0], port, ""); other != nil {
+		} else if other := s.sentinelByAddr(m, tok[0], port, nil); other != nil {
 			s.event(Notice, "+sentinel-invalid-addr", other, "")
 			obsolete := other.runid
 			for _, mm := range s.masters {
@@ -94,12 +94,12 @@ func (s *Sentinel) processHello(hello string) {
 			if removed > 0 {
 				s.updateSentinelAddress(si)
 			}
-			s.flushConfigLogged()
+			s.flushConfig()
 		}
 	}
 	if epoch > s.currentEpoch {
 		s.currentEpoch = epoch
-		s.flushConfigLogged()
+		s.flushConfig()
 		s.epochEvent("+new-epoch", m, strconv.FormatUint(epoch, 10), epoch)
 	}
 	if si != nil && m.configEpoch < configEpoch {
@@ -109,9 +109,7 @@ func (s *Sentinel) processHello(hello string) {
 			s.eventText(Warning, "+switch-master", m, fmt.Sprintf("%s %s %d %s %d", m.name, s.announceHost(m.addr),
 				m.addr.port, tok[5], masterPort))
 			old := m.addr
-			if err := s.resetMasterAndChangeAddress(m, tok[5], masterPort); err != nil {
-				s.log(Warning, "Failed to switch master: "+err.Error())
-			}
+			s.resetMasterAndChangeAddress(m, tok[5], masterPort)
 			s.clientReconfigScript(m, "observer", old, m.addr)
 		}
 	}
@@ -120,15 +118,15 @@ func (s *Sentinel) processHello(hello string) {
 	}
 }
 
-// sentinelByAddrAndID finds a sentinel record of m by address and, unless runid is "",
-// run id (C: getSentinelRedisInstanceByAddrAndRunID).
-func (s *Sentinel) sentinelByAddrAndID(m *instance, host string, port int, runid string) *instance {
+// sentinelByAddr finds a sentinel record of m by address and, when match is not nil,
+// by what match says of the record too (C: getSentinelRedisInstanceByAddrAndRunID).
+func (s *Sentinel) sentinelByAddr(m *instance, host string, port int, match func(*instance) bool) *instance {
 	a, err := s.lenientAddress(host, port)
 	if err != nil {
 		return nil
 	}
 	for _, si := range m.sentinels {
-		if (runid == "" || si.runid == runid) && addrEqual(si.addr, a) {
+		if addrEqual(si.addr, a) && (match == nil || match(si)) {
 			return si
 		}
 	}
@@ -186,13 +184,13 @@ func (s *Sentinel) resetMaster(m *instance, keepSentinels, generateEvent bool) {
 	}
 }
 
-// resetMasterAndChangeAddress moves a master to a new address: every other known
-// instance of the set, the old master included, becomes a replica record
+// resetMasterAndChangeAddress moves a master to a new address, if it resolves: every
+// other known instance of the set, the old master included, becomes a replica record
 // (C: sentinelResetMasterAndChangeAddress).
-func (s *Sentinel) resetMasterAndChangeAddress(m *instance, host string, port int) error {
+func (s *Sentinel) resetMasterAndChangeAddress(m *instance, host string, port int) {
 	newAddr, err := s.makeAddress(host, port)
 	if err != nil {
-		return err
+		return
 	}
 	var replicas []address
 	for _, r := range m.slaves {
@@ -214,6 +212,5 @@ func (s *Sentinel) resetMasterAndChangeAddress(m *instance, host string, port in
 			}
 		}
 	}
-	s.flushConfigLogged()
-	return nil
+	s.flushConfig()
 }

@@ -51,19 +51,34 @@ func (l *link) closePC() {
 	pc.Close()
 }
 
-// send queues a command on ri's command connection and counts it pending. onReply, if
-// not nil, runs only for a real reply on a record that still exists.
+// send queues a command on ri's command connection (see sendOn).
 func (s *Sentinel) send(ri *instance, args []string, onReply func(resp.Value)) bool {
+	return s.sendOn(ri, ri.link.cc, args, onReply)
+}
+
+// sendOn queues a command on one connection of ri's link and counts it pending on the
+// link, whichever connection it goes out on. onReply, if not nil, runs only for a real
+// reply on a record that still exists. A command whose reply is discarded (onReply nil:
+// AUTH, CLIENT SETNAME, SCRIPT KILL, the SLAVEOF transaction) is uncounted even when
+// its connection is lost rather than closed by us, as Redis's discard callback
+// decrements for the NULL reply hiredis gives it then; the others are not.
+func (s *Sentinel) sendOn(ri *instance, c Conn, args []string, onReply func(resp.Value)) bool {
 	l := ri.link
-	if s.crashed || l.cc == nil {
+	if s.crashed || c == nil {
 		return false
 	}
-	err := l.cc.Send(args, func(reply resp.Value, ok bool) {
-		if !ok || s.crashed {
+	err := c.Send(args, func(reply resp.Value, ok bool) {
+		if s.crashed {
+			return
+		}
+		// A connection we closed is no longer the link's by the time its callbacks
+		// run; a lost one still is, until onDisconnect (see Transport).
+		lost := !ok && (l.cc == c || l.pc == c)
+		if !ok && !(lost && onReply == nil) {
 			return
 		}
 		l.pending--
-		if ri.destroyed || onReply == nil {
+		if !ok || ri.destroyed || onReply == nil {
 			return
 		}
 		s.now = s.env.Clock.NowMs()
@@ -146,9 +161,10 @@ func (s *Sentinel) dial(ri *instance, command bool) (Conn, error) {
 		if s.crashed {
 			return
 		}
+		// Redis keeps the pending count of a lost connection until the next one
+		// is opened (instanceLinkConnectionError).
 		if command && l.cc == c {
 			l.cc = nil
-			l.pending = 0
 			l.disconnected = true
 		}
 		if !command && l.pc == c {
@@ -179,25 +195,11 @@ func (s *Sentinel) authenticate(ri *instance, c Conn) {
 	if user != "" {
 		args = []string{ri.command("AUTH"), user, pass}
 	}
-	s.sendOn(ri, c, args)
+	s.sendOn(ri, c, args, nil)
 }
 
 func (s *Sentinel) setName(ri *instance, c Conn, kind string) {
-	s.sendOn(ri, c, []string{ri.command("CLIENT"), "SETNAME", "sentinel-" + s.myid[:8] + "-" + kind})
-}
-
-// sendOn sends a command whose reply is ignored on a given connection of ri's link;
-// only the command connection counts pending commands.
-func (s *Sentinel) sendOn(ri *instance, c Conn, args []string) {
-	l := ri.link
-	command := c == l.cc
-	if c.Send(args, func(_ resp.Value, ok bool) {
-		if ok && command && !s.crashed {
-			l.pending--
-		}
-	}) == nil && command {
-		l.pending++
-	}
+	s.sendOn(ri, c, []string{ri.command("CLIENT"), "SETNAME", "sentinel-" + s.myid[:8] + "-" + kind}, nil)
 }
 
 // shareLink points a sentinel record at the link of a record of the same peer under

@@ -2,7 +2,6 @@ package sentinel
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/sentinelsim/sentinelsim/resp"
@@ -62,9 +61,8 @@ func (s *Sentinel) pingReply(ri *instance, l *link, reply resp.Value) {
 				ri.flags &^= fMasterReboot
 			}
 		case strings.HasPrefix(reply.Str, "BUSY") && ri.is(fSDown) && !ri.is(fScriptKillSent):
-			if s.send(ri, []string{ri.command("SCRIPT"), "KILL"}, nil) {
-				ri.flags |= fScriptKillSent
-			}
+			s.send(ri, []string{ri.command("SCRIPT"), "KILL"}, nil)
+			ri.flags |= fScriptKillSent // even if it could not be queued, as Redis does
 		}
 	}
 	l.lastPong = s.now
@@ -107,7 +105,8 @@ func (s *Sentinel) refreshInfo(ri *instance, info string) {
 	}
 }
 
-// infoLine applies one INFO line (the parsing half: it runs even in TILT).
+// infoLine applies one INFO line (the parsing half: it runs even in TILT). Numbers are
+// read the lenient C way (atoi, strtoull).
 func (s *Sentinel) infoLine(ri *instance, line string, role *flag) {
 	if len(line) >= 47 && strings.HasPrefix(line, "run_id:") {
 		id := line[7:47]
@@ -124,8 +123,7 @@ func (s *Sentinel) infoLine(ri *instance, line string, role *flag) {
 		s.discoverReplica(ri, line)
 	}
 	if v, ok := strings.CutPrefix(line, "master_link_down_since_seconds:"); ok {
-		n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		ri.masterLinkDownTime = n * 1000
+		ri.masterLinkDownTime = int64(atoi(v)) * 1000
 	}
 	if strings.HasPrefix(line, "role:master") {
 		*role = fMaster
@@ -142,7 +140,7 @@ func (s *Sentinel) infoLine(ri *instance, line string, role *flag) {
 		}
 	}
 	if v, ok := strings.CutPrefix(line, "master_port:"); ok {
-		if p, _ := strconv.Atoi(v); p != ri.slaveMasterPort {
+		if p := atoi(v); p != ri.slaveMasterPort {
 			ri.slaveMasterPort = p
 			ri.slaveConfChangeTime = s.now
 		}
@@ -151,13 +149,13 @@ func (s *Sentinel) infoLine(ri *instance, line string, role *flag) {
 		ri.slaveMasterLinkUp = strings.EqualFold(v, "up")
 	}
 	if v, ok := strings.CutPrefix(line, "slave_priority:"); ok {
-		ri.slavePriority, _ = strconv.Atoi(v)
+		ri.slavePriority = atoi(v)
 	}
 	if v, ok := strings.CutPrefix(line, "slave_repl_offset:"); ok {
-		ri.slaveReplOffset, _ = strconv.ParseInt(v, 10, 64)
+		ri.slaveReplOffset = int64(atou(v))
 	}
 	if v, ok := strings.CutPrefix(line, "replica_announced:"); ok {
-		ri.replicaAnnounced = v != "0"
+		ri.replicaAnnounced = atoi(v) != 0
 	}
 }
 
@@ -176,13 +174,19 @@ func (s *Sentinel) discoverReplica(m *instance, line string) {
 		}
 		ip, port = parts[0], parts[1]
 	}
-	a, err := s.newAddress(ip, port)
+	// Looked up by its resolved address; if that fails it is created anyway, which
+	// resolve-hostnames allows for a name that does not resolve (yet).
+	p := atoi(port)
+	if a, err := s.makeAddress(ip, p); err == nil && s.findSlave(m, a) != nil {
+		return
+	}
+	a, err := s.lenientAddress(ip, p)
 	if err != nil {
 		return
 	}
 	if r := s.addSlave(m, a); r != nil {
 		s.event(Notice, "+slave", r, "")
-		s.flushConfigLogged()
+		s.flushConfig()
 	}
 }
 
@@ -204,7 +208,7 @@ func (s *Sentinel) slaveReportsMaster(ri *instance) {
 		m.configEpoch = m.failoverEpoch
 		m.failoverState = stateReconfSlaves
 		m.failoverStateChange = s.now
-		s.flushConfigLogged()
+		s.flushConfig()
 		s.event(Warning, "+promoted-slave", ri, "")
 		if s.simFailure&simCrashAfterPromotion != 0 {
 			s.crash()

@@ -105,9 +105,7 @@ func New(env Env, conf *Config) (*Sentinel, error) {
 	s.serverRunID = s.randomHex()
 	if s.myid == "" {
 		s.myid = s.randomHex()
-		if err := s.flushConfig(); err != nil {
-			return nil, err
-		}
+		s.flushConfig()
 	}
 	s.log(Warning, "Sentinel ID is "+s.myid)
 	for _, m := range s.masters {

@@ -69,8 +69,13 @@ func (c *Session) Close() {
 	}
 }
 
-// Publish sends an event to the sessions subscribed to its channel or a matching pattern.
-func (h *Hub) Publish(channel, payload string) {
+// PublishEvent sends an event to the sessions subscribed to its channel (its type) or
+// to a matching pattern; debug events are not published, as in Redis's sentinelEvent.
+func (h *Hub) PublishEvent(e Event) {
+	if e.Level == Debug {
+		return
+	}
+	channel, payload := e.Type, e.Text
 	for _, c := range h.sessions {
 		if c.channels[channel] {
 			c.push(resp.BulkArray("message", channel, payload))

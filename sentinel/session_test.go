@@ -12,7 +12,7 @@ func TestCommandCountAndList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h}, conf)
+	s, err := New(h.env(), conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestACLUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Env{Clock: h, Rand: h, Transport: h, Sink: h, Store: h}, conf)
+	s, err := New(h.env(), conf)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ func (s *Sentinel) setCommand(m *instance, args []string) resp.Value {
 	changes := 0
 	fail := func(msg string) resp.Value {
 		if changes > 0 {
-			s.flushConfigLogged()
+			s.flushConfig()
 		}
 		return resp.Err(msg)
 	}
@@ -25,8 +25,8 @@ func (s *Sentinel) setCommand(m *instance, args []string) resp.Value {
 		shown := ""
 		positive := func(allowZero bool) (int64, bool) {
 			j++
-			v, err := strconv.ParseInt(args[j], 10, 64)
-			return v, err == nil && (v > 0 || (allowZero && v == 0))
+			v, ok := parseInt(args[j])
+			return v, ok && (v > 0 || (allowZero && v == 0))
 		}
 		badArg := func() resp.Value {
 			return fail(fmt.Sprintf("ERR Invalid argument '%s' for SENTINEL SET '%s'", args[j], opt))
@@ -160,11 +160,11 @@ func (s *Sentinel) configSet(opt, val string) resp.Value {
 	case "announce-ip":
 		s.announceIP, s.announceIPSet = val, true
 	case "announce-port":
-		p, err := strconv.Atoi(val)
-		if err != nil || p < 0 || p > 65535 {
+		p, ok := parseInt(val)
+		if !ok || p < 0 || p > 65535 {
 			return bad
 		}
-		s.announcePort = p
+		s.announcePort = int(p)
 	case "sentinel-user":
 		s.sentinelUser = val
 		dropPeers = true

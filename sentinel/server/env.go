@@ -25,8 +25,8 @@ type sink struct{ srv *Server }
 
 func (k sink) Event(e sentinel.Event) {
 	// Events of sentinel.New itself (+monitor) come before anyone can subscribe.
-	if e.Level != sentinel.Debug && k.srv.hub != nil {
-		k.srv.hub.Publish(e.Type, e.Text)
+	if k.srv.hub != nil {
+		k.srv.hub.PublishEvent(e)
 	}
 	k.Log(e.Level, e.Type+" "+e.Text)
 }

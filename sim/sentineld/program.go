@@ -130,8 +130,8 @@ func (s sink) Event(e sentinel.Event) {
 	text := e.Type + " " + e.Text
 	k := s.p.proc.Kernel()
 	k.Trace().Note(k.Now(), s.p.Name+" "+text)
-	if e.Level != sentinel.Debug && s.p.hub != nil {
-		s.p.hub.Publish(e.Type, e.Text)
+	if s.p.hub != nil {
+		s.p.hub.PublishEvent(e)
 	}
 	s.p.record(&e, e.Level, text)
 }
