@@ -190,6 +190,9 @@ func (s *Scenario) ReplayCommand(seed uint64, b Backend) string {
 	if s.FaultsFile != "" {
 		src += " --faults " + s.FaultsFile
 	}
+	for _, set := range s.Settings {
+		src += " --set " + shellWord(set)
+	}
 	cmd := fmt.Sprintf("go run ./cmd/sentinelsim run %s --seed %d", src, seed)
 	if backend != "sim" {
 		cmd += " --backend " + backend

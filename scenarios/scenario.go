@@ -34,6 +34,8 @@ type Scenario struct {
 	// names the fault schedule file that replaced its faults, if one did.
 	Source     string
 	FaultsFile string
+	// Settings are the command line's changes to the scenario (see WithSettings).
+	Settings []string
 }
 
 // Workload says what the clients do.

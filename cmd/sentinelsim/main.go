@@ -124,6 +124,7 @@ func root() *cobra.Command {
 // optionally a fault schedule replacing the scenario's own.
 type source struct {
 	scenario, file, faults string
+	settings               []string
 	backend, sentinel      string
 	linLimit               time.Duration
 }
@@ -133,6 +134,7 @@ func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 	f.StringVar(&s.scenario, "scenario", defaultScenario, "a scenario of the catalogue (see `sentinelsim list`)")
 	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
 	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
+	f.StringArrayVar(&s.settings, "set", nil, "change the scenario: SECTION.KEY=VALUE with SECTION redis, sentinel or workload\n(redis.min-replicas-to-write=1, sentinel.down-after-milliseconds=1000, workload.wait=1); repeatable")
 	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, or real (processes on loopback; needs root for nftables)")
 	f.StringVar(&s.sentinel, "sentinel", "redis", "with --backend real: redis (redis-sentinel), go (gosentinel, from PATH), mixed or mixed-redis")
 	f.DurationVar(&s.linLimit, "lin-limit", scenarios.DefaultLinearizabilityLimit, "porcupine's time limit per run")
@@ -155,6 +157,11 @@ func (s *source) load() (*scenarios.Scenario, error) {
 			return nil, usageError{err}
 		}
 		if sc, err = scenarios.ParseFaults(s.faults, src, sc); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	if len(s.settings) > 0 {
+		if sc, err = sc.WithSettings(s.settings...); err != nil {
 			return nil, usageError{err}
 		}
 	}

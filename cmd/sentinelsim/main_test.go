@@ -86,6 +86,8 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		{[]string{"sweep", "--scenario", "swarm", "--seeds", "0"}, "want 1 or more"},
 		{[]string{"report", "main.go"}, "main.go:1: not a result line"},
 		{[]string{"nosuch"}, "unknown command"},
+		{[]string{"run", "--set", "appendonly=yes"}, "want SECTION.KEY=VALUE"},
+		{[]string{"sweep", "--scenario", "swarm", "--set", "redis.maxmemory=1mb"}, `unsupported option "maxmemory"`},
 	} {
 		out, err := execute(tc.args...)
 		if err == nil || !strings.Contains(out+err.Error(), tc.want) {
@@ -284,5 +286,33 @@ func TestReplayChecksTheSavedTraceHash(t *testing.T) {
 	os.WriteFile(saved, tampered, 0o644)
 	if out, err := execute("replay", "--result", saved, "--trace", trace); err == nil || !strings.Contains(err.Error(), "diverged") {
 		t.Errorf("a replay of a result with another trace hash passed: %v\n%s", err, out)
+	}
+}
+
+// A run changed with --set says so in its replay command, and the replay gives the same
+// run.
+func TestSettingsReplay(t *testing.T) {
+	out, err := execute("run", "--scenario", "partition-master-minority", "--seed", "2", "--json",
+		"--set", "redis.min-replicas-to-write=1", "--set", "redis.min-replicas-max-lag=10")
+	if exitCode(err) == 2 {
+		t.Fatalf("run --set refused: %v", err)
+	}
+	var first struct {
+		Replay    string
+		TraceHash string `json:"trace_hash"`
+	}
+	if err := json.Unmarshal([]byte(lastLine(out)), &first); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(first.Replay, "--set redis.min-replicas-to-write=1 --set redis.min-replicas-max-lag=10") {
+		t.Fatalf("the replay command %q does not repeat the settings", first.Replay)
+	}
+	out, _ = execute(append(strings.Fields(strings.TrimPrefix(first.Replay, "go run ./cmd/sentinelsim ")), "--json")...)
+	if !strings.Contains(lastLine(out), `"trace_hash":"`+first.TraceHash+`"`) {
+		t.Errorf("the replay gave another run than %s:\n%s", first.TraceHash, lastLine(out))
+	}
+	plain, _ := execute("run", "--scenario", "partition-master-minority", "--seed", "2", "--json")
+	if strings.Contains(lastLine(plain), `"trace_hash":"`+first.TraceHash+`"`) {
+		t.Error("the settings changed nothing: the run without them has the same trace")
 	}
 }
