@@ -27,9 +27,11 @@ bench:
 suite:
 	./scripts/sentinel-suite.sh
 
-# results/ from scratch: sweeps in the simulator, tables, plots, the findings report.
+# results/ from scratch: sweeps in the simulator, runs of real processes (as root), tables,
+# plots, the findings report.
 results:
-	$(GO) run ./cmd/sentinelsim results --out results
+	$(GO) build -o bin/gosentinel ./cmd/gosentinel
+	$(GO) run ./cmd/sentinelsim results --out results --gosentinel bin/gosentinel
 
 # The nightly job: every test, the longer scenarios against real processes (gosentinel
 # built into bin/ for the mixed quorum), and a large simulator sweep kept in out/.

@@ -4,46 +4,135 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sentinelsim/sentinelsim/scenarios"
+	"github.com/sentinelsim/sentinelsim/world"
 )
 
 // A small plan writes every part of results/, with numbers in the report that come from
-// the tables, and the same numbers when run again.
+// the tables, and the same files, byte for byte, when run again; nothing of an earlier
+// generation is left.
 func TestGenerateWritesEveryPartDeterministically(t *testing.T) {
 	plan := Plan{Seeds: 2, Workers: 2, LinLimit: time.Second,
 		Scenarios: []string{"partition-master-minority", "jepsen-2013-partition", "master-reboot-no-persistence"},
-		Configs:   Configs[:3], PartitionLengths: []time.Duration{10 * time.Second, 30 * time.Second},
-		Sentinels: []int{3}, Command: "test"}
-	var reports [2]string
-	for i := range reports {
-		dir := t.TempDir()
+		Configs:   Configs, PartitionLengths: []time.Duration{10 * time.Second, 30 * time.Second},
+		ClusterSizes: []int{3}, Command: "test"}
+	deterministic := []string{"README.md", "configurations.md", "configurations.json", "plots/lost-writes-vs-partition.json",
+		"plots/partitions/partition-master-minority-30s.yaml", "failing-run/README.md", "failing-run/result.json",
+		"failing-run/events.log", "failing-run/history.json"}
+	var first map[string]string
+	dir := t.TempDir()
+	for i := range 2 {
+		stale := filepath.Join(dir, "plots", "stale.svg")
+		os.MkdirAll(filepath.Dir(stale), 0o755)
+		os.WriteFile(stale, []byte("old"), 0o644)
 		if err := Generate(context.Background(), dir, plan); err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range []string{"README.md", "configurations.md", "configurations.json",
-			"plots/lost-writes-vs-partition.svg", "plots/lost-writes-vs-partition.png", "plots/failover-time.svg",
-			"plots/speed-vs-sentinels.svg", "failing-run/README.md", "failing-run/timeline.html", "failing-run/events.log"} {
+		if _, err := os.Stat(stale); err == nil {
+			t.Error("a file of an earlier generation survived")
+		}
+		for _, f := range []string{"plots/lost-writes-vs-partition.svg", "plots/lost-writes-vs-partition.png",
+			"plots/failover-time.svg", "plots/speed-vs-cluster-size.svg", "failing-run/timeline.html"} {
 			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
 				t.Errorf("%s: %v", f, err)
 			}
 		}
-		readme, _ := os.ReadFile(filepath.Join(dir, "README.md"))
-		reports[i] = string(readme)
-		tables, _ := os.ReadFile(filepath.Join(dir, "configurations.md"))
-		if n := strings.Count(string(tables), "\n| min-replicas-to-write 1, max-lag 10 |"); n != 3 {
-			t.Errorf("configurations.md has %d min-replicas rows, want one per scenario:\n%s", n, tables)
+		files := map[string]string{}
+		for _, f := range deterministic {
+			b, err := os.ReadFile(filepath.Join(dir, f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[f] = string(b)
 		}
-		run, _ := os.ReadFile(filepath.Join(dir, "failing-run/README.md"))
-		if !strings.Contains(string(run), "the sentinels disagree on the master") {
-			t.Errorf("the failing run no longer fails as recorded:\n%s", run)
+		if i == 0 {
+			first = files
+			continue
+		}
+		for _, f := range deterministic {
+			if files[f] != first[f] {
+				t.Errorf("two generations from the same seeds wrote different %s", f)
+			}
 		}
 	}
-	if reports[0] != reports[1] {
-		t.Error("two generations from the same seeds gave different reports")
+	tables := first["configurations.md"]
+	if n := strings.Count(tables, "\n| min-replicas-to-write 1, max-lag 10 |"); n != 3 {
+		t.Errorf("configurations.md has %d min-replicas rows, want one per scenario:\n%s", n, tables)
 	}
-	if strings.Contains(reports[0], "%!") {
-		t.Errorf("the report has a formatting error:\n%s", reports[0])
+	if !strings.Contains(tables, "- min-replicas-to-write 1, max-lag 10: `--set redis.min-replicas-to-write=1 --set redis.min-replicas-max-lag=10`") {
+		t.Errorf("configurations.md does not say how to run a row again:\n%s", tables)
+	}
+	wall := regexp.MustCompile(`"wall_seconds": ?(0\.|[1-9])`)
+	if wall.MatchString(first["configurations.json"]) || wall.MatchString(first["failing-run/result.json"]) {
+		t.Error("a wall-clock time is in the results")
+	}
+	if !strings.Contains(first["failing-run/README.md"], "the sentinels disagree on the master") {
+		t.Errorf("the failing run no longer fails as recorded:\n%s", first["failing-run/README.md"])
+	}
+	readme := first["README.md"]
+	for _, want := range []string{"jepsen-2013-clients-outside", "not run this time",
+		"go run ./cmd/sentinelsim sweep --scenario partition-master-minority --seeds 2 --lin-limit 1s --set redis.min-replicas-to-write=1"} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("the report does not mention %q:\n%s", want, readme)
+		}
+	}
+	if strings.Contains(readme, "%!") {
+		t.Errorf("the report has a formatting error:\n%s", readme)
+	}
+}
+
+// Every configuration of the tables is a set of settings the command line takes.
+func TestEveryConfigurationIsSettings(t *testing.T) {
+	base, err := scenarios.Lookup("partition-master-minority")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Configs {
+		v, err := variant(base, c)
+		if err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+			continue
+		}
+		if len(v.Settings) != len(c.Settings) {
+			t.Errorf("%s: settings %v, want %v", c.Name, v.Settings, c.Settings)
+		}
+	}
+}
+
+func TestRelocateKeepsTheHostPart(t *testing.T) {
+	got := relocate([]world.Host{{Name: "n1", Addr: "127.0.0.1"}, {Name: "n2", Addr: "127.0.0.12"}}, 4)
+	if got[0].Addr != "127.0.4.1" || got[1].Addr != "127.0.4.12" || got[1].Name != "n2" {
+		t.Errorf("relocate: %v", got)
+	}
+}
+
+// The comparison with real processes puts every backend's row under its scenario, with
+// the final masters tallied, largest first.
+func TestRealSectionRendersEveryCell(t *testing.T) {
+	sum := func(runs, failovers int, median float64) *scenarios.Summary {
+		return &scenarios.Summary{Runs: runs, Failovers: failovers, FailoverMsMedian: median}
+	}
+	r := &realResults{Cells: []realCell{
+		{Scenario: "tutorial-kill-master", Backend: "simulator", Summary: sum(20, 20, 1238),
+			outcomes: outcomes{FinalMasters: map[string]int{"local/redis:6384": 12, "local/redis:6383": 8}, Converged: 20}},
+		{Scenario: "tutorial-kill-master", Backend: "real, redis-sentinel", Summary: sum(4, 4, 1301),
+			outcomes: outcomes{FinalMasters: map[string]int{"local/redis:6383": 3, "": 1}, Converged: 3}},
+	}}
+	got := r.section()
+	for _, want := range []string{
+		"| tutorial-kill-master | simulator | 20 | 20 | 1238 ms | 0 (0.0%) | 0 | local/redis:6384 12, local/redis:6383 8 | 20 of 20 |",
+		"| tutorial-kill-master | real, redis-sentinel | 4 | 4 | 1301 ms | 0 (0.0%) | 0 | local/redis:6383 3, none 1 | 3 of 4 |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the section lacks\n%s\nit is:\n%s", want, got)
+		}
+	}
+	if (*realResults)(nil).section() != "" || !strings.Contains((*realResults)(nil).summaryLine(), "--real=false") {
+		t.Error("without real runs the report should say how they were left out, and have no section")
 	}
 }

@@ -21,11 +21,13 @@ type Plan struct {
 	// LinLimit is porcupine's time limit per run.
 	LinLimit time.Duration
 	// Scenarios and Configs make the configuration tables; PartitionLengths the x axis
-	// of the lost-writes plot; Sentinels the x axis of the speed plot.
+	// of the lost-writes plot; ClusterSizes the x axis of the speed plot (sentinels, then redis nodes).
 	Scenarios        []string
 	Configs          []Config
 	PartitionLengths []time.Duration
-	Sentinels        []int
+	ClusterSizes     []int
+	// Real, if set, runs scenarios on real processes too.
+	Real *RealPlan
 	// Command is the command line that regenerates the results, quoted in them.
 	Command string
 	// Progress, if set, hears about every finished sweep.
@@ -37,42 +39,77 @@ var DefaultPlan = Plan{Seeds: 20, Workers: runtime.NumCPU(), LinLimit: 2 * time.
 	Scenarios: TableScenarios, Configs: Configs,
 	PartitionLengths: []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 30 * time.Second,
 		45 * time.Second, 60 * time.Second},
-	Sentinels: []int{3, 5, 9, 17},
-	Command:   "make results"}
+	ClusterSizes: []int{3, 5, 9, 17},
+	Real:         &DefaultRealPlan,
+	Command:      "make results"}
 
 // generator holds what the sections of the results share.
 type generator struct {
 	ctx  context.Context
 	dir  string
 	plan Plan
+	// simDefaults are the outcomes of the table scenarios with the defaults, which the
+	// real processes are compared with.
+	simDefaults map[string]outcomes
 }
+
+// generated are the files and folders of dir that Generate writes; it removes them first,
+// so that nothing of an earlier generation survives. The rest of dir (the Sentinel suite's
+// results, which scripts/sentinel-suite.sh writes) is left alone.
+var generated = []string{"README.md", "configurations.md", "configurations.json", "real.json", "plots", "failing-run"}
 
 // Generate writes results/ into dir from scratch.
 func Generate(ctx context.Context, dir string, plan Plan) error {
-	if err := os.MkdirAll(filepath.Join(dir, "plots"), 0o755); err != nil {
+	for _, name := range generated {
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "plots", "partitions"), 0o755); err != nil {
 		return err
 	}
-	g := &generator{ctx: ctx, dir: dir, plan: plan}
-	tables, err := g.configurationTables()
-	if err != nil {
+	g := &generator{ctx: ctx, dir: dir, plan: plan, simDefaults: map[string]outcomes{}}
+	r := report{}
+	var err error
+	if r.tables, err = g.configurationTables(); err != nil {
 		return err
 	}
-	curve, err := g.lossVersusPartition()
-	if err != nil {
+	if plan.Real != nil {
+		if r.real, err = g.realRuns(plan.Real, r.tables); err != nil {
+			return err
+		}
+	}
+	if r.curve, err = g.lossVersusPartition(); err != nil {
 		return err
 	}
-	failover, err := g.failoverTimes()
-	if err != nil {
+	if r.failover, err = g.failoverTimes(r.real); err != nil {
 		return err
 	}
 	if err := g.speed(); err != nil {
 		return err
 	}
-	stalemate, err := g.failingRun()
-	if err != nil {
+	if r.stalemate, err = g.failingRun(); err != nil {
 		return err
 	}
-	return g.readme(tables, curve, failover, stalemate)
+	if r.jepsen, err = g.summary("jepsen-2013-clients-outside"); err != nil {
+		return err
+	}
+	return g.readme(r)
+}
+
+// summary sweeps a catalogued scenario as it is and sums it up.
+func (g *generator) summary(name string) (*scenarios.Summary, error) {
+	s, err := scenarios.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	results, err := g.sweep(s)
+	if err != nil {
+		return nil, err
+	}
+	sum := scenarios.Summarize(results)[0]
+	sum.WallSeconds = 0
+	return sum, nil
 }
 
 // sweep runs one scenario over the plan's seeds in the simulator.
@@ -90,6 +127,7 @@ func (g *generator) sweep(s *scenarios.Scenario) ([]*scenarios.Result, error) {
 		if r.Error != "" {
 			return nil, fmt.Errorf("%s seed %d: %s", s.Name, r.Seed, r.Error)
 		}
+		r.WallSeconds = 0 // a measurement of this machine: results/ holds what seeds determine
 	}
 	if g.plan.Progress != nil {
 		g.plan.Progress(s.Name)
@@ -108,9 +146,19 @@ type row struct {
 func (g *generator) configurationTables() (map[string][]row, error) {
 	tables := map[string][]row{}
 	var md strings.Builder
-	fmt.Fprintf(&md, "# Scenarios by configuration\n\nEach row: %d seeds (1 to %d) of the scenario in the simulator with the configuration applied to every node. Regenerate with `%s`.\n\n",
+	fmt.Fprintf(&md, "# Scenarios by configuration\n\nEach row: %d seeds (1 to %d) of the scenario in the simulator with the configuration applied to every node. Regenerate them all with `%s`.\n\n",
 		g.plan.Seeds, g.plan.Seeds, g.plan.Command)
-	md.WriteString("Columns: runs; acknowledged writes; acknowledged writes lost (and the rate); runs that lost any; runs whose history is not linearizable (and undecided within porcupine's limit); time two nodes accepted writes as master, summed over the runs; failover time from the first +sdown to +switch-master, median and 99th percentile; the longest time no client write succeeded, median over the runs.\n")
+	md.WriteString("Columns: runs; acknowledged writes; acknowledged writes lost (and the rate); runs that lost any; runs whose history is not linearizable (and undecided within porcupine's limit); time two nodes accepted writes as master, summed over the runs; failover time from the first +sdown to +switch-master, median and 99th percentile (\"none\" when no run failed over); the longest time no client write succeeded, median over the runs.\n\n")
+	fmt.Fprintf(&md, "One row again: `%s` with the row's settings:\n\n", g.sweepCommand("SCENARIO", Config{}))
+	for _, c := range g.plan.Configs {
+		flags := strings.TrimSpace(c.setFlags())
+		if flags == "" {
+			flags = "(none)"
+		} else {
+			flags = "`" + flags + "`"
+		}
+		fmt.Fprintf(&md, "- %s: %s\n", c.Name, flags)
+	}
 	for _, name := range g.plan.Scenarios {
 		base, err := scenarios.Lookup(name)
 		if err != nil {
@@ -119,21 +167,47 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 		fmt.Fprintf(&md, "\n## %s\n\n%s\n\n", name, strings.TrimSpace(base.About))
 		md.WriteString("| configuration | runs | acked | lost (rate) | runs with loss | non-linearizable (undecided) | split-brain | failover p50 / p99 | unavailable p50 |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, c := range g.plan.Configs {
-			results, err := g.sweep(variant(base, c))
+			v, err := variant(base, c)
 			if err != nil {
 				return nil, err
 			}
+			results, err := g.sweep(v)
+			if err != nil {
+				return nil, err
+			}
+			if c.Name == Configs[0].Name {
+				g.simDefaults[name] = outcomesOf(results)
+			}
 			s := scenarios.Summarize(results)[0]
+			s.WallSeconds = 0
 			tables[name] = append(tables[name], row{c.Name, s})
-			fmt.Fprintf(&md, "| %s | %d | %d | %d (%.2f%%) | %d | %d (%d) | %.1f s | %.0f / %.0f ms | %.0f ms |\n",
+			fmt.Fprintf(&md, "| %s | %d | %d | %d (%.2f%%) | %d | %d (%d) | %.1f s | %s | %.0f ms |\n",
 				c.Name, s.Runs, s.AckedWrites, s.LostWrites, 100*s.LossRate, s.RunsWithLoss, s.NonLinearizable,
-				s.Undecided, s.SplitBrainMs/1000, s.FailoverMsMedian, s.FailoverMsP99, s.UnavailableMsMed)
+				s.Undecided, s.SplitBrainMs/1000, failoverCell(s), s.UnavailableMsMed)
 		}
 	}
 	if err := g.write("configurations.md", md.String()); err != nil {
 		return nil, err
 	}
 	return tables, g.writeJSON("configurations.json", tables)
+}
+
+// failoverCell is a table's failover time: median and 99th percentile, or none.
+func failoverCell(s *scenarios.Summary) string {
+	if s.Failovers == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.0f / %.0f ms", s.FailoverMsMedian, s.FailoverMsP99)
+}
+
+// sweepCommand is the command that runs one cell of the results again: the scenario
+// under c, over the plan's seeds, with its linearizability limit.
+func (g *generator) sweepCommand(scenario string, c Config, extra ...string) string {
+	cmd := fmt.Sprintf("go run ./cmd/sentinelsim sweep --scenario %s --seeds %d --lin-limit %s", scenario, g.plan.Seeds, g.plan.LinLimit)
+	for _, e := range extra {
+		cmd += " " + e
+	}
+	return cmd + c.setFlags()
 }
 
 func (g *generator) write(name, content string) error {
@@ -161,6 +235,7 @@ func (g *generator) failingRun() (*scenarios.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	run.Result.WallSeconds = 0 // as in every result here: what the seed determines, nothing of this machine
 	dir := filepath.Join(g.dir, "failing-run")
 	if err := run.WriteArtifacts(dir, s, g.plan.LinLimit); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -15,10 +16,24 @@ import (
 	"github.com/sentinelsim/sentinelsim/world"
 )
 
-// point is one x of a curve with its y for each line.
+// point is one x of a curve with its y for each line, and the command that sweeps it.
 type point struct {
-	X float64            `json:"x"`
-	Y map[string]float64 `json:"y"`
+	X        float64            `json:"x"`
+	Y        map[string]float64 `json:"y"`
+	Commands map[string]string  `json:"commands"`
+}
+
+// writeFaults keeps a scenario's fault schedule in plots/partitions, named after the
+// scenario, so that a point of a plot can be run again with --faults; it returns the
+// file's path from the repository's root.
+func (g *generator) writeFaults(s *scenarios.Scenario) (string, error) {
+	var b strings.Builder
+	b.WriteString("# " + s.Name + ": the fault schedule of one point of plots/lost-writes-vs-partition.svg\nfaults:\n")
+	for _, f := range s.Faults {
+		b.WriteString("  - " + f.YAML() + "\n")
+	}
+	name := filepath.Join("plots", "partitions", s.Name+".yaml")
+	return filepath.Join(g.dir, name), g.write(name, b.String())
 }
 
 // lossVersusPartition sweeps partition-master-minority (the master's host cut off from
@@ -32,17 +47,31 @@ func (g *generator) lossVersusPartition() ([]point, error) {
 	lines := []Config{g.plan.Configs[0], Configs[1]}
 	var curve []point
 	for _, d := range g.plan.PartitionLengths {
-		p := point{X: d.Seconds(), Y: map[string]float64{}}
+		held, err := partitionFor(base, d)
+		if err != nil {
+			return nil, err
+		}
+		faults, err := g.writeFaults(held)
+		if err != nil {
+			return nil, err
+		}
+		p := point{X: d.Seconds(), Y: map[string]float64{}, Commands: map[string]string{}}
 		for _, c := range lines {
-			results, err := g.sweep(variant(partitionFor(base, d), c))
+			v, err := variant(held, c)
+			if err != nil {
+				return nil, err
+			}
+			results, err := g.sweep(v)
 			if err != nil {
 				return nil, err
 			}
 			p.Y[c.Name] = 100 * scenarios.Summarize(results)[0].LossRate
+			p.Commands[c.Name] = g.sweepCommand(base.Name, c, "--faults "+faults, "--set duration="+held.Duration.String())
 		}
 		curve = append(curve, p)
 	}
 	p := newPlot("Acknowledged writes lost, master partitioned alone", "partition length (s)", "writes lost (% of acknowledged)")
+	p.Legend.Top, p.Legend.Left = true, true // the curves rise to the right
 	for i, c := range lines {
 		xy := make(plotter.XYs, len(curve))
 		for j, pt := range curve {
@@ -58,8 +87,10 @@ func (g *generator) lossVersusPartition() ([]point, error) {
 	return curve, g.writeJSON("plots/lost-writes-vs-partition.json", curve)
 }
 
-// failoverTimes plots the distribution of failover times in tutorial-kill-master.
-func (g *generator) failoverTimes() ([]float64, error) {
+// failoverTimes plots the failover times of tutorial-kill-master: the simulator's over
+// the plan's seeds and, when they ran, real redis-sentinel's and gosentinel's, one box
+// each with every failover as a point.
+func (g *generator) failoverTimes(r *realResults) ([]float64, error) {
 	s, err := scenarios.Lookup("tutorial-kill-master")
 	if err != nil {
 		return nil, err
@@ -68,49 +99,85 @@ func (g *generator) failoverTimes() ([]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	var times plotter.Values
-	for _, r := range results {
-		times = append(times, r.FailoverMs...)
-	}
-	if len(times) == 0 {
+	groups := []struct {
+		name  string
+		times plotter.Values
+	}{{"simulator", outcomesOf(results).FailoverMs}}
+	if len(groups[0].times) == 0 {
 		return nil, fmt.Errorf("tutorial-kill-master: no failover in %d seeds", len(results))
 	}
-	p := newPlot("Failover time, tutorial-kill-master, simulator", "first +sdown to +switch-master (ms)", "failovers")
-	h, err := plotter.NewHist(times, 16)
-	if err != nil {
-		return nil, err
+	if r != nil {
+		for _, c := range r.Cells {
+			if c.Scenario == s.Name && c.Backend != "simulator" {
+				groups = append(groups, struct {
+					name  string
+					times plotter.Values
+				}{c.Backend, c.FailoverMs})
+			}
+		}
 	}
-	p.Add(h)
+	p := newPlot("Failover time, tutorial-kill-master", "", "first +sdown to +switch-master (ms)")
+	var names []string
+	for i, grp := range groups {
+		names = append(names, fmt.Sprintf("%s (%d)", grp.name, len(grp.times)))
+		if len(grp.times) == 0 {
+			continue
+		}
+		box, err := plotter.NewBoxPlot(vg.Points(30), float64(i), grp.times)
+		if err != nil {
+			return nil, err
+		}
+		box.BoxStyle.Color = palette[i%len(palette)]
+		pts := make(plotter.XYs, len(grp.times))
+		for j, t := range grp.times {
+			pts[j] = plotter.XY{X: float64(i) + 0.25, Y: t}
+		}
+		sc, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, err
+		}
+		sc.Color = palette[i%len(palette)]
+		p.Add(box, sc)
+	}
+	p.NominalX(names...)
+	times := slices.Clone(groups[0].times)
 	slices.Sort(times)
 	return times, g.save(p, "failover-time")
 }
 
 // speed measures, on this machine, simulated seconds per wall second of tutorial-kill-
-// master with more and more sentinels: the one result that is not deterministic.
+// master as the cluster grows, by sentinels and by redis nodes: the one result that is
+// not deterministic.
 func (g *generator) speed() error {
 	base, err := scenarios.Lookup("tutorial-kill-master")
 	if err != nil {
 		return err
 	}
-	var xy plotter.XYs
-	for _, n := range g.plan.Sentinels {
-		s := WithSentinels(base, n)
-		start := time.Now()
-		results, err := g.sweep(s)
-		if err != nil {
+	p := newPlot("Simulator speed, tutorial-kill-master (5 clients)", "nodes of that kind", "simulated seconds per wall second")
+	p.Legend.Top = true
+	lines := []struct {
+		name string
+		grow func(*scenarios.Scenario, int) *scenarios.Scenario
+	}{{"sentinels (3 redis nodes)", WithSentinels}, {"redis nodes (3 sentinels)", WithRedis}}
+	for i, line := range lines {
+		var xy plotter.XYs
+		for _, n := range g.plan.ClusterSizes {
+			start := time.Now()
+			results, err := g.sweep(line.grow(base, n))
+			if err != nil {
+				return err
+			}
+			simulated := 0.0
+			for _, r := range results {
+				simulated += r.SimSeconds
+			}
+			xy = append(xy, plotter.XY{X: float64(n), Y: simulated / time.Since(start).Seconds()})
+		}
+		if err := addLine(p, fmt.Sprintf("%s, %d workers", line.name, g.plan.Workers), xy, i); err != nil {
 			return err
 		}
-		simulated := 0.0
-		for _, r := range results {
-			simulated += r.SimSeconds
-		}
-		xy = append(xy, plotter.XY{X: float64(n), Y: simulated / time.Since(start).Seconds()})
 	}
-	p := newPlot("Simulator speed, tutorial-kill-master (5 clients)", "sentinels", "simulated seconds per wall second")
-	if err := addLine(p, fmt.Sprintf("%d workers", g.plan.Workers), xy, 0); err != nil {
-		return err
-	}
-	return g.save(p, "speed-vs-sentinels")
+	return g.save(p, "speed-vs-cluster-size")
 }
 
 func newPlot(title, x, y string) *plot.Plot {
@@ -120,7 +187,8 @@ func newPlot(title, x, y string) *plot.Plot {
 	return p
 }
 
-var palette = []color.Color{color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}}
+var palette = []color.Color{color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
+	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}}
 
 func addLine(p *plot.Plot, name string, xy plotter.XYs, i int) error {
 	l, pts, err := plotter.NewLinePoints(xy)
@@ -130,7 +198,6 @@ func addLine(p *plot.Plot, name string, xy plotter.XYs, i int) error {
 	l.Color, pts.Color = palette[i%len(palette)], palette[i%len(palette)]
 	p.Add(l, pts)
 	p.Legend.Add(name, l, pts)
-	p.Legend.Top, p.Legend.Left = true, true
 	return nil
 }
 
@@ -152,6 +219,15 @@ func WithSentinels(s *scenarios.Scenario, n int) *scenarios.Scenario {
 	})
 	c.Topology.Quorum = n/2 + 1
 	return c
+}
+
+// WithRedis is the scenario with n redis nodes on its first host, ports 6382 up; the
+// first is the master.
+func WithRedis(s *scenarios.Scenario, n int) *scenarios.Scenario {
+	cfg := s.Topology.OfKind(world.Redis)[0].Config
+	return WithNodes(s, world.Redis, n, func(host string, i int) world.Node {
+		return world.Node{Name: fmt.Sprintf("%s/redis:%d", host, 6382+i), Port: 6382 + i, Config: cfg}
+	})
 }
 
 // WithClients is the scenario with n clients on its first host.

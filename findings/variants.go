@@ -5,79 +5,66 @@
 package findings
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sentinelsim/sentinelsim/scenarios"
-	"github.com/sentinelsim/sentinelsim/world"
 )
 
-// Config is one configuration the tables compare: a change to a scenario.
+// Config is one configuration the tables compare: settings applied to a scenario, as
+// `sentinelsim run --set` applies them, so that every cell can be run again by hand.
 type Config struct {
-	Name  string
-	Apply func(*scenarios.Scenario)
+	Name     string
+	Settings []string
 }
 
 // Configs are the configurations of the tables: the defaults, Redis's mitigations and
-// the settings operators tune.
+// the settings operators tune. The first is the scenarios as catalogued: no persistence,
+// no min-replicas-to-write, no master-reboot-down-after-period, clients without WAIT.
 var Configs = []Config{
-	{"defaults", func(*scenarios.Scenario) {}},
-	{"min-replicas-to-write 1, max-lag 10", redisOptions("min-replicas-to-write", "1", "min-replicas-max-lag", "10")},
-	{"clients WAIT 1 (100 ms)", func(s *scenarios.Scenario) {
-		s.Workload.Wait, s.Workload.WaitTimeout = 1, 100*time.Millisecond
-	}},
-	{"down-after-milliseconds 1000", monitorOption("down-after-milliseconds", "1000")},
-	{"down-after-milliseconds 3000", monitorOption("down-after-milliseconds", "3000")},
-	{"down-after-milliseconds 30000", monitorOption("down-after-milliseconds", "30000")},
-	{"master-reboot-down-after-period 2000", monitorOption("master-reboot-down-after-period", "2000")},
-	{"appendonly yes", redisOptions("appendonly", "yes")},
+	{"defaults (appendonly no, reboot period off)", nil},
+	{"min-replicas-to-write 1, max-lag 10", []string{"redis.min-replicas-to-write=1", "redis.min-replicas-max-lag=10"}},
+	{"clients WAIT 1 (100 ms)", []string{"workload.wait=1", "workload.wait-timeout=100ms"}},
+	{"down-after-milliseconds 1000", []string{"sentinel.down-after-milliseconds=1000"}},
+	{"down-after-milliseconds 3000", []string{"sentinel.down-after-milliseconds=3000"}},
+	{"down-after-milliseconds 30000", []string{"sentinel.down-after-milliseconds=30000"}},
+	{"master-reboot-down-after-period 2000 (on)", []string{"sentinel.master-reboot-down-after-period=2000"}},
+	{"appendonly yes (on)", []string{"redis.appendonly=yes"}},
 }
 
 // TableScenarios are the scenarios the configuration tables cover.
 var TableScenarios = []string{"tutorial-kill-master", "jepsen-2013-partition", "partition-master-minority",
 	"paused-master", "master-reboot-no-persistence"}
 
-// variant returns a copy of s with c applied, named after both.
-func variant(s *scenarios.Scenario, c Config) *scenarios.Scenario {
-	v := *s
-	v.Topology.Nodes = append([]world.Node(nil), s.Topology.Nodes...)
-	v.Topology.Monitor = append(world.Options(nil), s.Topology.Monitor...)
-	v.Faults = append([]scenarios.Fault(nil), s.Faults...)
-	c.Apply(&v)
-	return &v
+// variant returns s under c.
+func variant(s *scenarios.Scenario, c Config) (*scenarios.Scenario, error) {
+	v, err := s.WithSettings(c.Settings...)
+	if err != nil {
+		return nil, fmt.Errorf("configuration %q: %w", c.Name, err)
+	}
+	return v, nil
 }
 
-// redisOptions sets redis-server options (key, value pairs) on every redis node.
-func redisOptions(kv ...string) func(*scenarios.Scenario) {
-	var opts world.Options
-	for i := 0; i+1 < len(kv); i += 2 {
-		opts = append(opts, world.Option{Key: kv[i], Value: kv[i+1]})
+// setFlags are c's settings as command-line flags.
+func (c Config) setFlags() string {
+	var b strings.Builder
+	for _, s := range c.Settings {
+		b.WriteString(" --set " + s)
 	}
-	return func(s *scenarios.Scenario) {
-		for i, n := range s.Topology.Nodes {
-			if n.Kind == world.Redis {
-				s.Topology.Nodes[i].Config = n.Config.With(opts)
-			}
-		}
-	}
-}
-
-// monitorOption sets a per-master sentinel option.
-func monitorOption(key, value string) func(*scenarios.Scenario) {
-	return func(s *scenarios.Scenario) {
-		s.Topology.Monitor = s.Topology.Monitor.With(world.Options{{Key: key, Value: value}})
-	}
+	return b.String()
 }
 
 // partitionFor is the scenario's first fault, a partition, held for d and then healed,
 // the run lasting until 20 s after the heal.
-func partitionFor(s *scenarios.Scenario, d time.Duration) *scenarios.Scenario {
-	v := variant(s, Config{"partition " + d.String(), func(v *scenarios.Scenario) {
-		p := s.Faults[0]
-		p.For = d
-		v.Faults = []scenarios.Fault{p}
-		v.Duration = p.At + d + 20*time.Second
-	}})
+func partitionFor(s *scenarios.Scenario, d time.Duration) (*scenarios.Scenario, error) {
+	p := s.Faults[0]
+	p.For = d
+	v, err := s.WithFaults([]scenarios.Fault{p}).WithSettings("duration=" + (p.At + d + 20*time.Second).String())
+	if err != nil {
+		return nil, err
+	}
 	v.Name = s.Name + "-" + strconv.Itoa(int(d.Seconds())) + "s"
-	return v
+	return v, nil
 }

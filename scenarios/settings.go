@@ -9,8 +9,12 @@ import (
 	"github.com/sentinelsim/sentinelsim/world"
 )
 
-// SettingSections are the parts of a scenario a setting may change.
-var SettingSections = []string{"redis", "sentinel", "workload"}
+// SettingSections are the parts of a scenario a setting may change, and SettingKeys
+// the top-level values.
+var (
+	SettingSections = []string{"redis", "sentinel", "workload"}
+	SettingKeys     = []string{"duration", "quiet"}
+)
 
 // WithSettings returns a copy of the scenario changed by settings, so that one scenario
 // runs under the configurations operators compare without a file per configuration.
@@ -20,6 +24,7 @@ var SettingSections = []string{"redis", "sentinel", "workload"}
 //	redis.KEY=VALUE     a redis-server option of every redis node (redis.appendonly=yes)
 //	sentinel.KEY=VALUE  quorum or a per-master sentinel option (sentinel.down-after-milliseconds=1000)
 //	workload.KEY=VALUE  a workload field (workload.wait=1, workload.think=10ms)
+//	duration=VALUE, quiet=VALUE
 //
 // The settings are kept, in order, so that the replay command repeats them.
 func (s *Scenario) WithSettings(settings ...string) (*Scenario, error) {
@@ -41,21 +46,30 @@ func (s *Scenario) WithSettings(settings ...string) (*Scenario, error) {
 func (s *Scenario) apply(set string) error {
 	path, value, ok := strings.Cut(set, "=")
 	section, key, dotted := strings.Cut(path, ".")
-	if !ok || !dotted || key == "" || !contains(SettingSections, section) {
-		return fmt.Errorf("want SECTION.KEY=VALUE with SECTION one of %v", SettingSections)
+	topLevel := !dotted && contains(SettingKeys, path)
+	if !ok || !topLevel && (!dotted || key == "" || !contains(SettingSections, section)) {
+		return fmt.Errorf("want SECTION.KEY=VALUE with SECTION one of %v, or KEY=VALUE with KEY one of %v",
+			SettingSections, SettingKeys)
 	}
 	doc := fmt.Sprintf("%s:\n  %s: %s\n", section, strconv.Quote(key), strconv.Quote(value))
+	if topLevel {
+		doc = fmt.Sprintf("%s: %s\n", path, strconv.Quote(value))
+	}
 	root, err := parseDoc("setting", []byte(doc), "a setting")
 	if err != nil {
 		return err
 	}
-	fields, err := root.fields("a setting", SettingSections...)
+	fields, err := root.fields("a setting", append(SettingSections, SettingKeys...)...)
 	if err != nil {
 		return err
 	}
 	l := &loader{s: *s, lines: map[string]int{}}
 	y := fields[section]
 	switch section {
+	case "duration":
+		l.s.Duration, err = y.duration(section)
+	case "quiet":
+		l.s.Quiet, err = y.duration(section)
 	case "redis":
 		err = l.redisOptions(y)
 		l.applyRedis()

@@ -14,7 +14,7 @@ func TestSettingsChangeEachSectionAndLeaveTheOriginal(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, err := base.WithSettings("redis.min-replicas-to-write=1", "sentinel.down-after-milliseconds=1000",
-		"sentinel.quorum=2", "workload.wait=1", "workload.wait-timeout=250ms", "redis.save=900 1")
+		"sentinel.quorum=2", "workload.wait=1", "workload.wait-timeout=250ms", "redis.save=900 1", "duration=75s", "quiet=5s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +31,9 @@ func TestSettingsChangeEachSectionAndLeaveTheOriginal(t *testing.T) {
 	}
 	if v.Topology.Quorum != 2 || v.Workload.Wait != 1 || v.Workload.WaitTimeout != 250*time.Millisecond {
 		t.Errorf("quorum %d, wait %d, wait-timeout %v", v.Topology.Quorum, v.Workload.Wait, v.Workload.WaitTimeout)
+	}
+	if v.Duration != 75*time.Second || v.Quiet != 5*time.Second {
+		t.Errorf("duration %v, quiet %v", v.Duration, v.Quiet)
 	}
 	// The original is untouched.
 	if got, _ := base.Topology.Nodes[0].Config.Get("min-replicas-to-write"); got != "0" {
@@ -75,6 +78,9 @@ func TestBadSettingsSayWhatIsWrong(t *testing.T) {
 		"workload.think=10":              `"10" is not a duration`,
 		"workload.kind=queue":            `unknown workload "queue"`,
 		"workload.speed=9":               "speed",
+		"duration=long":                  `"long" is not a duration`,
+		"faults=none":                    "want SECTION.KEY=VALUE",
+		"duration=5s":                    "duration",
 		"sentinel.quorum=0":              "quorum",
 	} {
 		_, err := base.WithSettings(set)
