@@ -3,6 +3,7 @@ package findings
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -244,6 +245,13 @@ func (g *generator) failingRun() (*scenarios.Result, error) {
 	if err := os.Remove(filepath.Join(dir, "trace.txt")); err != nil {
 		return nil, err
 	}
+	events, err := os.ReadFile(filepath.Join(dir, "events.log"))
+	if err != nil {
+		return nil, err
+	}
+	if err := stalemateStory(string(events)); err != nil {
+		return nil, fmt.Errorf("results/failing-run: the README's account no longer matches the run's events (%v): update it in findings/generate.go", err)
+	}
 	readme := fmt.Sprintf(`# A failing run in full: the sentinels disagree for good
 
 Found by a 100-seed sweep of %s (seed %d) and shrunk from 12 faults to the %d below
@@ -272,6 +280,36 @@ operation), events.log (every Sentinel event), timeline.html (porcupine's view o
 history with the faults and +odown / +switch-master marked).
 `, f.Base, f.Seed, len(s.Faults), f.Base, f.FaultsFile(), f.Seed, faultList(s.Faults), run.Result.Verdict, strings.Join(run.Result.Violations, "; "))
 	return run.Result, os.WriteFile(filepath.Join(dir, "README.md"), []byte(readme), 0o644)
+}
+
+// stalemateStory checks the events of the failing run against what its README tells:
+// the last two elections are n2's (epoch 4) and n3's (epoch 5), and n2's failover then
+// ends on timeout and switches to 127.0.0.2.
+func stalemateStory(events string) error {
+	var leaders []string
+	lastEpoch := ""
+	timedOut := false
+	for _, line := range strings.Split(events, "\n") {
+		f := strings.Fields(line) // time, node, event...
+		if len(f) < 3 {
+			continue
+		}
+		node := f[1]
+		switch {
+		case strings.Contains(line, "+elected-leader"):
+			leaders = append(leaders, node)
+		case strings.Contains(line, "+new-epoch "):
+			lastEpoch = line[strings.LastIndexByte(line, ' ')+1:]
+		case strings.Contains(line, "+failover-end-for-timeout") && node == "n2/sentinel":
+			timedOut = true
+		case timedOut && node == "n2/sentinel" && strings.Contains(line, "+switch-master mymaster 127.0.0.1 6379 127.0.0.2 6379"):
+			if len(leaders) < 2 || leaders[len(leaders)-2] != "n2/sentinel" || leaders[len(leaders)-1] != "n3/sentinel" || lastEpoch != "5" {
+				return fmt.Errorf("leaders %v, last epoch %s", leaders, lastEpoch)
+			}
+			return nil
+		}
+	}
+	return errors.New("n2 never ended its failover on timeout and switched to 127.0.0.2")
 }
 
 func faultList(faults []scenarios.Fault) string {
