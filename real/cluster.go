@@ -65,7 +65,7 @@ type Cluster struct {
 // New starts the topology's redis nodes, waits until every replica has synced, starts
 // the sentinels and waits until each knows every replica and every other sentinel. On
 // any error everything started is stopped again.
-func New(t world.Topology, seed uint64, opts Options) (c *Cluster, err error) {
+func New(t world.Topology, seed uint64, opts Options) (*Cluster, error) {
 	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	if err := t.Validate(); err != nil {
 		return nil, err
@@ -82,40 +82,45 @@ func New(t world.Topology, seed uint64, opts Options) (c *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	c = &Cluster{topo: t, opts: opts, dir: dir, start: time.Now(), nodes: map[string]*process{}, seed: seed}
-	defer func() {
-		if err != nil {
-			c.Close()
-		}
-	}()
-	if c.net, err = newFirewall(); err != nil {
+	c := &Cluster{topo: t, opts: opts, dir: dir, start: time.Now(), nodes: map[string]*process{}, seed: seed}
+	if err := c.up(); err != nil {
+		c.Close()
 		return nil, err
+	}
+	return c, nil
+}
+
+// up brings the cluster up, step by step, each bounded by the ready timeout.
+func (c *Cluster) up() error {
+	var err error
+	if c.net, err = newFirewall(); err != nil {
+		return err
 	}
 	if err := c.checkPorts(); err != nil {
-		return nil, err
+		return err
 	}
-	for _, n := range t.OfKind(world.Redis) {
+	for _, n := range c.topo.OfKind(world.Redis) {
 		if err := c.startRedis(n); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := c.waitUntil("replication", c.replicasLinked); err != nil {
-		return nil, err
+		return err
 	}
-	for i, n := range t.OfKind(world.Sentinel) {
+	for i, n := range c.topo.OfKind(world.Sentinel) {
 		if err := c.startSentinel(n, i); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := c.waitUntil("sentinel discovery", c.sentinelsAcquainted); err != nil {
-		return nil, err
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
-	for _, n := range t.OfKind(world.Sentinel) {
+	for _, n := range c.topo.OfKind(world.Sentinel) {
 		c.wg.Go(func() { c.followEvents(ctx, n) })
 	}
-	return c, nil
+	return nil
 }
 
 // quiet drops go-redis's own log lines (reconnections, dial failures): during a fault

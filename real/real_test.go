@@ -184,3 +184,49 @@ duration: 1s
 		t.Errorf("processes outlived Close: %s", out)
 	}
 }
+
+// The bounded wait for the cluster to come up fails after ReadyTimeout, naming the node
+// that did not: one that exited at once (a bad directive), and one that runs but never
+// syncs (its master wants a password it does not have). Nothing is left behind.
+func TestReadinessFailureNamesTheNode(t *testing.T) {
+	need(t)
+	for _, tc := range []struct{ name, addr, nodes, want string }{
+		{"exits", "127.0.0.41", "n2/redis: {maxmemory: not-a-size}", "n2/redis has not synced with the master (it exited"},
+		{"never-syncs", "127.0.0.43", "n1/redis: {requirepass: secret}", "n2/redis has not synced with the master"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			second := tc.addr[:len(tc.addr)-1] + string(tc.addr[len(tc.addr)-1]+1)
+			s, err := scenarios.Parse(tc.name+".yaml", []byte(fmt.Sprintf(`name: %s
+about: A replica that cannot come up.
+hosts:
+  n1: {addr: %s, redis: [6379], sentinel: [26379]}
+  n2: {addr: %s, redis: [6379]}
+sentinel: {quorum: 1}
+nodes:
+  %s
+duration: 1s
+`, tc.name, tc.addr, second, tc.nodes)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := real.DefaultOptions
+			opts.ReadyTimeout = 2 * time.Second
+			began := time.Now()
+			c, err := real.New(s.Topology, 1, opts)
+			if err == nil {
+				c.Close()
+				t.Fatal("the cluster came up")
+			}
+			if !strings.Contains(err.Error(), "replication not ready after 2s") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q: want it to say replication was not ready after 2s and %q", err, tc.want)
+			}
+			if took := time.Since(began); took > 10*time.Second {
+				t.Errorf("New gave up after %v, with a ready timeout of 2s", took)
+			}
+			if out, _ := exec.Command("pgrep", "-af", strings.ReplaceAll(tc.addr, ".", `\.`)+":").CombinedOutput(); len(out) > 0 {
+				t.Errorf("processes outlived the failed start: %s", out)
+			}
+		})
+	}
+}
