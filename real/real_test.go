@@ -30,6 +30,19 @@ func need(t *testing.T) {
 	}
 }
 
+// noTablesLeft fails the test if an nftables table of a run of this process is still
+// there; call it when no cluster of the test's is open.
+func noTablesLeft(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("nft", "list", "tables").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list tables: %v: %s", err, out)
+	}
+	if mine := "sentinelsim_" + strings.ReplaceAll(real.Owner(), "-", "_") + "_"; strings.Contains(string(out), mine) {
+		t.Errorf("an nftables table of this test's runs is still there:\n%s", out)
+	}
+}
+
 // gosentinel builds cmd/gosentinel into a temporary directory.
 func gosentinel(t *testing.T) string {
 	t.Helper()
@@ -127,9 +140,7 @@ func TestShortPartitionWithRedisSentinel(t *testing.T) {
 	if len(r.Faults) != 2 || r.Faults[0].Err != "" || r.Faults[1].Err != "" {
 		t.Errorf("faults as carried out: %+v", r.Faults)
 	}
-	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "sentinelsim") {
-		t.Errorf("the nftables table is still there after the run:\n%s", out)
-	}
+	noTablesLeft(t)
 }
 
 // Faults the real world cannot do are refused with world.ErrUnsupported, never skipped;
@@ -176,9 +187,7 @@ duration: 1s
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "sentinelsim") {
-		t.Errorf("the nftables table outlived Close:\n%s", out)
-	}
+	noTablesLeft(t)
 	// redis-server names itself "redis-server <ip>:<port>" in the process list.
 	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.2[12]:`).CombinedOutput(); len(out) > 0 {
 		t.Errorf("processes outlived Close: %s", out)
