@@ -18,10 +18,12 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sentinelsim/sentinelsim/real"
 	"github.com/sentinelsim/sentinelsim/scenarios"
@@ -83,8 +85,10 @@ func root() *cobra.Command {
 // optionally a fault schedule replacing the scenario's own.
 type source struct {
 	scenario, file, faults string
-	backend, sentinel      string
+	backend                string
+	sentinel               choice
 	linLimit               time.Duration
+	flagSet                *pflag.FlagSet
 }
 
 func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
@@ -93,7 +97,9 @@ func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
 	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
 	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, or real (processes on loopback; needs root for nftables)")
-	f.StringVar(&s.sentinel, "sentinel", "redis", "with --backend real: redis (redis-sentinel), go (gosentinel, from PATH), mixed or mixed-redis")
+	s.sentinel = choice{value: "redis", allowed: []string{"redis", "go", "mixed", "mixed-redis"}}
+	f.Var(&s.sentinel, "sentinel", "with --backend real or containers: redis (redis-sentinel), go (gosentinel, from PATH), mixed or mixed-redis")
+	s.flagSet = f
 	f.DurationVar(&s.linLimit, "lin-limit", scenarios.DefaultLinearizabilityLimit, "porcupine's time limit per run")
 }
 
@@ -121,17 +127,37 @@ func (s *source) load() (*scenarios.Scenario, error) {
 }
 
 func (s *source) backendFor(opts sim.Options) (scenarios.Backend, error) {
+	if s.backend == "sim" && s.flagSet.Changed("sentinel") {
+		return nil, usage("--sentinel %s: the simulator runs its own sentinels; --sentinel applies to --backend real or containers", s.sentinel.value)
+	}
 	switch s.backend {
 	case "sim":
 		return sim.Backend{Options: opts}, nil
 	case "real":
 		opts := real.DefaultOptions
-		opts.Sentinel = s.sentinel
+		opts.Sentinel = s.sentinel.value
 		return real.Backend{Options: opts}, nil
 	case "containers":
 		return nil, usage("backend %q is not built yet (issue 8); use --backend sim or real", s.backend)
 	}
 	return nil, usage("unknown backend %q (sim, real, containers)", s.backend)
+}
+
+// choice is a flag that takes one of a few values, checked as it is parsed.
+type choice struct {
+	value   string
+	allowed []string
+}
+
+func (c *choice) String() string { return c.value }
+func (c *choice) Type() string   { return "string" }
+
+func (c *choice) Set(v string) error {
+	if !slices.Contains(c.allowed, v) {
+		return fmt.Errorf("want one of %s", strings.Join(c.allowed, ", "))
+	}
+	c.value = v
+	return nil
 }
 
 func (s *source) options() scenarios.Options {

@@ -43,7 +43,9 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			b, done := closeOnSignal(b, cmd.ErrOrStderr())
 			run, err := scenarios.Execute(s, b, seed, src.options())
+			done()
 			if err != nil {
 				return err
 			}

@@ -31,9 +31,11 @@ func shrinkCmd() *cobra.Command {
 				return err
 			}
 			errw := cmd.ErrOrStderr()
+			b, done := closeOnSignal(b, errw)
 			sh, err := scenarios.Shrink(s, b, seed, src.options(), func(tried, kept int) {
 				fmt.Fprintf(errw, "\rshrinking: %d runs, trying %d faults   ", tried, kept)
 			})
+			done()
 			fmt.Fprintln(errw)
 			if err != nil {
 				return usageError{err}
