@@ -26,6 +26,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sentinelsim/sentinelsim/real"
+	"github.com/sentinelsim/sentinelsim/real/containers"
 	"github.com/sentinelsim/sentinelsim/scenarios"
 	"github.com/sentinelsim/sentinelsim/sim"
 )
@@ -85,7 +86,8 @@ func root() *cobra.Command {
 // optionally a fault schedule replacing the scenario's own.
 type source struct {
 	scenario, file, faults string
-	backend                string
+	backend, image         string
+	pull                   bool
 	sentinel               choice
 	linLimit               time.Duration
 	flagSet                *pflag.FlagSet
@@ -96,7 +98,13 @@ func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 	f.StringVar(&s.scenario, "scenario", defaultScenario, "a scenario of the catalogue (see `sentinelsim list`)")
 	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
 	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
-	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, or real (processes on loopback; needs root for nftables)")
+	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, real (processes on loopback; needs root for nftables) or containers (the same in Docker containers)")
+	image := os.Getenv("SENTINELSIM_IMAGE")
+	if image == "" {
+		image = containers.DefaultImage
+	}
+	f.StringVar(&s.image, "image", image, "with --backend containers: the image of redis-server and redis-sentinel ($SENTINELSIM_IMAGE; scripts/with-docker builds the default)")
+	f.BoolVar(&s.pull, "pull", false, "with --backend containers: let the engine pull the image if it lacks it")
 	s.sentinel = choice{value: "redis", allowed: []string{"redis", "go", "mixed", "mixed-redis"}}
 	f.Var(&s.sentinel, "sentinel", "with --backend real or containers: redis (redis-sentinel), go (gosentinel, from PATH), mixed or mixed-redis")
 	s.flagSet = f
@@ -126,19 +134,22 @@ func (s *source) load() (*scenarios.Scenario, error) {
 	return sc, nil
 }
 
-func (s *source) backendFor(opts sim.Options) (scenarios.Backend, error) {
+func (s *source) backendFor(simOpts sim.Options) (scenarios.Backend, error) {
 	if s.backend == "sim" && s.flagSet.Changed("sentinel") {
 		return nil, usage("--sentinel %s: the simulator runs its own sentinels; --sentinel applies to --backend real or containers", s.sentinel.value)
 	}
+	if s.backend != "containers" && (s.flagSet.Changed("image") || s.pull) {
+		return nil, usage("--image and --pull apply to --backend containers")
+	}
+	opts := real.DefaultOptions
+	opts.Sentinel = s.sentinel.value
 	switch s.backend {
 	case "sim":
-		return sim.Backend{Options: opts}, nil
+		return sim.Backend{Options: simOpts}, nil
 	case "real":
-		opts := real.DefaultOptions
-		opts.Sentinel = s.sentinel.value
 		return real.Backend{Options: opts}, nil
 	case "containers":
-		return nil, usage("backend %q is not built yet (issue 8); use --backend sim or real", s.backend)
+		return containers.Backend{Options: containers.Options{Options: opts, Image: s.image, Pull: s.pull}}, nil
 	}
 	return nil, usage("unknown backend %q (sim, real, containers)", s.backend)
 }

@@ -81,6 +81,7 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		{[]string{"run", "--file", "/no/such.yaml"}, "no such file"},
 		{[]string{"run", "--backend", "real", "--sentinel", "nosuch"}, `invalid argument "nosuch" for "--sentinel" flag: want one of redis, go, mixed, mixed-redis`},
 		{[]string{"run", "--sentinel", "go"}, "--sentinel applies to --backend real or containers"},
+		{[]string{"run", "--backend", "real", "--image", "redis:7.0.15"}, "--image and --pull apply to --backend containers"},
 		{[]string{"shrink", "--scenario", "swarm", "--sentinel", "mixed"}, "--sentinel applies to"},
 		{[]string{"run", "--backend", "nosuch"}, "unknown backend"},
 		{[]string{"run", "extra"}, "unknown command"},
