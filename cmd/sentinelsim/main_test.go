@@ -85,6 +85,7 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		{[]string{"shrink", "--scenario", "swarm", "--sentinel", "mixed"}, "--sentinel applies to"},
 		{[]string{"run", "--backend", "nosuch"}, "unknown backend"},
 		{[]string{"run", "extra"}, "unknown command"},
+		{[]string{"replay", "--backend", "real"}, "only the simulator's runs replay"},
 		{[]string{"sweep", "--scenario", "swarm", "--shard", "3/2"}, "want i/n"},
 		{[]string{"sweep", "--scenario", "swarm", "--seeds", "0"}, "want 1 or more"},
 		{[]string{"report", "main.go"}, "main.go:1: not a result line"},

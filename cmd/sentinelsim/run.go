@@ -162,6 +162,9 @@ func replayCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if b.Name() != "sim" {
+				return usage("--backend %s: only the simulator's runs replay; run the seed again with sentinelsim run", b.Name())
+			}
 			run, err := scenarios.Execute(s, b, seed, src.options())
 			if err != nil {
 				return err
