@@ -1,7 +1,7 @@
 # The verbs people expect. `make test` is the README's test command and what CI runs.
 GO ?= go
 
-.PHONY: test lint demo bench results suite nightly deps
+.PHONY: test lint demo bench results suite nightly nightly-containers bin deps
 
 deps:
 	@scripts/install-deps
@@ -33,14 +33,25 @@ results:
 	$(GO) build -o bin/gosentinel ./cmd/gosentinel
 	$(GO) run ./cmd/sentinelsim results --out results --gosentinel bin/gosentinel
 
-# The nightly job: every test, the longer scenarios against real processes (gosentinel
-# built into bin/ for the mixed quorum), and a large simulator sweep kept in out/.
-nightly:
-	$(GO) test -count=1 -timeout 60m ./...
+# The binaries the nightly runs use: sentinelsim, and gosentinel for the mixed quorums.
+bin:
 	$(GO) build -o bin/gosentinel ./cmd/gosentinel
 	$(GO) build -o bin/sentinelsim ./cmd/sentinelsim
+
+# The nightly job: every test, the longer scenarios against real processes and in
+# containers, and a large simulator sweep kept in out/.
+nightly: bin
+	$(GO) test -count=1 -timeout 60m ./...
 	mkdir -p out
 	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel redis --scenario jepsen-2013-partition
 	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel mixed --scenario partition-master-minority
 	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel go --scenario paused-master
+	scripts/with-docker $(MAKE) nightly-containers
 	bin/sentinelsim sweep --scenario swarm --seeds 1000 --out out/swarm.jsonl --quiet
+
+# The containers backend, with a Docker engine and its image (scripts/with-docker starts
+# a private engine and builds the image when there are none): its tests, which run
+# tutorial-kill-master in containers, and a partition in containers.
+nightly-containers: bin
+	$(GO) test -count=1 -tags containers -timeout 30m ./real/containers
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend containers --sentinel mixed-redis --scenario partition-master-minority

@@ -46,29 +46,47 @@ func (c *Cluster) StartClients(spec world.ClientSpec, h *linearize.History) erro
 	for i, n := range c.topo.OfKind(world.Client) {
 		cl := &client{id: i, spec: spec, stop: make(chan struct{}), done: make(chan struct{}),
 			rng: rand.New(rand.NewPCG(c.seed, uint64(i)))}
-		local := &net.TCPAddr{IP: net.ParseIP(c.ip(n))}
-		dialer := &net.Dialer{LocalAddr: local, Timeout: spec.Timeout}
-		cl.rdb = redis.NewFailoverClient(&redis.FailoverOptions{
-			MasterName: c.topo.MasterName, SentinelAddrs: sentinels,
-			DialTimeout: spec.Timeout, ReadTimeout: spec.Timeout, WriteTimeout: spec.Timeout,
-			PoolSize: 1, Protocol: 2, DisableIdentity: true,
-			Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
-				conn, err := dialer.DialContext(ctx, network, addr)
+		cl.rdb = redis.NewFailoverClient(failoverOptions(c.topo.MasterName, sentinels, c.ip(n), spec.Timeout,
+			func(addr string) {
 				// The same dialer reaches the sentinels; only a redis node serves.
-				if n, ok := c.topo.NodeAt(addr); err == nil && ok && n.Kind == world.Redis {
+				if n, ok := c.topo.NodeAt(addr); ok && n.Kind == world.Redis {
 					cl.mu.Lock()
 					cl.served = addr
 					cl.mu.Unlock()
 				}
-				return conn, err
-			},
-		})
+			}))
 		c.mu.Lock()
 		c.clients = append(c.clients, cl)
 		c.mu.Unlock()
 		go cl.run(c, h)
 	}
 	return nil
+}
+
+// failoverOptions configure a client's FailoverClient: connections from the client's own
+// address ip, each operation bounded by timeout, and dialled called with the address of
+// every connection made.
+//
+// MaxRetries is -1: go-redis would otherwise send a command again after a timeout or a
+// dropped connection, so that an INCR or RPUSH whose first attempt took effect is applied
+// twice while the history records one operation, and the checkers report an anomaly that
+// the client made. With no retries every attempt is one recorded operation, and one that
+// timed out is recorded as of unknown outcome.
+func failoverOptions(master string, sentinels []string, ip string, timeout time.Duration,
+	dialled func(addr string)) *redis.FailoverOptions {
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: timeout}
+	return &redis.FailoverOptions{
+		MasterName: master, SentinelAddrs: sentinels,
+		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout,
+		MaxRetries: -1, PoolSize: 1, Protocol: 2, DisableIdentity: true,
+		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err == nil {
+				dialled(addr)
+			}
+			return conn, err
+		},
+	}
 }
 
 // run issues operations until stopped.

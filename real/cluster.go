@@ -11,12 +11,10 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -37,6 +35,9 @@ type Options struct {
 	Sentinel string
 	// ReadyTimeout bounds each step of bringing the cluster up.
 	ReadyTimeout time.Duration
+	// Launcher starts the programs; nil means child processes of this one. A cluster
+	// closes its launcher when it closes.
+	Launcher Launcher
 }
 
 // DefaultOptions are Debian's binaries and redis-sentinel.
@@ -51,7 +52,9 @@ type Cluster struct {
 	start time.Time
 	nodes map[string]*process
 	net   *firewall
-	seed  uint64
+
+	launcher Launcher
+	seed     uint64
 
 	mu      sync.Mutex
 	events  []linearize.SentinelEvent
@@ -65,7 +68,7 @@ type Cluster struct {
 // New starts the topology's redis nodes, waits until every replica has synced, starts
 // the sentinels and waits until each knows every replica and every other sentinel. On
 // any error everything started is stopped again.
-func New(t world.Topology, seed uint64, opts Options) (c *Cluster, err error) {
+func New(t world.Topology, seed uint64, opts Options) (*Cluster, error) {
 	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	if err := t.Validate(); err != nil {
 		return nil, err
@@ -78,44 +81,62 @@ func New(t world.Topology, seed uint64, opts Options) (c *Cluster, err error) {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = DefaultOptions.ReadyTimeout
 	}
-	dir, err := os.MkdirTemp("", "sentinelsim-real-")
-	if err != nil {
+	launcher := opts.Launcher
+	if launcher == nil {
+		launcher = processes{}
+	}
+	if err := removeLeftovers(); err != nil {
+		launcher.Close()
 		return nil, err
 	}
-	c = &Cluster{topo: t, opts: opts, dir: dir, start: time.Now(), nodes: map[string]*process{}, seed: seed}
-	defer func() {
-		if err != nil {
-			c.Close()
-		}
-	}()
-	if c.net, err = newFirewall(); err != nil {
+	dir, err := os.MkdirTemp("", dirPattern)
+	if err != nil {
+		launcher.Close()
 		return nil, err
+	}
+	c := &Cluster{topo: t, opts: opts, dir: dir, start: time.Now(), nodes: map[string]*process{}, seed: seed,
+		launcher: launcher}
+	if err := c.up(); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// up brings the cluster up, step by step, each bounded by the ready timeout.
+func (c *Cluster) up() error {
+	if err := os.WriteFile(filepath.Join(c.dir, ownerFile), []byte(Owner()), 0o644); err != nil {
+		return err
+	}
+	var err error
+	if c.net, err = newFirewall(); err != nil {
+		return err
 	}
 	if err := c.checkPorts(); err != nil {
-		return nil, err
+		return err
 	}
-	for _, n := range t.OfKind(world.Redis) {
+	for _, n := range c.topo.OfKind(world.Redis) {
 		if err := c.startRedis(n); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := c.waitUntil("replication", c.replicasLinked); err != nil {
-		return nil, err
+		return err
 	}
-	for i, n := range t.OfKind(world.Sentinel) {
+	for i, n := range c.topo.OfKind(world.Sentinel) {
 		if err := c.startSentinel(n, i); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := c.waitUntil("sentinel discovery", c.sentinelsAcquainted); err != nil {
-		return nil, err
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
-	for _, n := range t.OfKind(world.Sentinel) {
+	for _, n := range c.topo.OfKind(world.Sentinel) {
 		c.wg.Go(func() { c.followEvents(ctx, n) })
 	}
-	return c, nil
+	return nil
 }
 
 // quiet drops go-redis's own log lines (reconnections, dial failures): during a fault
@@ -324,6 +345,15 @@ func (c *Cluster) node(name string) (world.Node, *process, error) {
 	return n, p, nil
 }
 
+// running is the program of a node that runs.
+func (c *Cluster) running(name string) (Running, error) {
+	_, p, err := c.node(name)
+	if err != nil {
+		return nil, err
+	}
+	return p.current()
+}
+
 // Kill is SIGKILL.
 func (c *Cluster) Kill(name string) error {
 	_, p, err := c.node(name)
@@ -344,20 +374,20 @@ func (c *Cluster) Restart(name string) error {
 
 // Pause is SIGSTOP.
 func (c *Cluster) Pause(name string) error {
-	_, p, err := c.node(name)
+	r, err := c.running(name)
 	if err != nil {
 		return err
 	}
-	return p.signal(syscall.SIGSTOP)
+	return r.Pause()
 }
 
 // Resume is SIGCONT.
 func (c *Cluster) Resume(name string) error {
-	_, p, err := c.node(name)
+	r, err := c.running(name)
 	if err != nil {
 		return err
 	}
-	return p.signal(syscall.SIGCONT)
+	return r.Resume()
 }
 
 // JumpClock is not possible for one process of a real machine.
@@ -399,12 +429,12 @@ func (c *Cluster) Close() error {
 	}
 	var errs []error
 	for _, p := range c.nodes {
-		p.signal(syscall.SIGCONT) // a stopped process must run to die
 		if err := p.kill(); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	c.wg.Wait()
+	errs = append(errs, c.launcher.Close())
 	if c.net != nil {
 		errs = append(errs, c.net.close())
 	}
@@ -412,13 +442,13 @@ func (c *Cluster) Close() error {
 	return errors.Join(errs...)
 }
 
-// process is one node's process, restartable.
+// process is one node's program, restartable.
 type process struct {
 	name, bin, dir, conf string
+	launcher             Launcher
 	mu                   sync.Mutex
-	cmd                  *exec.Cmd
-	done                 chan struct{}
-	err                  error
+	run                  Running // nil when it is not running
+	last                 Running // the latest run, for exitNote
 }
 
 // spawn writes a node's config file and starts it.
@@ -430,7 +460,7 @@ func (c *Cluster) spawn(n world.Node, bin, dir, confName string, lines []string)
 	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
-	p := &process{name: n.Name, bin: bin, dir: dir, conf: conf}
+	p := &process{name: n.Name, bin: bin, dir: dir, conf: conf, launcher: c.launcher}
 	c.nodes[n.Name] = p
 	return p.start()
 }
@@ -438,79 +468,60 @@ func (c *Cluster) spawn(n world.Node, bin, dir, confName string, lines []string)
 func (p *process) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd != nil {
+	if p.run != nil {
 		return fmt.Errorf("%s is running", p.name)
 	}
-	out, err := os.OpenFile(filepath.Join(p.dir, "stdout.txt"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	r, err := p.launcher.Launch(p.name, p.bin, p.dir, p.conf)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(p.bin, p.conf)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = p.dir, out, out
-	// Its own process group: a Ctrl-C meant for sentinelsim does not reach it first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("%s: start %s: %w", p.name, p.bin, err)
-	}
-	done := make(chan struct{})
-	p.cmd, p.done = cmd, done
+	p.run, p.last = r, r
 	go func() {
-		err := cmd.Wait()
-		out.Close()
+		<-r.Done()
 		p.mu.Lock()
-		p.err = err
-		if p.cmd == cmd {
-			p.cmd = nil
+		if p.run == r {
+			p.run = nil
 		}
 		p.mu.Unlock()
-		close(done)
 	}()
 	return nil
 }
 
-// kill sends SIGKILL and waits until the process is gone.
+// kill sends SIGKILL and waits until the program is gone.
 func (p *process) kill() error {
 	p.mu.Lock()
-	cmd, done := p.cmd, p.done
+	r := p.run
 	p.mu.Unlock()
-	if cmd == nil {
+	if r == nil {
 		return nil
 	}
-	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+	if err := r.Kill(); err != nil {
 		return fmt.Errorf("%s: kill: %w", p.name, err)
 	}
-	<-done
 	return nil
 }
 
-func (p *process) signal(sig syscall.Signal) error {
+// current is the running program, or an error saying the node is not running.
+func (p *process) current() (Running, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return fmt.Errorf("%s is not running", p.name)
+	if p.run == nil {
+		return nil, fmt.Errorf("%s is not running", p.name)
 	}
-	return p.cmd.Process.Signal(sig)
+	return p.run, nil
 }
 
 func (p *process) running() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cmd != nil
+	_, err := p.current()
+	return err == nil
 }
 
 // exitNote says why a node that should run does not, for error messages.
 func (p *process) exitNote() string {
-	if p == nil || p.running() {
+	if p == nil || p.running() || p.last == nil {
 		return ""
 	}
-	log, _ := os.ReadFile(filepath.Join(p.dir, "stdout.txt"))
-	return fmt.Sprintf(" (it exited: %v; %s)", p.err, strings.TrimSpace(lastLines(string(log), 3)))
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], " | ")
+	return fmt.Sprintf(" (it exited: %v; %s)", p.last.Err(), p.last.Output())
 }
 
 var _ world.World = (*Cluster)(nil)

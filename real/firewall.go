@@ -7,35 +7,63 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sentinelsim/sentinelsim/netmodel"
 	"github.com/sentinelsim/sentinelsim/world"
 )
 
-// table is the one nftables table the real backend owns. Every fault in force is a rule
-// of it; the table is rebuilt as a whole on every change and deleted as a whole to heal,
-// so nothing else on the machine is ever touched.
-const table = "sentinelsim"
+// Every run has an nftables table of its own, named by tablePrefix, its owner and a
+// number counting the runs of its process: every fault in force is a rule of it; the
+// table is rebuilt as a whole on every change and deleted as a whole to heal, so that
+// nothing else on the machine is ever touched, another run's table included.
+const tablePrefix = "sentinelsim_"
+
+var tables atomic.Int64
 
 // firewall turns network faults into nftables rules on the loopback addresses.
 type firewall struct {
-	mu sync.Mutex
+	table string
+	mu    sync.Mutex
 	// drops are the blocked directions, "from>to"; loss the hosts whose packets are
 	// dropped with a probability.
 	drops map[string]bool
 	loss  map[string]float64
 }
 
-// newFirewall checks that nft works here and removes a table a crashed run left behind.
+// newFirewall checks that nft works here, removes the tables of runs that ended
+// without removing theirs, and names this run's.
 func newFirewall() (*firewall, error) {
 	if _, err := exec.LookPath("nft"); err != nil {
 		return nil, fmt.Errorf("network faults need nft (apt-get install -y nftables): %w", err)
 	}
-	f := &firewall{drops: map[string]bool{}, loss: map[string]float64{}}
+	if err := removeLeftoverTables(); err != nil {
+		return nil, fmt.Errorf("network faults need nftables and root: %w", err)
+	}
+	f := &firewall{table: fmt.Sprintf("%s%s_%d", tablePrefix, strings.ReplaceAll(Owner(), "-", "_"), tables.Add(1)),
+		drops: map[string]bool{}, loss: map[string]float64{}}
 	if err := f.apply(); err != nil {
 		return nil, fmt.Errorf("network faults need nftables and root: %w", err)
 	}
 	return f, nil
+}
+
+// removeLeftoverTables deletes the tables whose owner has ended.
+func removeLeftoverTables() error {
+	out, err := exec.Command("nft", "list", "tables", "inet").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("nft list tables: %v: %s", err, strings.TrimSpace(string(out)))
+	}
+	var b bytes.Buffer
+	for _, line := range strings.Split(string(out), "\n") {
+		name, ok := strings.CutPrefix(strings.TrimSpace(line), "table inet "+tablePrefix)
+		parts := strings.Split(name, "_") // pid, start time, number
+		if ok && len(parts) == 3 && Abandoned(parts[0]+"-"+parts[1]) {
+			// Declared first, so that the transaction holds if another run deletes it first.
+			fmt.Fprintf(&b, "table inet %s%s {}\ndelete table inet %s%s\n", tablePrefix, name, tablePrefix, name)
+		}
+	}
+	return nft(&b)
 }
 
 // Network puts a network fault into force.
@@ -91,7 +119,7 @@ func (fw *firewall) block(from, to []string) {
 // apply replaces the table with one holding the faults in force, in one transaction.
 func (fw *firewall) apply() error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "table inet %s {}\ndelete table inet %s\n", table, table)
+	fmt.Fprintf(&b, "table inet %s {}\ndelete table inet %s\n", fw.table, fw.table)
 	var rules []string
 	for k := range fw.drops { //determinism:ok sorted below
 		from, to, _ := strings.Cut(k, ">")
@@ -106,14 +134,22 @@ func (fw *firewall) apply() error {
 	if len(rules) > 0 {
 		// Loopback packets pass the output hook once: dropping there cuts both the
 		// SYNs of new connections and the data of established ones.
-		fmt.Fprintf(&b, "table inet %s {\n\tchain output {\n\t\ttype filter hook output priority 0; policy accept;\n", table)
+		fmt.Fprintf(&b, "table inet %s {\n\tchain output {\n\t\ttype filter hook output priority 0; policy accept;\n", fw.table)
 		for _, r := range rules {
 			fmt.Fprintf(&b, "\t\t%s\n", r)
 		}
 		b.WriteString("\t}\n}\n")
 	}
+	return nft(&b)
+}
+
+// nft runs one nft script as one transaction.
+func nft(script *bytes.Buffer) error {
+	if script.Len() == 0 {
+		return nil
+	}
 	cmd := exec.Command("nft", "-f", "-")
-	cmd.Stdin = &b
+	cmd.Stdin = script
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("nft: %v: %s", err, strings.TrimSpace(string(out)))
 	}

@@ -1,12 +1,14 @@
 package real_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +32,19 @@ func need(t *testing.T) {
 	}
 }
 
+// noTablesLeft fails the test if an nftables table of a run of this process is still
+// there; call it when no cluster of the test's is open.
+func noTablesLeft(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("nft", "list", "tables").CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft list tables: %v: %s", err, out)
+	}
+	if mine := "sentinelsim_" + strings.ReplaceAll(real.Owner(), "-", "_") + "_"; strings.Contains(string(out), mine) {
+		t.Errorf("an nftables table of this test's runs is still there:\n%s", out)
+	}
+}
+
 // gosentinel builds cmd/gosentinel into a temporary directory.
 func gosentinel(t *testing.T) string {
 	t.Helper()
@@ -40,51 +55,65 @@ func gosentinel(t *testing.T) string {
 	return bin
 }
 
-// The mission's walkthrough with real redis-server processes, go-redis clients and each
-// kind of sentinel: redis-sentinel, gosentinel, and a quorum mixing both. The same
-// scenario and checkers as in the simulator.
+// The mission's walkthrough with real redis-server processes, go-redis clients and
+// quorums mixing redis-sentinel and gosentinel (TestSimulatorAndRealityAgree runs it
+// with each kind alone, against the simulator). The same scenario and checkers as in
+// the simulator.
 func TestTutorialKillMaster(t *testing.T) {
 	need(t)
+	t.Parallel()
 	bin := gosentinel(t)
 	// mixed is two gosentinels and a redis-sentinel, mixed-redis the other way round: they
 	// must find each other through hello messages, vote for each other and fail over
-	// whichever kind is elected.
-	// The four run at once, each on a loopback address of its own; the walkthrough has no
-	// network fault, so they share the empty nftables table without harm.
-	for i, kind := range []string{"redis", "go", "mixed", "mixed-redis"} {
+	// whichever kind is elected. Each runs on a loopback address of its own.
+	kinds := []string{"mixed", "mixed-redis"}
+	runs, errs := make([]*scenarios.Run, len(kinds)), make([]error, len(kinds))
+	concurrently(len(kinds), func(i int) {
+		opts := real.DefaultOptions
+		opts.Sentinel, opts.GoSentinel = kinds[i], bin
+		runs[i], errs[i] = tutorial(opts, fmt.Sprintf("127.0.0.%d", 31+i))
+	})
+	for i, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			opts := real.DefaultOptions
-			opts.Sentinel, opts.GoSentinel = kind, bin
-			tutorial(t, opts, fmt.Sprintf("127.0.0.%d", 31+i))
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			r := runs[i].Result
+			if !r.Passed() || r.Failovers != 1 || r.LostWrites != 0 || !r.Converged || r.AckedWrites < 1000 {
+				t.Errorf("%s: verdict %s, %d failovers, %d of %d acknowledged writes lost, converged %v: %v",
+					r.Backend, r.Verdict, r.Failovers, r.LostWrites, r.AckedWrites, r.Converged, r.Violations)
+			}
+			for _, e := range runs[i].Events {
+				if e.Type == "+elected-leader" {
+					t.Logf("%s sentinels: %s led the failover", kind, e.Sentinel)
+				}
+			}
+			if r.FinalMaster == "local/redis:6382" || r.FinalMaster == "" {
+				t.Errorf("final master %q, want a promoted replica", r.FinalMaster)
+			}
 		})
 	}
 }
 
+// concurrently runs f(0), ..., f(n-1) at once and waits for them. Real runs go at once
+// this way rather than as parallel subtests, which go test runs only as many at a time
+// as the machine has cores, though a real run mostly waits.
+func concurrently(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { f(i) })
+	}
+	wg.Wait()
+}
+
 // tutorial runs tutorial-kill-master with its one host on addr.
-func tutorial(t *testing.T, opts real.Options, addr string) {
+func tutorial(opts real.Options, addr string) (*scenarios.Run, error) {
 	s, err := scenarios.Lookup("tutorial-kill-master")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s.Topology.Hosts = []world.Host{{Name: s.Topology.Hosts[0].Name, Addr: addr}}
-	run, err := scenarios.Execute(t.Context(), s, real.Backend{Options: opts}, 1, scenarios.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := run.Result
-	if !r.Passed() || r.Failovers != 1 || r.LostWrites != 0 || !r.Converged || r.AckedWrites < 1000 {
-		t.Errorf("%s: verdict %s, %d failovers, %d of %d acknowledged writes lost, converged %v: %v",
-			r.Backend, r.Verdict, r.Failovers, r.LostWrites, r.AckedWrites, r.Converged, r.Violations)
-	}
-	for _, e := range run.Events {
-		if e.Type == "+elected-leader" {
-			t.Logf("%s sentinels: %s led the failover", opts.Sentinel, e.Sentinel)
-		}
-	}
-	if r.FinalMaster == "local/redis:6382" || r.FinalMaster == "" {
-		t.Errorf("final master %q, want a promoted replica", r.FinalMaster)
-	}
+	return scenarios.Execute(context.Background(), s, real.Backend{Options: opts}, 1, scenarios.Options{})
 }
 
 // shortPartition: three hosts; the master's host is cut off for 12 s, past
@@ -127,9 +156,7 @@ func TestShortPartitionWithRedisSentinel(t *testing.T) {
 	if len(r.Faults) != 2 || r.Faults[0].Err != "" || r.Faults[1].Err != "" {
 		t.Errorf("faults as carried out: %+v", r.Faults)
 	}
-	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "sentinelsim") {
-		t.Errorf("the nftables table is still there after the run:\n%s", out)
-	}
+	noTablesLeft(t)
 }
 
 // Faults the real world cannot do are refused with world.ErrUnsupported, never skipped;
@@ -176,11 +203,64 @@ duration: 1s
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if out, _ := exec.Command("nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "sentinelsim") {
-		t.Errorf("the nftables table outlived Close:\n%s", out)
-	}
+	noTablesLeft(t)
 	// redis-server names itself "redis-server <ip>:<port>" in the process list.
 	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.2[12]:`).CombinedOutput(); len(out) > 0 {
 		t.Errorf("processes outlived Close: %s", out)
+	}
+}
+
+// The bounded wait for the cluster to come up fails after ReadyTimeout, naming the node
+// that did not: one that exited at once (a bad directive), and one that runs but never
+// syncs (its master wants a password it does not have). Nothing is left behind.
+func TestReadinessFailureNamesTheNode(t *testing.T) {
+	need(t)
+	for _, tc := range []struct {
+		name, addr, node string
+		option           world.Option
+		want             string
+	}{
+		// A scenario file refuses an option the simulator does not model, so the
+		// bad directive goes into the topology directly.
+		{"exits", "127.0.0.41", "n2/redis", world.Option{Key: "maxmemory", Value: "not-a-size"}, "n2/redis has not synced with the master (it exited"},
+		{"never-syncs", "127.0.0.43", "n1/redis", world.Option{Key: "requirepass", Value: "secret"}, "n2/redis has not synced with the master"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			second := tc.addr[:len(tc.addr)-1] + string(tc.addr[len(tc.addr)-1]+1)
+			s, err := scenarios.Parse(tc.name+".yaml", []byte(fmt.Sprintf(`name: %s
+about: A replica that cannot come up.
+hosts:
+  n1: {addr: %s, redis: [6379], sentinel: [26379]}
+  n2: {addr: %s, redis: [6379]}
+sentinel: {quorum: 1}
+duration: 1s
+`, tc.name, tc.addr, second)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, n := range s.Topology.Nodes {
+				if n.Name == tc.node {
+					s.Topology.Nodes[i].Config = n.Config.With(world.Options{tc.option})
+				}
+			}
+			opts := real.DefaultOptions
+			opts.ReadyTimeout = 2 * time.Second
+			began := time.Now()
+			c, err := real.New(s.Topology, 1, opts)
+			if err == nil {
+				c.Close()
+				t.Fatal("the cluster came up")
+			}
+			if !strings.Contains(err.Error(), "replication not ready after 2s") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q: want it to say replication was not ready after 2s and %q", err, tc.want)
+			}
+			if took := time.Since(began); took > 10*time.Second {
+				t.Errorf("New gave up after %v, with a ready timeout of 2s", took)
+			}
+			if out, _ := exec.Command("pgrep", "-af", strings.ReplaceAll(tc.addr, ".", `\.`)+":").CombinedOutput(); len(out) > 0 {
+				t.Errorf("processes outlived the failed start: %s", out)
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -21,6 +22,10 @@ type Applied struct {
 	Undo   bool          `json:"undo,omitempty"`
 	Err    string        `json:"error,omitempty"`
 	Ending time.Duration `json:"until_ns,omitempty"` // when a fault with for: is undone
+
+	// Unsupported says the world cannot do this kind of fault at all (the real world's
+	// clock jumps and latency): the run did not test what the scenario says, and fails.
+	Unsupported bool `json:"unsupported,omitempty"`
 }
 
 // timeline carries out a fault schedule on a world, undoing faults whose For has passed,
@@ -88,6 +93,7 @@ func (tl *timeline) apply(f Fault) {
 	reverse, err := tl.do(f, &rec)
 	if err != nil {
 		rec.Err = err.Error()
+		rec.Unsupported = errors.Is(err, world.ErrUnsupported)
 	}
 	if err == nil && f.For > 0 && reverse != nil {
 		reverse.At = f.At + f.For

@@ -72,6 +72,11 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 			r.Violations = append(r.Violations, fmt.Sprintf("%s: %s", p, v.Summary))
 		}
 	}
+	for _, f := range r.Faults {
+		if f.Unsupported {
+			r.Violations = append(r.Violations, fmt.Sprintf("fault-unsupported: %s (at %v)", f.Err, f.At))
+		}
+	}
 	r.Found = []string{}
 	for _, p := range s.Expect.Finds {
 		if facts[p].Ok() {

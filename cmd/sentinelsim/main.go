@@ -21,13 +21,16 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sentinelsim/sentinelsim/real"
+	"github.com/sentinelsim/sentinelsim/real/containers"
 	"github.com/sentinelsim/sentinelsim/scenarios"
 	"github.com/sentinelsim/sentinelsim/sim"
 )
@@ -125,8 +128,11 @@ func root() *cobra.Command {
 type source struct {
 	scenario, file, faults string
 	settings               []string
-	backend, sentinel      string
+	backend, image         string
+	pull                   bool
+	sentinel               choice
 	linLimit               time.Duration
+	flagSet                *pflag.FlagSet
 }
 
 func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
@@ -135,8 +141,16 @@ func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
 	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
 	f.StringArrayVar(&s.settings, "set", nil, "change the scenario: SECTION.KEY=VALUE with SECTION redis, sentinel or workload\n(redis.min-replicas-to-write=1, sentinel.down-after-milliseconds=1000, workload.wait=1); repeatable")
-	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, or real (processes on loopback; needs root for nftables)")
-	f.StringVar(&s.sentinel, "sentinel", "redis", "with --backend real: redis (redis-sentinel), go (gosentinel, from PATH), mixed or mixed-redis")
+	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, real (processes on loopback; needs root for nftables) or containers (the same in Docker containers)")
+	image := os.Getenv("SENTINELSIM_IMAGE")
+	if image == "" {
+		image = containers.DefaultImage
+	}
+	f.StringVar(&s.image, "image", image, "with --backend containers: the image of redis-server and redis-sentinel ($SENTINELSIM_IMAGE; scripts/with-docker builds the default)")
+	f.BoolVar(&s.pull, "pull", false, "with --backend containers: let the engine pull the image if it lacks it")
+	s.sentinel = choice{value: "redis", allowed: []string{"redis", "go", "mixed", "mixed-redis"}}
+	f.Var(&s.sentinel, "sentinel", "with --backend real or containers: redis (redis-sentinel), go (gosentinel, from PATH), mixed or mixed-redis")
+	s.flagSet = f
 	f.DurationVar(&s.linLimit, "lin-limit", scenarios.DefaultLinearizabilityLimit, "porcupine's time limit per run")
 }
 
@@ -168,18 +182,41 @@ func (s *source) load() (*scenarios.Scenario, error) {
 	return sc, nil
 }
 
-func (s *source) backendFor(opts sim.Options) (scenarios.Backend, error) {
+func (s *source) backendFor(simOpts sim.Options) (scenarios.Backend, error) {
+	if s.backend == "sim" && s.flagSet.Changed("sentinel") {
+		return nil, usage("--sentinel %s: the simulator runs its own sentinels; --sentinel applies to --backend real or containers", s.sentinel.value)
+	}
+	if s.backend != "containers" && (s.flagSet.Changed("image") || s.pull) {
+		return nil, usage("--image and --pull apply to --backend containers")
+	}
+	opts := real.DefaultOptions
+	opts.Sentinel = s.sentinel.value
 	switch s.backend {
 	case "sim":
-		return sim.Backend{Options: opts}, nil
+		return sim.Backend{Options: simOpts}, nil
 	case "real":
-		opts := real.DefaultOptions
-		opts.Sentinel = s.sentinel
 		return real.Backend{Options: opts}, nil
 	case "containers":
-		return nil, usage("backend %q is not built yet (issue 8); use --backend sim or real", s.backend)
+		return containers.Backend{Options: containers.Options{Options: opts, Image: s.image, Pull: s.pull}}, nil
 	}
 	return nil, usage("unknown backend %q (sim, real, containers)", s.backend)
+}
+
+// choice is a flag that takes one of a few values, checked as it is parsed.
+type choice struct {
+	value   string
+	allowed []string
+}
+
+func (c *choice) String() string { return c.value }
+func (c *choice) Type() string   { return "string" }
+
+func (c *choice) Set(v string) error {
+	if !slices.Contains(c.allowed, v) {
+		return fmt.Errorf("want one of %s", strings.Join(c.allowed, ", "))
+	}
+	c.value = v
+	return nil
 }
 
 func (s *source) options() scenarios.Options {

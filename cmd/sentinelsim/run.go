@@ -162,6 +162,9 @@ func replayCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if b.Name() != "sim" {
+				return usage("--backend %s: only the simulator's runs replay; run the seed again with sentinelsim run", b.Name())
+			}
 			ctx, stop := signalContext(cmd)
 			defer stop()
 			run, err := scenarios.Execute(ctx, s, b, seed, src.options())

@@ -50,6 +50,10 @@ func sweepCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if b.Name() != "sim" && workers > 1 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "sweep: --backend %s runs one seed at a time, not %d: every run uses the scenario's addresses and ports\n", b.Name(), workers)
+				workers = 1
+			}
 			var sink io.Writer = io.Discard
 			if out != "" {
 				f, err := os.Create(out)

@@ -1,82 +1,126 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/goccy/go-yaml"
+	"github.com/rhysd/actionlint"
+
+	"github.com/sentinelsim/sentinelsim/scenarios"
 )
 
-// workflow is the part of a GitHub Actions workflow the test checks.
-type workflow struct {
-	On struct {
-		Schedule []struct {
-			Cron string `yaml:"cron"`
-		} `yaml:"schedule"`
-	} `yaml:"on"`
-	Jobs map[string]struct {
-		RunsOn   string `yaml:"runs-on"`
-		Needs    any    `yaml:"needs"`
-		Strategy struct {
-			Matrix map[string][]any `yaml:"matrix"`
-		} `yaml:"strategy"`
-		Steps []struct {
-			Uses string `yaml:"uses"`
-			Run  string `yaml:"run"`
-		} `yaml:"steps"`
-	} `yaml:"jobs"`
-}
+const workflowFile = "../../.github/workflows/nightly.yml"
 
-// The nightly workflow is well formed: a valid schedule, jobs that exist and run
-// somewhere, matrix variables that are defined, make targets that exist, and every
-// sentinelsim command line accepted by the CLI's own flag parser. (actionlint is not
-// available offline; this checks what would break the workflow here.)
+// The nightly workflow passes actionlint (syntax, expressions and the matrix values they
+// use, cron schedules, job dependencies, runner labels, the inputs of known actions), and
+// it and the Makefile's nightly targets stay in step with the CLI: every make target a
+// step runs exists, and every sentinelsim command line, in the workflow once per
+// combination of its matrix and in the Makefile, is accepted by the CLI's own parser
+// and names scenarios of the catalogue. (shellcheck is not run on the steps' scripts.)
 func TestNightlyWorkflow(t *testing.T) {
-	src, err := os.ReadFile("../../.github/workflows/nightly.yml")
+	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wf workflow
-	if err := yaml.Unmarshal(src, &wf); err != nil {
-		t.Fatalf("nightly.yml: %v", err)
-	}
-	if len(wf.On.Schedule) == 0 || len(strings.Fields(wf.On.Schedule[0].Cron)) != 5 {
-		t.Errorf("schedule %+v: want one five-field cron", wf.On.Schedule)
-	}
-	makefile, err := os.ReadFile("../../Makefile")
+	src := readFile(t, workflowFile)
+	errs, err := linter.Lint(workflowFile, src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expr := regexp.MustCompile(`\$\{\{\s*matrix\.(\w+)\s*\}\}`)
+	for _, e := range errs {
+		t.Errorf("actionlint: nightly.yml:%d:%d: %s [%s]", e.Line, e.Column, e.Message, e.Kind)
+	}
+	wf, _ := actionlint.Parse(src)
+	if wf == nil {
+		t.Fatal("nightly.yml does not parse")
+	}
+	makefile := string(readFile(t, "../../Makefile"))
 	for name, job := range wf.Jobs {
-		if job.RunsOn == "" || len(job.Steps) == 0 {
-			t.Errorf("job %s: runs-on %q, %d steps", name, job.RunsOn, len(job.Steps))
-		}
-		if needs, ok := job.Needs.(string); ok {
-			if _, found := wf.Jobs[needs]; !found {
-				t.Errorf("job %s needs %s, which does not exist", name, needs)
-			}
-		}
 		for _, step := range job.Steps {
-			if step.Uses == "" && step.Run == "" {
-				t.Errorf("job %s has a step that neither uses nor runs anything", name)
+			run, ok := step.Exec.(*actionlint.ExecRun)
+			if !ok || run.Run == nil {
+				continue
 			}
-			for _, m := range expr.FindAllStringSubmatch(step.Run, -1) {
-				if _, ok := job.Strategy.Matrix[m[1]]; !ok {
-					t.Errorf("job %s uses matrix.%s, which its matrix does not define", name, m[1])
+			for _, line := range expandMatrix(t, name, job, run.Run.Value) {
+				if target, ok := strings.CutPrefix(lastCommand(line), "make "); ok &&
+					!strings.Contains(makefile, "\n"+target+":") {
+					t.Errorf("job %s runs make %s, which the Makefile does not define", name, target)
+				}
+				if _, args, ok := strings.Cut(line, "./cmd/sentinelsim "); ok {
+					checkCommandLine(t, "job "+name, args)
 				}
 			}
-			if target, ok := strings.CutPrefix(lastCommand(step.Run), "make "); ok &&
-				!strings.Contains(string(makefile), "\n"+target+":") {
-				t.Errorf("job %s runs make %s, which the Makefile does not define", name, target)
-			}
-			if _, args, ok := strings.Cut(step.Run, "./cmd/sentinelsim "); ok {
-				checkCommandLine(t, name, expr.ReplaceAllString(args, "1"))
-			}
 		}
 	}
+	recipes := regexp.MustCompile(`(?m)^\t(?:\S+=\S+ )*bin/sentinelsim (.*)$`).FindAllStringSubmatch(makefile, -1)
+	if len(recipes) == 0 {
+		t.Error("the Makefile runs no bin/sentinelsim command line")
+	}
+	for _, m := range recipes {
+		checkCommandLine(t, "Makefile", m[1])
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var matrixExpr = regexp.MustCompile(`\$\{\{\s*matrix\.(\w+)\s*\}\}`)
+
+// expandMatrix is a step's script once for every combination of its job's matrix, with
+// each ${{ matrix.KEY }} replaced by its value there.
+func expandMatrix(t *testing.T, job string, j *actionlint.Job, script string) []string {
+	t.Helper()
+	if j.Strategy == nil || j.Strategy.Matrix == nil {
+		return []string{script}
+	}
+	m := j.Strategy.Matrix
+	if m.Include != nil || m.Exclude != nil || m.Expression != nil {
+		t.Errorf("job %s: the test expands plain matrices only, not include, exclude or expressions", job)
+	}
+	combos := []map[string]string{{}}
+	keys := make([]string, 0, len(m.Rows))
+	for k := range m.Rows { //determinism:ok sorted below
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		var next []map[string]string
+		for _, c := range combos {
+			for _, v := range m.Rows[k].Values {
+				n := map[string]string{k: yamlScalar(v)}
+				for kk, vv := range c { //determinism:ok copying
+					n[kk] = vv
+				}
+				next = append(next, n)
+			}
+		}
+		combos = next
+	}
+	var out []string
+	for _, c := range combos {
+		out = append(out, matrixExpr.ReplaceAllStringFunc(script, func(e string) string {
+			return c[strings.ToLower(matrixExpr.FindStringSubmatch(e)[1])]
+		}))
+	}
+	return out
+}
+
+func yamlScalar(v actionlint.RawYAMLValue) string {
+	if s, ok := v.(*actionlint.RawYAMLString); ok {
+		return s.Value
+	}
+	return v.String()
 }
 
 // lastCommand is the last command of a shell line ("sudo env ... make nightly").
@@ -88,8 +132,8 @@ func lastCommand(run string) string {
 }
 
 // checkCommandLine parses a sentinelsim command line with the CLI's own commands and
-// flags, without running it.
-func checkCommandLine(t *testing.T, job, line string) {
+// flags, without running it, and looks up the scenario it names in the catalogue.
+func checkCommandLine(t *testing.T, where, line string) {
 	t.Helper()
 	args := strings.Fields(line)
 	top := root()
@@ -97,7 +141,13 @@ func checkCommandLine(t *testing.T, job, line string) {
 	if err == nil {
 		err = cmd.ParseFlags(rest)
 	}
-	if err != nil || cmd == top {
-		t.Errorf("job %s: sentinelsim %s: %v", job, line, err)
+	if err == nil && cmd == top {
+		err = fmt.Errorf("no command")
+	}
+	if f := cmd.Flags().Lookup("scenario"); err == nil && f != nil && f.Changed {
+		_, err = scenarios.Lookup(f.Value.String())
+	}
+	if err != nil {
+		t.Errorf("%s: sentinelsim %s: %v", where, line, err)
 	}
 }
