@@ -47,14 +47,33 @@ func (s *Sentinel) Command(args []string) resp.Value {
 	return UnknownCommand(args)
 }
 
-// UnknownCommand is Redis's error for a command that does not exist.
+// UnknownCommand is Redis's error for a command that does not exist: the name and the
+// arguments clipped to 128 bytes, as commandCheckExistence prints them.
 func UnknownCommand(args []string) resp.Value {
-	var b strings.Builder
-	fmt.Fprintf(&b, "ERR unknown command '%s', with args beginning with: ", args[0])
+	var quoted strings.Builder
 	for _, a := range args[1:] {
-		fmt.Fprintf(&b, "'%s' ", a)
+		if quoted.Len() >= 128 {
+			break
+		}
+		fmt.Fprintf(&quoted, "'%s' ", clipTo(a, 128-quoted.Len()))
 	}
-	return resp.Err(b.String())
+	return resp.Err(fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", clip(args[0]), quoted.String()))
+}
+
+// clip is printf's %.128s, which Redis uses to echo a client's input in an error.
+func clip(s string) string { return clipTo(s, 128) }
+
+func clipTo(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// bulkMap is a map of bulk strings: key, value, key, value...
+func bulkMap(kv ...string) resp.Value {
+	v := resp.BulkArray(kv...)
+	return resp.Map(v.Array...)
 }
 
 func arityError(cmd string) resp.Value {
@@ -294,7 +313,7 @@ func (s *Sentinel) instanceMap(ri *instance) resp.Value {
 		add("voted-leader", leader)
 		add("voted-leader-epoch", ri.leaderEpoch)
 	}
-	return resp.BulkArray(kv...)
+	return bulkMap(kv...)
 }
 
 func (s *Sentinel) flagString(ri *instance) string {
@@ -491,7 +510,7 @@ func (s *Sentinel) debugCommand(args []string) resp.Value {
 		for _, p := range params {
 			kv = append(kv, strings.ToUpper(p.name), strconv.FormatInt(*p.v, 10))
 		}
-		return resp.BulkArray(kv...)
+		return bulkMap(kv...)
 	}
 	for i := 0; i < len(args); i += 2 {
 		var target *int64

@@ -27,21 +27,36 @@ type Directive struct {
 	Args []string
 }
 
-// ConfigError is a fatal error in the config file, worded as Redis prints it.
+// ConfigError is a fatal error in the config file, worded as Redis prints it; File, when
+// the driver knows it, is added to Redis's "Reading the configuration file" line. An
+// error of the whole file (Line 0) has no such line, as in Redis.
 type ConfigError struct {
+	File   string
 	Line   int
 	Text   string
 	Reason string
 }
 
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\nReading the configuration file, at line %d\n>>> '%s'\n%s",
-		Version, e.Line, e.Text, e.Reason)
+	head := fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", Version)
+	if e.Line == 0 {
+		return head + e.Reason
+	}
+	file := ""
+	if e.File != "" {
+		file = " " + e.File
+	}
+	return fmt.Sprintf("%sReading the configuration file%s, at line %d\n>>> '%s'\n%s", head, file, e.Line, e.Text, e.Reason)
 }
 
 // ParseConfig splits a config file into directives. Only what the sentinel itself needs
 // is interpreted here: port and requirepass.
-func ParseConfig(text []byte) (*Config, error) {
+func ParseConfig(text []byte) (*Config, error) { return ParseConfigChecked(text, nil) }
+
+// ParseConfigChecked is ParseConfig with the driver's check of every server directive
+// (check gets the line's arguments), run in file order with the parser's own checks, as
+// Redis runs them: the first reason either gives is the fatal error, at its line.
+func ParseConfigChecked(text []byte, check func(args []string) string) (*Config, error) {
 	c := &Config{Port: DefaultPort}
 	for i, line := range strings.Split(string(text), "\n") {
 		line = strings.TrimSpace(line)
@@ -58,21 +73,25 @@ func ParseConfig(text []byte) (*Config, error) {
 		d := Directive{Line: i + 1, Text: line, Args: args}
 		switch strings.ToLower(args[0]) {
 		case "sentinel":
-			if len(args) == 1 {
-				return nil, &ConfigError{Line: d.Line, Text: line, Reason: "Unrecognized sentinel configuration statement."}
+			// Alone on its line it asks for sentinel mode, which a sentinel is in already.
+			if len(args) > 1 {
+				d.Args = args[1:]
+				c.sentinel = append(c.sentinel, d)
 			}
-			d.Args = args[1:]
-			c.sentinel = append(c.sentinel, d)
 			continue
 		case "port":
-			p, err := strconv.Atoi(last(args))
-			if err != nil || p < 0 || p > 65535 || len(args) != 2 {
-				return nil, &ConfigError{Line: d.Line, Text: line, Reason: "Invalid port"}
+			if reason := portReason(args); reason != "" {
+				return nil, &ConfigError{Line: d.Line, Text: line, Reason: reason}
 			}
-			c.Port = p
+			c.Port, _ = strconv.Atoi(args[1])
 		case "requirepass":
 			if len(args) == 2 {
 				c.RequirePass = args[1]
+			}
+		}
+		if check != nil {
+			if reason := check(args); reason != "" {
+				return nil, &ConfigError{Line: d.Line, Text: line, Reason: reason}
 			}
 		}
 		c.Server = append(c.Server, d)
@@ -80,7 +99,20 @@ func ParseConfig(text []byte) (*Config, error) {
 	return c, nil
 }
 
-func last(args []string) string { return args[len(args)-1] }
+// portReason is Redis's complaint about a port directive, "" when it is good.
+func portReason(args []string) string {
+	if len(args) != 2 {
+		return "wrong number of arguments"
+	}
+	p, err := strconv.ParseInt(args[1], 10, 64)
+	if err != nil {
+		return "argument couldn't be parsed into an integer"
+	}
+	if p < 0 || p > 65535 {
+		return "argument must be between 0 and 65535 inclusive"
+	}
+	return ""
+}
 
 // preMonitor are the directives applied before any monitor line, as Redis queues them.
 var preMonitor = map[string]bool{

@@ -99,8 +99,8 @@ func TestDaemonizedLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	for syscall.Kill(pid, 0) == nil {
-		if time.Since(start) > 2*time.Second {
-			t.Fatal("gosentinel did not exit within 2 s of SIGTERM")
+		if time.Since(start) > time.Second {
+			t.Fatal("gosentinel did not exit within 1 s of SIGTERM")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

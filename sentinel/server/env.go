@@ -31,20 +31,34 @@ func (k sink) Event(e sentinel.Event) {
 	k.Log(e.Level, e.Type+" "+e.Text)
 }
 
-func (k sink) Log(level sentinel.Level, line string) {
-	if level < k.srv.level {
-		return
-	}
-	fmt.Fprintln(k.srv.log, sentinel.FormatLog(k.srv.pid, time.Now().UnixMilli(), level, line))
-}
+func (k sink) Log(level sentinel.Level, line string) { k.srv.logLine(level, line) }
+
+// discard is the sink of Check, which starts nothing.
+type discard struct{}
+
+func (discard) Event(sentinel.Event)       {}
+func (discard) Log(sentinel.Level, string) {}
 
 // store is the config file, rewritten whole and synced before the state machine goes on,
 // as Redis's rewriteConfig does: a temporary file renamed over the old one.
-type store struct{ path string }
+type store struct {
+	path string
+	srv  *Server
+}
 
 func (s store) Load() ([]byte, error) { return os.ReadFile(s.path) }
 
+// Save replaces the file and logs it as sentinelFlushConfig does; a failure is logged by
+// the state machine.
 func (s store) Save(content []byte) error {
+	if err := s.save(content); err != nil {
+		return err
+	}
+	s.srv.logLine(sentinel.Notice, "Sentinel new configuration saved on disk")
+	return nil
+}
+
+func (s store) save(content []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".sentinel-rewrite-*")
 	if err != nil {
 		return err
@@ -66,6 +80,12 @@ func (s store) Save(content []byte) error {
 	}
 	return os.Rename(tmp.Name(), s.path)
 }
+
+// readOnly is the store of Check: the file as it is, never written.
+type readOnly struct{ path string }
+
+func (s readOnly) Load() ([]byte, error) { return os.ReadFile(s.path) }
+func (readOnly) Save([]byte) error       { return nil }
 
 // scripts runs notification and client-reconfig scripts directly, with no file
 // descriptor of the sentinel's leaking into them (Go opens everything close-on-exec).
