@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -88,10 +89,12 @@ func (s readOnly) Load() ([]byte, error) { return os.ReadFile(s.path) }
 func (readOnly) Save([]byte) error       { return nil }
 
 // scripts runs notification and client-reconfig scripts directly, with no file
-// descriptor of the sentinel's leaking into them (Go opens everything close-on-exec).
+// descriptor of the sentinel's leaking into them: Go opens everything close-on-exec, and
+// what the sentinel inherited open from whoever started it is marked so before a start.
 type scripts struct{ srv *Server }
 
 func (sc scripts) Start(argv []string) (int, error) {
+	closeOnExec()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if err := cmd.Start(); err != nil {
 		return 0, err
@@ -111,6 +114,16 @@ func (sc scripts) Start(argv []string) (int, error) {
 		sc.srv.post(func() { sc.srv.s.ScriptExited(pid, code, sig) })
 	}()
 	return pid, nil
+}
+
+// closeOnExec marks every descriptor but stdin, stdout and stderr close-on-exec.
+func closeOnExec() {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 func (scripts) Kill(pid int) { syscall.Kill(pid, syscall.SIGKILL) }

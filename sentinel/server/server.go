@@ -154,33 +154,13 @@ func Check(confPath string) (daemonize bool, err error) {
 // SIGINT) or a client sends SHUTDOWN; it returns the exit status. stdout is where logs
 // go when no logfile is set. An error is a fatal one of the config file, for stderr.
 func Run(confPath string, stdout io.Writer, signals <-chan os.Signal) (int, error) {
-	conf, set, err := loadConfig(confPath)
+	srv, set, err := newServer(confPath, stdout)
 	if err != nil {
 		return 1, err
 	}
-	srv := &Server{confPath: confPath, tasks: make(chan func(), 1024), log: stdout, level: set.level,
-		pid: os.Getpid(), started: time.Now(), exit: make(chan int, 1), port: conf.Port, pidfile: set.pidfile,
-		sourceAddr: set.sourceAddr, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
-		holding: true, clients: map[net.Conn]bool{}}
-	if set.logfile != "" {
-		f, err := os.OpenFile(set.logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-		if err != nil {
-			return 1, err
-		}
+	if f, ok := srv.log.(*os.File); ok && f != stdout {
 		defer f.Close()
-		srv.log = f
 	}
-	// sentinel.New applies the sentinel directives, then persists a new id and announces
-	// the masters: Redis does the latter once the port is open, so those lines wait.
-	s, err := sentinel.New(sentinel.Env{
-		Clock: clock{}, Rand: srv.rng, Transport: transport{srv}, Sink: sink{srv}, Store: store{confPath, srv},
-		Scripts: scripts{srv}, Resolve: resolve, Exit: srv.exitWith, ServerInfo: srv.serverInfo,
-	}, conf)
-	if err != nil {
-		return 1, inFile(err, confPath)
-	}
-	srv.s, srv.hub = s, sentinel.NewHub(s)
-	srv.hub.Shutdown = srv.shutdown
 	srv.logStartup()
 	if srv.port == 0 {
 		srv.logNow(sentinel.Warning, "Configured to not listen anywhere, exiting.")
@@ -211,6 +191,40 @@ func Run(confPath string, stdout io.Writer, signals <-chan os.Signal) (int, erro
 		nc.Close()
 	}
 	return code, nil
+}
+
+// newServer loads the config file and builds the sentinel, its log open, nothing started.
+func newServer(confPath string, stdout io.Writer) (*Server, settings, error) {
+	conf, set, err := loadConfig(confPath)
+	if err != nil {
+		return nil, set, err
+	}
+	srv := &Server{confPath: confPath, tasks: make(chan func(), 1024), log: stdout, level: set.level,
+		pid: os.Getpid(), started: time.Now(), exit: make(chan int, 1), port: conf.Port, pidfile: set.pidfile,
+		sourceAddr: set.sourceAddr, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
+		holding: true, clients: map[net.Conn]bool{}}
+	if set.logfile != "" {
+		f, err := os.OpenFile(set.logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, set, err
+		}
+		srv.log = f
+	}
+	// sentinel.New applies the sentinel directives, then persists a new id and announces
+	// the masters: Redis does the latter once the port is open, so those lines wait.
+	s, err := sentinel.New(sentinel.Env{
+		Clock: clock{}, Rand: srv.rng, Transport: transport{srv}, Sink: sink{srv}, Store: store{confPath, srv},
+		Scripts: scripts{srv}, Resolve: resolve, Exit: srv.exitWith, ServerInfo: srv.serverInfo,
+	}, conf)
+	if err != nil {
+		if f, ok := srv.log.(*os.File); ok && f != stdout {
+			f.Close()
+		}
+		return nil, set, inFile(err, confPath)
+	}
+	srv.s, srv.hub = s, sentinel.NewHub(s)
+	srv.hub.Shutdown = srv.shutdown
+	return srv, set, nil
 }
 
 // logStartup writes Redis's first lines.
