@@ -64,7 +64,7 @@ func loadConfig(confPath string) (*sentinel.Config, settings, error) {
 	set := settings{level: sentinel.Notice}
 	text, err := os.ReadFile(confPath)
 	if err != nil {
-		return nil, set, fmt.Errorf("Fatal error, can't open config file '%s': %v", confPath, err)
+		return nil, set, fmt.Errorf("Fatal error, can't open config file '%s': %s", confPath, strerror(err))
 	}
 	conf, err := sentinel.ParseConfigChecked(text, set.apply)
 	if err != nil {
