@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 suite=${SUITE:-../shared/tools/redis-sentinel-suite}
 gitdir=${REDIS_GIT_DIR:-/work/.mirror/redis+redis/repo}
 out=results/sentinel-suite.md
+[ -x "$suite" ] || { echo "sentinel-suite.sh: no suite runner at $suite (set SUITE=.../shared/tools/redis-sentinel-suite)" >&2; exit 2; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/bin/gosentinel" ./cmd/gosentinel
