@@ -1,5 +1,6 @@
-// Package resp holds RESP2 values: the replies Redis servers and Sentinels send, and the
-// encoding and decoding of the wire protocol.
+// Package resp holds RESP values: the replies Redis servers and Sentinels send, and the
+// encoding and decoding of the wire protocol, RESP2 and the parts of RESP3 that a
+// Sentinel sends (maps, pushes, the null).
 //
 // The simulator carries Values between simulated processes as they are, without encoding
 // them, so a reply built here is exactly what a real server would have put on the wire;
@@ -37,13 +38,25 @@ type Value struct {
 	Str   string
 	Int   int64
 	Array []Value
+	// Agg is how RESP3 sends an array: 0 as an array, '%' as a map of Array's pairs,
+	// '>' as a push. RESP2 sends them all as arrays, so Equal ignores it.
+	Agg byte
 }
 
-// Simple returns a status reply.
-func Simple(s string) Value { return Value{Kind: KindSimple, Str: s} }
+// Simple returns a status reply. Line breaks become spaces, as Redis makes them, so that
+// a reply echoing a client's input stays one line on the wire.
+func Simple(s string) Value { return Value{Kind: KindSimple, Str: oneLine(s)} }
 
 // Err returns an error reply; s is the text after the dash, e.g. "ERR syntax error".
-func Err(s string) Value { return Value{Kind: KindError, Str: s} }
+// Line breaks become spaces, as in Simple.
+func Err(s string) Value { return Value{Kind: KindError, Str: oneLine(s)} }
+
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	}
+	return s
+}
 
 // Int returns an integer reply.
 func Int(n int64) Value { return Value{Kind: KindInt, Int: n} }
@@ -72,6 +85,20 @@ func BulkArray(ss ...string) Value {
 		vs[i] = Bulk(s)
 	}
 	return Value{Kind: KindArray, Array: vs}
+}
+
+// Map returns the pairs key, value, key, value... as RESP3 sends a map (an array of the
+// pairs in RESP2).
+func Map(pairs ...Value) Value {
+	v := Array(pairs...)
+	v.Agg = '%'
+	return v
+}
+
+// Push marks an array as a RESP3 push message (Pub/Sub's messages and confirmations).
+func Push(v Value) Value {
+	v.Agg = '>'
+	return v
 }
 
 // OK is the +OK status reply.

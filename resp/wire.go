@@ -42,6 +42,32 @@ func Append(buf []byte, v Value) []byte {
 	return append(buf, '\r', '\n')
 }
 
+// Append3 appends the RESP3 encoding of v to buf: maps and pushes keep their type and
+// both nulls are "_".
+func Append3(buf []byte, v Value) []byte {
+	switch v.Kind {
+	case KindNull, KindNullArray:
+		return append(buf, '_', '\r', '\n')
+	case KindArray:
+		n := len(v.Array)
+		switch v.Agg {
+		case '%':
+			buf, n = append(buf, '%'), n/2
+		case '>':
+			buf = append(buf, '>')
+		default:
+			buf = append(buf, '*')
+		}
+		buf = strconv.AppendInt(buf, int64(n), 10)
+		buf = append(buf, '\r', '\n')
+		for _, e := range v.Array {
+			buf = Append3(buf, e)
+		}
+		return buf
+	}
+	return Append(buf, v)
+}
+
 // AppendCommand appends a command as an array of bulk strings, the form clients send.
 func AppendCommand(buf []byte, args ...string) []byte {
 	buf = append(buf, '*')
@@ -100,7 +126,8 @@ func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, 1
 // more pipelined commands wait behind the one it just read.
 func (r *Reader) Buffered() int { return r.r.Buffered() }
 
-// ReadValue reads one value (a reply, or a command in multibulk form).
+// ReadValue reads one value (a reply, or a command in multibulk form), RESP2 or a RESP3
+// map, push or null.
 func (r *Reader) ReadValue() (Value, error) {
 	line, err := r.line(maxInlineLength)
 	if err != nil {
@@ -134,7 +161,12 @@ func (r *Reader) ReadValue() (Value, error) {
 			return Value{}, err
 		}
 		return Bulk(s), nil
-	case '*':
+	case '_':
+		if body != "" {
+			return Value{}, protocolError("invalid null %q", body)
+		}
+		return Null(), nil
+	case '*', '%', '>':
 		n, err := r.length(body, maxArrayLen)
 		if err != nil {
 			return Value{}, err
@@ -142,20 +174,30 @@ func (r *Reader) ReadValue() (Value, error) {
 		if n < 0 {
 			return NullArray(), nil
 		}
+		agg := line[0]
+		if agg == '%' {
+			n *= 2
+		} else if agg == '*' {
+			agg = 0
+		}
 		vs := make([]Value, n)
 		for i := range vs {
 			if vs[i], err = r.ReadValue(); err != nil {
 				return Value{}, err
 			}
 		}
-		return Array(vs...), nil
+		v := Array(vs...)
+		v.Agg = agg
+		return v, nil
 	}
 	return Value{}, protocolError("unexpected type byte %q", line[0])
 }
 
 // ReadCommand reads one client command, either a multibulk array of bulk strings or an
-// inline command ("PING\r\n"), the two forms a Redis server accepts. Empty inline lines are
-// skipped, as Redis does, so a client that sends "PING\r\n\n" gets one reply.
+// inline command ("PING\r\n"), the two forms a Redis server accepts. Empty inline lines and
+// empty multibulks (*0, *-1) are skipped, as Redis does, so a client that sends
+// "PING\r\n\n" gets one reply. Malformed input is an ErrProtocol worded as Redis words it
+// ("invalid multibulk length", "expected '$', got '+'", "invalid bulk length").
 func (r *Reader) ReadCommand() ([]string, error) {
 	for {
 		b, err := r.r.Peek(1)
@@ -163,23 +205,11 @@ func (r *Reader) ReadCommand() ([]string, error) {
 			return nil, err
 		}
 		if b[0] == '*' {
-			v, err := r.ReadValue()
-			if err != nil {
-				return nil, err
+			args, err := r.multibulk()
+			if err != nil || len(args) > 0 {
+				return args, err
 			}
-			args, ok := v.Strings()
-			if !ok || v.Kind != KindArray {
-				return nil, protocolError("expected an array of bulk strings")
-			}
-			for _, e := range v.Array {
-				if e.Kind != KindBulk {
-					return nil, protocolError("expected '$', got '%c'", typeByte(e.Kind))
-				}
-			}
-			if len(args) == 0 {
-				continue
-			}
-			return args, nil
+			continue
 		}
 		line, err := r.line(maxInlineLength)
 		if err != nil {
@@ -193,6 +223,42 @@ func (r *Reader) ReadCommand() ([]string, error) {
 			return args, nil
 		}
 	}
+}
+
+// multibulk reads "*N" and N bulk strings (C: processMultibulkBuffer).
+func (r *Reader) multibulk() ([]string, error) {
+	line, err := r.line(maxInlineLength)
+	if err != nil {
+		return nil, err
+	}
+	n, err := strconv.Atoi(string(line[1:]))
+	if err != nil || n > maxArrayLen {
+		return nil, protocolError("invalid multibulk length")
+	}
+	args := make([]string, 0, min(max(n, 0), 1024))
+	for range max(n, 0) {
+		line, err := r.line(maxInlineLength)
+		if err != nil {
+			return nil, err
+		}
+		if len(line) == 0 || line[0] != '$' {
+			got := byte('\r')
+			if len(line) > 0 {
+				got = line[0]
+			}
+			return nil, protocolError("expected '$', got '%c'", got)
+		}
+		size, err := strconv.Atoi(string(line[1:]))
+		if err != nil || size < 0 || size > maxBulkLen {
+			return nil, protocolError("invalid bulk length")
+		}
+		s, err := r.bulkBody(size)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, s)
+	}
+	return args, nil
 }
 
 // line reads up to "\n" and strips the line ending ("\r\n", or a bare "\n" as Redis's inline
@@ -343,20 +409,6 @@ func isSpace(c byte) bool {
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-func typeByte(k Kind) byte {
-	switch k {
-	case KindSimple:
-		return '+'
-	case KindError:
-		return '-'
-	case KindInt:
-		return ':'
-	case KindArray, KindNullArray:
-		return '*'
-	}
-	return '$'
 }
 
 func protocolError(format string, args ...any) error {

@@ -72,6 +72,12 @@ func cut(s string, n int) string {
 	return s
 }
 
+// bulkMap is a map of bulk strings: key, value, key, value...
+func bulkMap(kv ...string) resp.Value {
+	v := resp.BulkArray(kv...)
+	return resp.Map(v.Array...)
+}
+
 func arityError(cmd string) resp.Value {
 	return resp.Err(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd))
 }
@@ -309,7 +315,7 @@ func (s *Sentinel) instanceMap(ri *instance) resp.Value {
 		add("voted-leader", leader)
 		add("voted-leader-epoch", ri.leaderEpoch)
 	}
-	return resp.BulkArray(kv...)
+	return bulkMap(kv...)
 }
 
 func (s *Sentinel) flagString(ri *instance) string {
@@ -505,7 +511,7 @@ func (s *Sentinel) debugCommand(args []string) resp.Value {
 		for _, p := range params {
 			kv = append(kv, strings.ToUpper(p.name), strconv.FormatInt(*p.v, 10))
 		}
-		return resp.BulkArray(kv...)
+		return bulkMap(kv...)
 	}
 	for i := 0; i < len(args); i += 2 {
 		var target *int64

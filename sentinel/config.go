@@ -26,21 +26,36 @@ type Directive struct {
 	Args []string
 }
 
-// ConfigError is a fatal error in the config file, worded as Redis prints it.
+// ConfigError is a fatal error in the config file, worded as Redis prints it; File, when
+// the driver knows it, is added to Redis's "Reading the configuration file" line. An
+// error of the whole file (Line 0) has no such line, as in Redis.
 type ConfigError struct {
+	File   string
 	Line   int
 	Text   string
 	Reason string
 }
 
 func (e *ConfigError) Error() string {
-	return fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\nReading the configuration file, at line %d\n>>> '%s'\n%s",
-		Version, e.Line, e.Text, e.Reason)
+	head := fmt.Sprintf("\n*** FATAL CONFIG FILE ERROR (Redis %s) ***\n", Version)
+	if e.Line == 0 {
+		return head + e.Reason
+	}
+	file := ""
+	if e.File != "" {
+		file = " " + e.File
+	}
+	return fmt.Sprintf("%sReading the configuration file%s, at line %d\n>>> '%s'\n%s", head, file, e.Line, e.Text, e.Reason)
 }
 
 // ParseConfig splits a config file into directives. Only what the sentinel itself needs
 // is interpreted here: port and requirepass.
-func ParseConfig(text []byte) (*Config, error) {
+func ParseConfig(text []byte) (*Config, error) { return ParseConfigChecked(text, nil) }
+
+// ParseConfigChecked is ParseConfig with the driver's check of every server directive
+// (check gets the line's arguments), run in file order with the parser's own checks, as
+// Redis runs them: the first reason either gives is the fatal error, at its line.
+func ParseConfigChecked(text []byte, check func(args []string) string) (*Config, error) {
 	c := &Config{Port: DefaultPort}
 	for i, line := range strings.Split(string(text), "\n") {
 		line = strings.TrimSpace(line)
@@ -83,6 +98,11 @@ func ParseConfig(text []byte) (*Config, error) {
 				return fail("wrong number of arguments")
 			}
 			c.RequirePass = args[1]
+		}
+		if check != nil {
+			if reason := check(args); reason != "" {
+				return nil, &ConfigError{Line: d.Line, Text: line, Reason: reason}
+			}
 		}
 		c.Server = append(c.Server, d)
 	}

@@ -40,13 +40,16 @@ type Session struct {
 	patterns map[string]bool
 	push     func(resp.Value)
 	closed   bool
+	onClose  func()
+	// proto is the RESP version HELLO chose: 2 or 3.
+	proto int
 }
 
 // Open starts a session for a client at addr; push delivers Pub/Sub messages to it.
 func (h *Hub) Open(addr string, push func(resp.Value)) *Session {
 	h.nextID++
 	c := &Session{hub: h, id: h.nextID, addr: addr, push: push, authed: h.defaultAuth(), user: "default",
-		channels: map[string]bool{}, patterns: map[string]bool{}}
+		channels: map[string]bool{}, patterns: map[string]bool{}, proto: 2}
 	h.sessions = append(h.sessions, c)
 	return c
 }
@@ -54,12 +57,23 @@ func (h *Hub) Open(addr string, push func(resp.Value)) *Session {
 // Clients counts the open sessions (INFO clients' connected_clients).
 func (h *Hub) Clients() int { return len(h.sessions) }
 
+// Proto is the RESP version the session speaks: 2, or 3 after HELLO 3. The driver encodes
+// replies and pushes with it.
+func (c *Session) Proto() int { return c.proto }
+
+// OnClose registers what the driver does when the session ends from inside (CLIENT KILL,
+// ACL DELUSER): close the client's connection.
+func (c *Session) OnClose(fn func()) { c.onClose = fn }
+
 // Close ends a session.
 func (c *Session) Close() {
 	if c.closed {
 		return
 	}
 	c.closed = true
+	if c.onClose != nil {
+		c.onClose()
+	}
 	h := c.hub
 	for i, x := range h.sessions {
 		if x == c {
@@ -78,14 +92,22 @@ func (h *Hub) PublishEvent(e Event) {
 	channel, payload := e.Type, e.Text
 	for _, c := range h.sessions {
 		if c.channels[channel] {
-			c.push(resp.BulkArray("message", channel, payload))
+			c.send(resp.BulkArray("message", channel, payload))
 		}
 		for _, p := range sortedSet(c.patterns) {
 			if globMatch(p, channel) {
-				c.push(resp.BulkArray("pmessage", p, channel, payload))
+				c.send(resp.BulkArray("pmessage", p, channel, payload))
 			}
 		}
 	}
+}
+
+// send pushes a Pub/Sub message or confirmation, a RESP3 push where the session speaks it.
+func (c *Session) send(v resp.Value) {
+	if c.proto == 3 {
+		v = resp.Push(v)
+	}
+	c.push(v)
 }
 
 func sortedSet(m map[string]bool) []string {
@@ -104,14 +126,19 @@ func (c *Session) Do(args []string) (reply resp.Value, ok bool) {
 	if len(args) == 0 {
 		return resp.Value{}, false
 	}
-	name := strings.ToLower(args[0])
-	if !c.authed && name != "auth" && name != "hello" {
+	spec, fullname, refused := lookupCommand(args)
+	if spec == nil {
+		return refused, true
+	}
+	name := spec.name
+	if !c.authed && !spec.noAuth {
 		return resp.Err("NOAUTH Authentication required."), true
 	}
-	subscribed := len(c.channels)+len(c.patterns) > 0
+	// RESP3 has no subscribed context: replies and pushes are told apart by their type.
+	subscribed := c.proto == 2 && len(c.channels)+len(c.patterns) > 0
 	if subscribed && !map[string]bool{"subscribe": true, "psubscribe": true, "unsubscribe": true,
-		"punsubscribe": true, "ping": true, "quit": true, "reset": true}[name] {
-		return resp.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", name)), true
+		"punsubscribe": true, "ping": true}[name] {
+		return resp.Err(fmt.Sprintf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", fullname)), true
 	}
 	switch name {
 	case "ping":
@@ -130,7 +157,7 @@ func (c *Session) Do(args []string) (reply resp.Value, ok bool) {
 				set = c.patterns
 			}
 			set[ch] = true
-			c.push(resp.Array(resp.Bulk(name), resp.Bulk(ch), resp.Int(int64(len(c.channels)+len(c.patterns)))))
+			c.send(resp.Array(resp.Bulk(name), resp.Bulk(ch), resp.Int(int64(len(c.channels)+len(c.patterns)))))
 		}
 		return resp.Value{}, false
 	case "unsubscribe", "punsubscribe":
@@ -143,11 +170,11 @@ func (c *Session) Do(args []string) (reply resp.Value, ok bool) {
 			targets = sortedSet(set)
 		}
 		if len(targets) == 0 {
-			c.push(resp.Array(resp.Bulk(kind), resp.Null(), resp.Int(int64(len(c.channels)+len(c.patterns)))))
+			c.send(resp.Array(resp.Bulk(kind), resp.Null(), resp.Int(int64(len(c.channels)+len(c.patterns)))))
 		}
 		for _, ch := range targets {
 			delete(set, ch)
-			c.push(resp.Array(resp.Bulk(kind), resp.Bulk(ch), resp.Int(int64(len(c.channels)+len(c.patterns)))))
+			c.send(resp.Array(resp.Bulk(kind), resp.Bulk(ch), resp.Int(int64(len(c.channels)+len(c.patterns)))))
 		}
 		return resp.Value{}, false
 	case "client":
@@ -174,7 +201,7 @@ func (c *Session) ping(args []string, subscribed bool) (resp.Value, bool) {
 		if len(args) == 2 {
 			msg = args[1]
 		}
-		c.push(resp.BulkArray("pong", msg))
+		c.send(resp.BulkArray("pong", msg))
 		return resp.Value{}, false
 	}
 	if len(args) == 2 {
@@ -203,44 +230,58 @@ func (c *Session) auth(args []string) resp.Value {
 }
 
 func (c *Session) hello(args []string) resp.Value {
+	proto := 0
 	if len(args) >= 2 {
-		v, err := strconv.Atoi(args[1])
+		v, err := strconv.ParseInt(args[1], 10, 64)
 		if err != nil {
 			return resp.Err("ERR Protocol version is not an integer or out of range")
 		}
-		if v != 2 {
+		if v < 2 || v > 3 {
 			return resp.Err("NOPROTO unsupported protocol version")
 		}
+		proto = int(v)
 	}
 	for i := 2; i < len(args); i++ {
-		switch strings.ToLower(args[i]) {
-		case "auth":
-			if i+2 >= len(args) {
-				return resp.Err(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", args[i]))
+		more := len(args) - 1 - i
+		switch {
+		case strings.EqualFold(args[i], "auth") && more >= 2:
+			if !c.hub.authenticates(args[i+1], args[i+2]) {
+				return resp.Err("WRONGPASS invalid username-password pair or user is disabled.")
 			}
-			if r := c.auth([]string{"auth", args[i+1], args[i+2]}); r.IsError() {
+			c.authed, c.user = true, args[i+1]
+			i += 2
+		case strings.EqualFold(args[i], "setname") && more >= 1:
+			if r := c.setName(args[i+1]); r.IsError() {
 				return r
 			}
-			i += 2
-		case "setname":
-			if i+1 >= len(args) {
-				return resp.Err(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", args[i]))
-			}
-			c.name = args[i+1]
 			i++
 		default:
 			return resp.Err(fmt.Sprintf("ERR Syntax error in HELLO option '%s'", args[i]))
 		}
 	}
 	if !c.authed {
-		return resp.Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return resp.Err("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 	}
-	return resp.Array(
+	if proto != 0 {
+		c.proto = proto
+	}
+	// A sentinel's HELLO has no role field.
+	return resp.Map(
 		resp.Bulk("server"), resp.Bulk("redis"), resp.Bulk("version"), resp.Bulk(Version),
-		resp.Bulk("proto"), resp.Int(2), resp.Bulk("id"), resp.Int(c.id),
-		resp.Bulk("mode"), resp.Bulk("sentinel"), resp.Bulk("role"), resp.Bulk("master"),
-		resp.Bulk("modules"), resp.Array(),
+		resp.Bulk("proto"), resp.Int(int64(c.proto)), resp.Bulk("id"), resp.Int(c.id),
+		resp.Bulk("mode"), resp.Bulk("sentinel"), resp.Bulk("modules"), resp.Array(),
 	)
+}
+
+// setName is CLIENT SETNAME's check (C: clientSetNameOrReply).
+func (c *Session) setName(name string) resp.Value {
+	for i := 0; i < len(name); i++ {
+		if name[i] < '!' || name[i] > '~' {
+			return resp.Err("ERR Client names cannot contain spaces, newlines or special characters.")
+		}
+	}
+	c.name = name
+	return resp.OK
 }
 
 func (c *Session) client(args []string) resp.Value {
@@ -249,11 +290,7 @@ func (c *Session) client(args []string) resp.Value {
 	}
 	switch sub := strings.ToLower(args[1]); {
 	case sub == "setname" && len(args) == 3:
-		if strings.ContainsAny(args[2], " \n") {
-			return resp.Err("ERR Client names cannot contain spaces, newlines or special characters.")
-		}
-		c.name = args[2]
-		return resp.OK
+		return c.setName(args[2])
 	case sub == "getname" && len(args) == 2:
 		if c.name == "" {
 			return resp.Null()
@@ -320,25 +357,77 @@ func (c *Session) kill(args []string) resp.Value {
 	return resp.Int(int64(killed))
 }
 
-// sentinelCommands is what COMMAND lists in Sentinel mode, with Redis 7.0's arities;
-// subcommands is what COMMAND LIST adds after each container command, as "cmd|sub".
-var sentinelCommands = []struct {
+// sentinelCommands is Redis 7.0's command table in Sentinel mode (COMMAND's answer):
+// each command's arity and subcommands (COMMAND LIST adds "cmd|sub" after each container),
+// negative meaning "at least"; noAuth marks the commands a client may send before AUTH.
+var sentinelCommands = []commandSpec{
+	{name: "ping", arity: -1},
+	{name: "sentinel", arity: -2, subs: sentinelSubcommands()},
+	{name: "subscribe", arity: -2}, {name: "unsubscribe", arity: -1}, {name: "psubscribe", arity: -2},
+	{name: "punsubscribe", arity: -1}, {name: "publish", arity: 3}, {name: "info", arity: -1}, {name: "role", arity: 1},
+	{name: "client", arity: -2, subs: []subcommand{{"setname", 3}, {"help", 2}, {"tracking", -3}, {"info", 2},
+		{"unpause", 2}, {"getredir", 2}, {"trackinginfo", 2}, {"kill", -3}, {"pause", -3}, {"caching", 3},
+		{"no-evict", 3}, {"list", -2}, {"unblock", -3}, {"id", 2}, {"reply", 3}, {"getname", 2}}},
+	{name: "shutdown", arity: -1}, {name: "auth", arity: -2, noAuth: true}, {name: "hello", arity: -1, noAuth: true},
+	{name: "acl", arity: -2, subs: []subcommand{{"genpass", -2}, {"help", 2}, {"log", -2}, {"whoami", 2},
+		{"users", 2}, {"setuser", -3}, {"deluser", -3}, {"load", 2}, {"list", 2}, {"getuser", 3}, {"dryrun", -4},
+		{"cat", -2}, {"save", 2}}},
+	{name: "command", arity: -1, subs: []subcommand{{"docs", -2}, {"help", 2}, {"getkeys", -4}, {"list", -2},
+		{"info", -2}, {"count", 2}, {"getkeysandflags", -4}}},
+}
+
+type commandSpec struct {
+	name   string
+	arity  int
+	noAuth bool
+	subs   []subcommand
+}
+
+type subcommand struct {
 	name  string
 	arity int
-	subs  []string
-}{
-	{"ping", -1, nil},
-	{"sentinel", -2, []string{"myid", "ckquorum", "master", "monitor", "config", "failover", "pending-scripts",
-		"flushconfig", "debug", "replicas", "get-master-addr-by-name", "help", "info-cache", "remove", "reset",
-		"simulate-failure", "sentinels", "masters", "is-master-down-by-addr", "set", "slaves"}},
-	{"subscribe", -2, nil}, {"unsubscribe", -1, nil}, {"psubscribe", -2, nil}, {"punsubscribe", -1, nil},
-	{"publish", 3, nil}, {"info", -1, nil}, {"role", 1, nil},
-	{"client", -2, []string{"setname", "help", "tracking", "info", "unpause", "getredir", "trackinginfo", "kill",
-		"pause", "caching", "no-evict", "list", "unblock", "id", "reply", "getname"}},
-	{"shutdown", -1, nil}, {"auth", -2, nil}, {"hello", -1, nil},
-	{"acl", -2, []string{"genpass", "help", "log", "whoami", "users", "setuser", "deluser", "load", "list",
-		"getuser", "dryrun", "cat", "save"}},
-	{"command", -1, []string{"docs", "help", "getkeys", "list", "info", "count", "getkeysandflags"}},
+}
+
+// sentinelSubcommands lists SENTINEL's subcommands from the arities its handler checks.
+func sentinelSubcommands() []subcommand {
+	subs := make([]subcommand, 0, len(sentinelArity))
+	for name, arity := range sentinelArity { //determinism:ok sorted right after
+		subs = append(subs, subcommand{name, arity})
+	}
+	sort.Slice(subs, func(i, j int) bool { return subs[i].name < subs[j].name })
+	return subs
+}
+
+// lookupCommand finds a command and checks its arity, as processCommand does before
+// anything else (authentication included): the reply is Redis's error when the command or
+// subcommand does not exist or has the wrong number of arguments, and fullname is the
+// name Redis reports it by ("sentinel|masters").
+func lookupCommand(args []string) (spec *commandSpec, fullname string, reply resp.Value) {
+	name := strings.ToLower(args[0])
+	for i := range sentinelCommands {
+		if sentinelCommands[i].name == name {
+			spec = &sentinelCommands[i]
+		}
+	}
+	if spec == nil {
+		return nil, "", UnknownCommand(args)
+	}
+	fullname, arity := name, spec.arity
+	if len(spec.subs) > 0 && len(args) > 1 {
+		found := false
+		for _, sub := range spec.subs {
+			if strings.EqualFold(sub.name, args[1]) {
+				fullname, arity, found = name+"|"+sub.name, sub.arity, true
+			}
+		}
+		if !found {
+			return nil, "", resp.Err(noNewlines.Replace(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cut(args[1], 128), strings.ToUpper(name))))
+		}
+	}
+	if (arity > 0 && len(args) != arity) || len(args) < -arity {
+		return nil, "", arityError(fullname)
+	}
+	return spec, fullname, resp.Value{}
 }
 
 func (c *Session) command(args []string) resp.Value {
@@ -357,7 +446,7 @@ func (c *Session) command(args []string) resp.Value {
 		for _, cmd := range sentinelCommands {
 			names = append(names, cmd.name)
 			for _, sub := range cmd.subs {
-				names = append(names, cmd.name+"|"+sub)
+				names = append(names, cmd.name+"|"+sub.name)
 			}
 		}
 		return resp.BulkArray(names...)

@@ -140,7 +140,7 @@ func (s *Sentinel) configCommand(args []string) resp.Value {
 				kv = append(kv, o.name, o.value)
 			}
 		}
-		return resp.BulkArray(kv...)
+		return bulkMap(kv...)
 	}
 	return resp.Err("ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
 }

@@ -3,15 +3,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
-	"github.com/sentinelsim/sentinelsim/sentinel"
 	"github.com/sentinelsim/sentinelsim/sentinel/server"
 )
 
@@ -20,24 +17,16 @@ const daemonEnv = "GOSENTINEL_DAEMONIZED"
 
 // daemonize honours `daemonize yes` as Redis does by forking: a Go process cannot fork,
 // so it starts itself again detached (a new session, no terminal, standard streams on
-// /dev/null) and reports whether the caller should now exit.
+// /dev/null) once the config file has been checked, and reports whether the caller
+// should now exit.
 func daemonize(conf string) bool {
 	if os.Getenv(daemonEnv) != "" {
 		return false
 	}
-	text, err := os.ReadFile(conf)
+	yes, err := server.Check(conf)
 	if err != nil {
-		return false // server.Run reports it
-	}
-	c, err := sentinel.ParseConfig(text)
-	if err != nil {
-		return false
-	}
-	yes := false
-	for _, d := range c.Server {
-		if len(d.Args) == 2 && strings.EqualFold(d.Args[0], "daemonize") {
-			yes = strings.EqualFold(d.Args[1], "yes")
-		}
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	if !yes {
 		return false
@@ -81,9 +70,9 @@ func main() {
 	if daemonize(conf) {
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	code, err := server.Run(ctx, conf, os.Stdout)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)
+	code, err := server.Run(conf, os.Stdout, signals)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,12 +32,13 @@ func (k sink) Event(e sentinel.Event) {
 	k.Log(e.Level, e.Type+" "+e.Text)
 }
 
-func (k sink) Log(level sentinel.Level, line string) {
-	if level < k.srv.level {
-		return
-	}
-	fmt.Fprintln(k.srv.log, sentinel.FormatLog(k.srv.pid, time.Now().UnixMilli(), level, line))
-}
+func (k sink) Log(level sentinel.Level, line string) { k.srv.logLine(level, line) }
+
+// discard is the sink of Check, which starts nothing.
+type discard struct{}
+
+func (discard) Event(sentinel.Event)       {}
+func (discard) Log(sentinel.Level, string) {}
 
 // store is the config file, rewritten whole and synced before the state machine goes on,
 // as Redis's rewriteConfig does: a temporary file renamed over the old one.
@@ -44,6 +46,7 @@ type store struct{ path string }
 
 func (s store) Load() ([]byte, error) { return os.ReadFile(s.path) }
 
+// Save replaces the file; the state machine logs the outcome, as sentinelFlushConfig does.
 func (s store) Save(content []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".sentinel-rewrite-*")
 	if err != nil {
@@ -67,11 +70,19 @@ func (s store) Save(content []byte) error {
 	return os.Rename(tmp.Name(), s.path)
 }
 
+// readOnly is the store of Check: the file as it is, never written.
+type readOnly struct{ path string }
+
+func (s readOnly) Load() ([]byte, error) { return os.ReadFile(s.path) }
+func (readOnly) Save([]byte) error       { return nil }
+
 // scripts runs notification and client-reconfig scripts directly, with no file
-// descriptor of the sentinel's leaking into them (Go opens everything close-on-exec).
+// descriptor of the sentinel's leaking into them: Go opens everything close-on-exec, and
+// what the sentinel inherited open from whoever started it is marked so before a start.
 type scripts struct{ srv *Server }
 
 func (sc scripts) Start(argv []string) (int, error) {
+	closeOnExec()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if err := cmd.Start(); err != nil {
 		return 0, err
@@ -91,6 +102,16 @@ func (sc scripts) Start(argv []string) (int, error) {
 		sc.srv.post(func() { sc.srv.s.ScriptExited(pid, code, sig) })
 	}()
 	return pid, nil
+}
+
+// closeOnExec marks every descriptor but stdin, stdout and stderr close-on-exec.
+func closeOnExec() {
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
 }
 
 func (scripts) Kill(pid int) { syscall.Kill(pid, syscall.SIGKILL) }

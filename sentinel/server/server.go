@@ -9,7 +9,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sentinelsim/sentinelsim/resp"
@@ -36,45 +36,141 @@ type Server struct {
 	started    time.Time
 	sourceAddr string
 	port       int
+	pidfile    string
 	exit       chan int
 	rng        *rand.Rand
+	// held keeps the log lines of startup until the port is open, where Redis writes them.
+	held    []heldLine
+	holding bool
+	// clients are the open client connections, closed when the server exits.
+	clients map[net.Conn]bool
+	// running is the session whose command the loop is running.
+	running *sentinel.Session
+}
+
+// settings are the redis-server directives a sentinel acts on.
+type settings struct {
+	binds                        []string
+	logfile, pidfile, sourceAddr string
+	level                        sentinel.Level
+	daemonize                    bool
+}
+
+// loadConfig reads and checks the config file as redis-sentinel does before it starts:
+// every line in file order (a dir line changes to that dir at once, so later relative
+// paths start there), then the sentinel directives, which sentinel.New applies. A fatal
+// error names the file.
+func loadConfig(confPath string) (*sentinel.Config, settings, error) {
+	set := settings{level: sentinel.Notice}
+	text, err := os.ReadFile(confPath)
+	if err != nil {
+		return nil, set, fmt.Errorf("Fatal error, can't open config file '%s': %s", confPath, strerror(err))
+	}
+	conf, err := sentinel.ParseConfigChecked(text, set.apply)
+	if err != nil {
+		return nil, set, inFile(err, confPath)
+	}
+	// Redis opens the log file once the whole file is read, to check it (and again for
+	// every line it writes); its error has no line.
+	if set.logfile != "" {
+		f, err := os.OpenFile(set.logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, set, &sentinel.ConfigError{Reason: "Can't open the log file: " + strerror(err)}
+		}
+		f.Close()
+	}
+	return conf, set, nil
+}
+
+// apply checks one server directive and takes what a sentinel acts on from it.
+func (set *settings) apply(args []string) string {
+	args = append([]string{strings.ToLower(args[0])}, args[1:]...)
+	if reason := checkDirective(args); reason != "" {
+		return reason
+	}
+	switch args[0] {
+	case "dir":
+		if err := os.Chdir(args[1]); err != nil {
+			return strerror(err)
+		}
+	case "logfile":
+		set.logfile = args[1]
+	case "pidfile":
+		set.pidfile = args[1]
+	case "loglevel":
+		set.level, _ = sentinel.ParseLevel(strings.ToLower(args[1]))
+	case "bind":
+		set.binds = args[1:]
+	case "bind-source-addr":
+		set.sourceAddr = args[1]
+	case "daemonize":
+		set.daemonize = strings.EqualFold(args[1], "yes")
+	}
+	return ""
+}
+
+// strerror is C's wording of a system error: "No such file or directory".
+func strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	msg := errno.Error()
+	return strings.ToUpper(msg[:1]) + msg[1:]
+}
+
+func inFile(err error, confPath string) error {
+	var ce *sentinel.ConfigError
+	if errors.As(err, &ce) {
+		ce.File = confPath
+	}
+	return err
+}
+
+// Check loads the config file as Run would, sentinel directives included, without
+// starting anything or writing the file, and says whether it asks to daemonize. Redis
+// reports a bad config before it forks; gosentinel, which starts itself again instead,
+// calls Check first so that the error still reaches the terminal.
+func Check(confPath string) (daemonize bool, err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return false, err
+	}
+	defer os.Chdir(wd)
+	conf, set, err := loadConfig(confPath)
+	if err != nil {
+		return false, err
+	}
+	env := sentinel.Env{Clock: clock{}, Rand: rand.New(rand.NewPCG(1, 2)), Transport: transport{},
+		Sink: discard{}, Store: readOnly{confPath}, Scripts: scripts{}, Resolve: resolve}
+	if _, err := sentinel.New(env, conf); err != nil {
+		return false, inFile(err, confPath)
+	}
+	return set.daemonize, nil
 }
 
 // Run starts the sentinel described by the config file at confPath (absolute, since the
-// sentinel changes to its dir) and serves until ctx ends (SIGTERM) or SHUTDOWN; it
-// returns the exit status. stdout is where logs go when no logfile is set.
-func Run(ctx context.Context, confPath string, stdout io.Writer) (int, error) {
-	text, err := os.ReadFile(confPath)
+// sentinel changes to its dir) and serves until a signal arrives on signals (SIGTERM,
+// SIGINT) or a client sends SHUTDOWN; it returns the exit status. stdout is where logs
+// go when no logfile is set. An error is a fatal one of the config file, for stderr.
+func Run(confPath string, stdout io.Writer, signals <-chan os.Signal) (int, error) {
+	srv, set, err := newServer(confPath, stdout)
 	if err != nil {
 		return 1, err
 	}
-	conf, err := sentinel.ParseConfig(text)
-	if err != nil {
-		return 1, err
+	if f, ok := srv.log.(*os.File); ok && f != stdout {
+		defer f.Close()
 	}
-	srv := &Server{confPath: confPath, tasks: make(chan func(), 1024), log: stdout, level: sentinel.Notice,
-		pid: os.Getpid(), started: time.Now(), exit: make(chan int, 1), port: conf.Port,
-		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))}
-	binds, closeLog, err := srv.serverDirectives(conf.Server)
-	if err != nil {
-		return 1, err
+	srv.logStartup()
+	if srv.port == 0 {
+		srv.logNow(sentinel.Warning, "Configured to not listen anywhere, exiting.")
+		return 1, nil
 	}
-	defer closeLog()
-	s, err := sentinel.New(sentinel.Env{
-		Clock: clock{}, Rand: srv.rng, Transport: transport{srv}, Sink: sink{srv}, Store: store{confPath},
-		Scripts: scripts{srv}, Resolve: resolve, Exit: srv.exitWith, ServerInfo: srv.serverInfo,
-	}, conf)
-	if err != nil {
-		return 1, err
-	}
-	srv.s, srv.hub = s, sentinel.NewHub(s)
-	srv.hub.Shutdown = func() { srv.exitWith(0) }
-	listeners, err := srv.listen(binds)
+	listeners, err := srv.listen(set.binds)
 	if err != nil {
 		// Redis logs this, not stderr, and exits with 1.
-		k := sink{srv}
-		k.Log(sentinel.Warning, err.Error())
-		k.Log(sentinel.Warning, fmt.Sprintf("Failed listening on port %d (TCP), aborting.", srv.port))
+		srv.logNow(sentinel.Warning, err.Error())
+		srv.logNow(sentinel.Warning, fmt.Sprintf("Failed listening on port %d (TCP), aborting.", srv.port))
 		return 1, nil
 	}
 	defer func() {
@@ -82,59 +178,118 @@ func Run(ctx context.Context, confPath string, stdout io.Writer) (int, error) {
 			l.Close()
 		}
 	}()
-	return srv.loop(ctx), nil
+	if set.pidfile != "" {
+		// Redis only warns when it cannot write the pid file.
+		if err := os.WriteFile(set.pidfile, []byte(strconv.Itoa(srv.pid)+"\n"), 0o644); err != nil {
+			srv.logNow(sentinel.Warning, "Failed to write PID file: "+strerror(err))
+		}
+	}
+	srv.logNow(sentinel.Notice, fmt.Sprintf("Running mode=sentinel, port=%d.", srv.port))
+	srv.release()
+	code := srv.loop(signals)
+	for nc := range srv.clients {
+		nc.Close()
+	}
+	return code, nil
 }
 
-// serverDirectives applies the redis-server directives that matter to a sentinel
-// process: dir, logfile, loglevel, pidfile, bind and bind-source-addr. The others that
-// Redis's suite writes are accepted and have nothing to act on here.
-func (srv *Server) serverDirectives(ds []sentinel.Directive) (binds []string, closeLog func(), err error) {
-	closeLog = func() {}
-	var logfile, pidfile string
-	for _, d := range ds {
-		args := d.Args
-		switch strings.ToLower(args[0]) {
-		case "dir":
-			if len(args) == 2 {
-				if err := os.Chdir(args[1]); err != nil {
-					return nil, closeLog, fmt.Errorf("Can't chdir to '%s': %v", args[1], err)
-				}
-			}
-		case "logfile":
-			if len(args) == 2 {
-				logfile = args[1]
-			}
-		case "pidfile":
-			if len(args) == 2 {
-				pidfile = args[1]
-			}
-		case "loglevel":
-			if len(args) == 2 {
-				if l, ok := sentinel.ParseLevel(args[1]); ok {
-					srv.level = l
-				}
-			}
-		case "bind":
-			binds = args[1:]
-		case "bind-source-addr":
-			if len(args) == 2 {
-				srv.sourceAddr = args[1]
-			}
-		}
+// newServer loads the config file and builds the sentinel, its log open, nothing started.
+func newServer(confPath string, stdout io.Writer) (*Server, settings, error) {
+	conf, set, err := loadConfig(confPath)
+	if err != nil {
+		return nil, set, err
 	}
-	if logfile != "" {
-		f, err := os.OpenFile(logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	srv := &Server{confPath: confPath, tasks: make(chan func(), 1024), log: stdout, level: set.level,
+		pid: os.Getpid(), started: time.Now(), exit: make(chan int, 1), port: conf.Port, pidfile: set.pidfile,
+		sourceAddr: set.sourceAddr, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
+		holding: true, clients: map[net.Conn]bool{}}
+	if set.logfile != "" {
+		f, err := os.OpenFile(set.logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
-			return nil, closeLog, fmt.Errorf("Can't open the log file: %v", err)
+			return nil, set, err
 		}
-		srv.log, closeLog = f, func() { f.Close() }
+		srv.log = f
 	}
-	if pidfile != "" {
-		if err := os.WriteFile(pidfile, []byte(strconv.Itoa(srv.pid)+"\n"), 0o644); err != nil {
-			return nil, closeLog, err
+	// sentinel.New applies the sentinel directives, then persists a new id and announces
+	// the masters: Redis does the latter once the port is open, so those lines wait.
+	s, err := sentinel.New(sentinel.Env{
+		Clock: clock{}, Rand: srv.rng, Transport: transport{srv}, Sink: sink{srv}, Store: store{confPath},
+		Scripts: scripts{srv}, Resolve: resolve, Exit: srv.exitWith, ServerInfo: srv.serverInfo,
+	}, conf)
+	if err != nil {
+		if f, ok := srv.log.(*os.File); ok && f != stdout {
+			f.Close()
 		}
+		return nil, set, inFile(err, confPath)
 	}
-	return binds, closeLog, nil
+	srv.s, srv.hub = s, sentinel.NewHub(s)
+	srv.hub.Shutdown = srv.shutdown
+	return srv, set, nil
+}
+
+// logStartup writes Redis's first lines.
+func (srv *Server) logStartup() {
+	srv.logNow(sentinel.Warning, "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
+	srv.logNow(sentinel.Warning, fmt.Sprintf("Redis version=%s, bits=64, commit=00000000, modified=0, pid=%d, just started",
+		sentinel.Version, srv.pid))
+	srv.logNow(sentinel.Warning, "Configuration loaded")
+	srv.logNow(sentinel.Notice, "monotonic clock: POSIX clock_gettime")
+}
+
+// logLine writes a line in Redis's format if its level is on, or holds it during startup.
+func (srv *Server) logLine(level sentinel.Level, line string) {
+	if level < srv.level {
+		return
+	}
+	if srv.holding {
+		srv.held = append(srv.held, heldLine{level, line})
+		return
+	}
+	fmt.Fprintln(srv.log, sentinel.FormatLog(srv.pid, time.Now().UnixMilli(), level, line))
+}
+
+type heldLine struct {
+	level sentinel.Level
+	line  string
+}
+
+// logNow writes a line at once, ahead of any held ones.
+func (srv *Server) logNow(level sentinel.Level, line string) {
+	holding := srv.holding
+	srv.holding = false
+	srv.logLine(level, line)
+	srv.holding = holding
+}
+
+// release writes the held lines and stops holding.
+func (srv *Server) release() {
+	srv.holding = false
+	for _, l := range srv.held {
+		srv.logLine(l.level, l.line)
+	}
+	srv.held = nil
+}
+
+// shutdown is SHUTDOWN, and what a signal leads to: Redis's last lines, then exit 0.
+func (srv *Server) shutdown() {
+	srv.logLine(sentinel.Warning, "User requested shutdown...")
+	if srv.pidfile != "" {
+		srv.logLine(sentinel.Notice, "Removing the pid file.")
+		os.Remove(srv.pidfile)
+	}
+	srv.logLine(sentinel.Warning, "Sentinel is now ready to exit, bye bye...")
+	srv.exitWith(0)
+}
+
+// signalled logs a signal as Redis's handler does, without the usual marker.
+func (srv *Server) signalled(sig os.Signal) {
+	name := map[os.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM"}[sig]
+	msg := "Received shutdown signal, scheduling shutdown..."
+	if name != "" {
+		msg = "Received " + name + " scheduling shutdown..."
+	}
+	fmt.Fprintf(srv.log, "%d:signal-handler (%d) %s\n", srv.pid, time.Now().Unix(), msg)
+	srv.shutdown()
 }
 
 // listen opens the sentinel's port on each bind address (every interface without bind,
@@ -170,14 +325,14 @@ func (srv *Server) listen(binds []string) ([]net.Listener, error) {
 func (srv *Server) post(fn func()) { srv.tasks <- fn }
 
 // loop runs the state machine: its ticks, at the delay each tick asks for, and every
-// posted function, until ctx ends or the sentinel exits.
-func (srv *Server) loop(ctx context.Context) int {
+// posted function, until a signal arrives or the sentinel exits.
+func (srv *Server) loop(signals <-chan os.Signal) int {
 	tick := time.NewTimer(0)
 	defer tick.Stop()
 	for {
 		select {
-		case <-ctx.Done():
-			return 0
+		case sig := <-signals:
+			srv.signalled(sig)
 		case code := <-srv.exit:
 			return code
 		case <-tick.C:
@@ -211,29 +366,50 @@ func (srv *Server) accept(l net.Listener) {
 }
 
 // serve reads a connection's commands (inline or multibulk) and runs each on the loop
-// through the sentinel's Hub; replies and Pub/Sub pushes are written in order.
+// through the sentinel's Hub; replies and Pub/Sub pushes are written in order, in the
+// RESP version the session speaks.
 func (srv *Server) serve(nc net.Conn) {
-	defer nc.Close()
 	w := &writer{w: bufio.NewWriter(nc)}
 	opened := make(chan *sentinel.Session, 1)
-	srv.post(func() { opened <- srv.hub.Open(nc.RemoteAddr().String(), w.push) })
+	srv.post(func() {
+		srv.clients[nc] = true
+		sess := srv.hub.Open(nc.RemoteAddr().String(), w.push)
+		w.sess = sess
+		// CLIENT KILL of another client closes its socket now; a client that kills itself
+		// gets its reply first, as Redis closes it after the reply.
+		sess.OnClose(func() {
+			if srv.running != sess {
+				srv.hangUp(nc)
+			}
+		})
+		opened <- sess
+	})
 	sess := <-opened
-	defer srv.post(sess.Close)
+	defer srv.post(func() {
+		sess.Close()
+		srv.hangUp(nc)
+	})
 	r := resp.NewReader(nc)
 	for {
 		args, err := r.ReadCommand()
 		if err != nil {
 			if errors.Is(err, resp.ErrProtocol) {
-				srv.post(func() { w.push(resp.Err("ERR Protocol error: " + strings.TrimPrefix(err.Error(), "protocol error: "))) })
+				// The reply goes out before the connection closes, as Redis's does.
+				done := make(chan struct{})
+				srv.post(func() {
+					w.push(resp.Err("ERR Protocol error: " + strings.TrimPrefix(err.Error(), "protocol error: ")))
+					close(done)
+				})
+				<-done
 			}
 			return
 		}
-		if len(args) == 0 {
-			continue
-		}
 		done := make(chan bool, 1)
 		srv.post(func() {
-			if reply, ok := sess.Do(args); ok {
+			srv.running = sess
+			reply, ok := sess.Do(args)
+			srv.running = nil
+			if ok {
 				w.push(reply)
 			}
 			done <- sess.Closed()
@@ -244,11 +420,24 @@ func (srv *Server) serve(nc net.Conn) {
 	}
 }
 
+// hangUp closes a client's connection; its serve goroutine then ends.
+func (srv *Server) hangUp(nc net.Conn) {
+	delete(srv.clients, nc)
+	nc.Close()
+}
+
 // writer serialises what goes out on one client connection.
-type writer struct{ w *bufio.Writer }
+type writer struct {
+	w    *bufio.Writer
+	sess *sentinel.Session
+}
 
 // push is called on the loop only, so writes need no lock.
 func (w *writer) push(v resp.Value) {
-	w.w.Write(resp.Append(nil, v))
+	if w.sess != nil && w.sess.Proto() == 3 {
+		w.w.Write(resp.Append3(nil, v))
+	} else {
+		w.w.Write(resp.Append(nil, v))
+	}
 	w.w.Flush()
 }

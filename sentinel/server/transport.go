@@ -22,6 +22,41 @@ const dialTimeout = 5 * time.Second
 // does for Redis's Sentinel: Dial returns at once and commands queue until the connection
 // is up; replies come back in order; once SUBSCRIBE's reply arrives, every further message
 // on that connection goes to the subscription. Every callback runs on the server's loop.
+//
+// Why not go-redis v9, which the project uses everywhere else (its clients, the real
+// backend): a Sentinel link is one connection with many commands in flight, and go-redis
+// has no API that gives that with hiredis's semantics, each of which the state machine
+// observes (link-pending-commands, link-refcount, -cmd-link-reconnection, the PING
+// timeout that drops a link):
+//   - redis.Conn, the one API bound to a single connection, is "not thread-safe": one
+//     command at a time, each call blocking until its reply. Sentinel sends PING every
+//     second while an INFO or a vote may still be unanswered, and counts what is pending
+//     (it drops a link with 100 pending); with Conn a second command waits for the first.
+//   - Pipeline/Pipeliner.Exec (also on a Conn) sends a batch and returns only when every
+//     reply of the batch is in: no callback per reply as it arrives, and no command can
+//     join the pipe while the batch is out.
+//   - redis.Client is a pool: consecutive commands may use different connections (their
+//     replies then race), a broken connection is replaced silently, and a failed command
+//     is retried (Options.MaxRetries, default 3), so a disconnect is never reported; the
+//     state machine must see it, when it happens, to mark the link disconnected and
+//     reconnect at its own pace (once per second).
+//   - redis.PubSub reconnects and resubscribes by itself (PubSub.reconnect, called from
+//     releaseConn on any bad-connection error) and pings on its own health-check
+//     timer (ChannelOption WithChannelHealthCheckInterval): the Pub/Sub link's
+//     disconnection, its last-activity time and its reconnection pacing would be
+//     go-redis's, not Sentinel's. Its SUBSCRIBE refused with -NOAUTH comes back as an
+//     error to the caller; hiredis instead drops the connection.
+//   - Replies are decoded into Go values (Cmd.Result: string, int64, []interface{},
+//     redis.Error): a status reply and a bulk string both become a string, where the
+//     state machine, like Sentinel's callbacks, checks the reply's RESP type.
+//   - A command's context deadline or Options.ReadTimeout (default 5 s) closes the
+//     connection from go-redis's side; Sentinel sets no read timeout and judges slow
+//     replies itself (down-after-milliseconds).
+//
+// Building hiredis's link on top of those would mean one goroutine per in-flight command
+// on a Conn that forbids it, or giving up the ordering and the disconnect events; the
+// codec here (resp, shared with the simulator) and sentinel.Pipeline are smaller than
+// that and keep each of the semantics above exact.
 type transport struct{ srv *Server }
 
 func (t transport) Dial(addr sentinel.Addr, onDisconnect func(err error)) (sentinel.Conn, error) {

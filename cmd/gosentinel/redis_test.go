@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// redisSentinel is the path of the real redis-sentinel these tests compare with.
+func redisSentinel(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-sentinel")
+	if err != nil {
+		t.Fatalf("this test compares with the real redis-sentinel 7.0.15, which is not on PATH (apt-get install redis-sentinel): %v", err)
+	}
+	return bin
+}
+
+// runConfig runs bin on a config file holding text and returns its exit status, stderr
+// and the file's path; port 0 makes a good config exit at once too.
+func runConfig(t *testing.T, bin, text string) (code int, stderr, path string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "sentinel.conf")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, path)
+	cmd.Dir = filepath.Dir(path)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, errb.String(), path
+}
+
+// A bad config line stops gosentinel as it stops redis-sentinel: the same message on
+// stderr (gosentinel adds the file's path) and exit status 1; the redis-server directives
+// redis-sentinel accepts, gosentinel accepts too.
+func TestConfigErrorsLikeRedisSentinel(t *testing.T) {
+	real, ours := redisSentinel(t), build(t)
+	for _, line := range []string{
+		"prot 5000", "daemonize maybe", "loglevel bogus", "dir /nonexistent/x", "port 99999", "port abc",
+		"port", "daemonize yes no", "appendonly", "logfile /nonexistent/x.log", `sentinel monitor "m`,
+		"sentinel monitor m 127.0.0.1 6379 0", "sentinel bogus", "sentinel down-after-milliseconds x 5",
+		"shutdown-on-sigint bogus", "maxmemory-policy lru", "foo.bar", "user", "list-max-ziplist-entries",
+		// accepted by both
+		"DAEMONIZE NO", "loglevel DEBUG", "save 900 1", "save", "bind", "sentinel", "repl-diskless-sync-delay 0",
+		"tls-port 0", "list-max-ziplist-entries 5", "shutdown-on-sigterm nosave now", "foo.bar 1",
+	} {
+		text := "port 0\n" + line + "\n"
+		wantCode, wantErr, realPath := runConfig(t, real, text)
+		code, stderr, path := runConfig(t, ours, text)
+		wantErr = strings.Replace(wantErr, "Reading the configuration file,", "Reading the configuration file "+path+",", 1)
+		if code != wantCode || stderr != wantErr {
+			t.Errorf("%q: gosentinel exits %d with\n%s\nredis-sentinel (%s) exits %d with\n%s", line, code, stderr, realPath, wantCode, wantErr)
+		}
+		if strings.Contains(wantErr, "Reading") && !strings.Contains(stderr, path+", at line 2\n>>> '"+line+"'\n") {
+			t.Errorf("%q: the error lacks the line number and the line:\n%s", line, stderr)
+		}
+	}
+}
+
+// start runs bin on a config file with text (its port free) and returns its address; the
+// process is killed when the test ends.
+func start(t *testing.T, bin, text string) (addr, dir string) {
+	t.Helper()
+	port := freePort(t, "127.0.0.1")
+	dir = t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	text = fmt.Sprintf("port %d\nbind 127.0.0.1\nlogfile sentinel.log\n%s", port, text)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, conf)
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	for deadline := time.Now().Add(5 * time.Second); !strings.HasPrefix(exchangeOnce(addr), "+PONG") &&
+		!strings.HasPrefix(exchangeOnce(addr), "-NOAUTH"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not come up on %s", bin, addr)
+		}
+	}
+	return addr, dir
+}
+
+// exchange sends raw bytes on a new connection and returns what comes back within
+// 200 ms, with "<closed>" appended if the server closed the connection.
+func exchange(t *testing.T, addr, input string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, input); err != nil {
+		t.Fatal(err)
+	}
+	return readAll(c, 200*time.Millisecond)
+}
+
+// exchangeOnce is what PING gets, "" when nothing answers.
+func exchangeOnce(addr string) string {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	io.WriteString(c, "PING\r\n")
+	return readAll(c, 200*time.Millisecond)
+}
+
+func readAll(c net.Conn, wait time.Duration) string {
+	c.SetReadDeadline(time.Now().Add(wait))
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			return string(out) + "<closed>"
+		}
+		if err != nil {
+			return string(out)
+		}
+	}
+}
+
+var clientID = regexp.MustCompile(`id\r\n:[0-9]+`)
+
+// Clients get redis-sentinel's replies, byte for byte, to malformed RESP (the error
+// reply, then the connection closed), to unknown and wrong-arity commands, and Redis's
+// order of checks: command lookup and arity before authentication.
+func TestClientErrorsLikeRedisSentinel(t *testing.T) {
+	conf := "requirepass secret\nsentinel monitor m 127.0.0.1 1 1\n"
+	realAddr, _ := start(t, redisSentinel(t), conf)
+	ourAddr, _ := start(t, build(t), conf)
+	for _, input := range []string{
+		// malformed RESP: replies to what came before, the error, then the close
+		"*1\r\n$3\r\nfoo\r\n*x\r\n",
+		"*1\r\n+PING\r\n",
+		"*2\r\n$4\r\nPING\r\n$-3\r\n",
+		"*2\r\n$4\r\nPING\r\n$999999999999\r\n",
+		"\"unbalanced\r\n",
+		"*-5\r\nPING\r\n",
+		// unknown commands and subcommands, arity, then authentication
+		"foo\r\n", "foo a b\r\n", "get x\r\n", "sentinel\r\n", "sentinel foo\r\n", "sentinel masters x\r\n",
+		"sentinel masters\r\n", "client\r\n", "client foo\r\n", "ping a b\r\n", "role x\r\n", "auth\r\n",
+		"hello 3\r\n", "hello 4\r\n", "hello x\r\n", "command foo\r\n", "subscribe\r\n",
+		"foo " + strings.Repeat("x", 200) + " y\r\n",
+		"\"foo\\r\\nbar\"\r\n",
+		// authenticated
+		"AUTH secret\r\nfoo\r\nsentinel foo\r\nsentinel get-master-addr-by-name m\r\nsentinel get-master-addr-by-name x\r\n" +
+			"ping a b\r\nclient getname\r\nclient setname a\\x01\r\nhello 2\r\nhello 3 setname x\r\n",
+		// (UNSUBSCRIBE of several channels goes in hash order in Redis, sorted here.)
+		"AUTH secret\r\nSUBSCRIBE a\r\nSUBSCRIBE a\r\nPING\r\nsentinel masters\r\nUNSUBSCRIBE\r\nPING x\r\n",
+		"HELLO 3 AUTH default secret\r\nSUBSCRIBE a\r\nPING\r\nsentinel get-master-addr-by-name x\r\nclient getname\r\nPSUBSCRIBE *\r\nPUNSUBSCRIBE\r\n",
+		"HELLO 3 AUTH default wrong\r\n",
+	} {
+		var want string
+		done := make(chan bool)
+		go func() { want = exchange(t, realAddr, input); close(done) }()
+		got := exchange(t, ourAddr, input)
+		<-done
+		// Client ids differ: redis-sentinel counts its own links to the instances too.
+		want, got = clientID.ReplaceAllString(want, "id\r\n:N"), clientID.ReplaceAllString(got, "id\r\n:N")
+		if got != want {
+			t.Errorf("%q:\ngosentinel:     %q\nredis-sentinel: %q", input, got, want)
+		}
+	}
+}
+
+// A client's malformed RESP closes only its own connection: another client, connected
+// before, goes on being served.
+func TestProtocolErrorLeavesOtherClients(t *testing.T) {
+	addr, _ := start(t, build(t), "sentinel monitor m 127.0.0.1 1 1\n")
+	other, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if got := exchange(t, addr, "PING\r\n*1\r\n+PING\r\n"); got != "+PONG\r\n-ERR Protocol error: expected '$', got '+'\r\n<closed>" {
+		t.Errorf("the malformed client got %q", got)
+	}
+	io.WriteString(other, "PING\r\n")
+	if got := readAll(other, 300*time.Millisecond); got != "+PONG\r\n" {
+		t.Errorf("the other client got %q after the malformed one was closed", got)
+	}
+}
+
+// logShape is a log file with what differs between two runs (pids, times, ports, ids)
+// blanked: "N:X N Dec N N:N:N.N # Redis version=N.N.N, ...".
+func logShape(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := regexp.MustCompile(`[0-9a-f]{40}`).ReplaceAllString(string(b), "ID")
+	text = regexp.MustCompile(`[0-9]+`).ReplaceAllString(text, "N")
+	return strings.Split(strings.TrimSpace(text), "\n")
+}
+
+// gosentinel writes the startup and shutdown lines redis-sentinel writes, at the levels
+// it writes them, and honours loglevel.
+func TestLogLinesLikeRedisSentinel(t *testing.T) {
+	real, ours := redisSentinel(t), build(t)
+	for _, level := range []string{"notice", "warning", "debug"} {
+		conf := "loglevel " + level + "\nsentinel monitor m 127.0.0.1 1 1\n"
+		var shapes [2][]string
+		for i, bin := range []string{real, ours} {
+			addr, dir := start(t, bin, conf)
+			pid := sentinelPid(t, addr)
+			if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			waitExit(t, pid, time.Second)
+			shapes[i] = logShape(t, filepath.Join(dir, "sentinel.log"))
+		}
+		if level == "debug" {
+			// Debug adds the links' chatter, which differs in timing; the lines Redis
+			// writes at start and exit must be there.
+			for _, want := range []string{"# Configuration loaded", "* Running mode=sentinel, port=N.",
+				"# User requested shutdown...", "# Sentinel is now ready to exit, bye bye..."} {
+				if !strings.Contains(strings.Join(shapes[1], "\n"), want) {
+					t.Errorf("loglevel debug: gosentinel's log lacks %q", want)
+				}
+			}
+			continue
+		}
+		if strings.Join(shapes[1], "\n") != strings.Join(shapes[0], "\n") {
+			t.Errorf("loglevel %s: gosentinel logs\n%s\nredis-sentinel logs\n%s", level,
+				strings.Join(shapes[1], "\n"), strings.Join(shapes[0], "\n"))
+		}
+	}
+}
+
+// sentinelPid asks a sentinel for its process id.
+func sentinelPid(t *testing.T, addr string) int {
+	t.Helper()
+	m := regexp.MustCompile(`process_id:([0-9]+)`).FindStringSubmatch(exchange(t, addr, "INFO server\r\n"))
+	if m == nil {
+		t.Fatalf("INFO server on %s has no process_id", addr)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	return pid
+}
+
+// waitExit waits for a child of the test to exit, failing after limit.
+func waitExit(t *testing.T, pid int, limit time.Duration) {
+	t.Helper()
+	start := time.Now()
+	for {
+		var ws syscall.WaitStatus
+		if got, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil); got == pid {
+			return
+		}
+		if time.Since(start) > limit {
+			t.Fatalf("process %d did not exit within %v of SIGTERM", pid, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
