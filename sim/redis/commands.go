@@ -73,11 +73,29 @@ func init() {
 // lookupCommand is lookupCommand of server.c: a container command with arguments
 // resolves to its subcommand (nil if it has none of that name).
 func lookupCommand(args []string) *command {
-	c := commandTable[asciiLower(args[0])]
+	c := commandNamed(commandTable, args[0])
 	if c == nil || c.subs == nil || len(args) == 1 {
 		return c
 	}
-	return c.subs[asciiLower(args[1])]
+	return commandNamed(c.subs, args[1])
+}
+
+// commandNamed looks a name up in any case. It lowers the name into a buffer on the
+// stack, so that the lookup, which every command makes, allocates nothing.
+func commandNamed(table map[string]*command, name string) *command {
+	var buf [24]byte
+	if len(name) > len(buf) {
+		return table[asciiLower(name)]
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return table[string(b)]
 }
 
 // rejection is an error processCommand answers instead of running a command. code is
@@ -404,7 +422,7 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "script|flush":
 		return one(resp.OK)
 	}
-	v := n.data.exec(n, cl, args)
+	v := n.data.exec(n, cl, cmd.name, args)
 	if cmd.flags&cmdWrite != 0 {
 		cl.woff = n.offset
 	}

@@ -11,10 +11,10 @@ var (
 	errOverflow  = resp.Err("ERR increment or decrement would overflow")
 )
 
-// exec runs a data command. cl is nil when the command comes from the master's
-// replication stream. Writes that change the dataset are propagated to replicas.
-func (d *dataset) exec(n *node, cl *client, args []string) resp.Value {
-	name := asciiLower(args[0])
+// exec runs a data command, name being its name in the command table. cl is nil when
+// the command comes from the master's replication stream. Writes that change the
+// dataset are propagated to replicas.
+func (d *dataset) exec(n *node, cl *client, name string, args []string) resp.Value {
 	reply, changed := d.apply(n, name, args)
 	if changed && !reply.IsError() {
 		n.dirty++
@@ -83,21 +83,20 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 		d.strs[args[1]] = formatInt(cur)
 		return resp.Int(cur), true
 	case "sadd":
-		if k := d.kind(args[1]); k != "set" && k != "" {
-			return errWrongType, false
-		}
-		set := d.sets[args[1]]
-		if set == nil {
+		// One lookup for the common case, an existing set: a key is in one map at most.
+		set, ok := d.sets[args[1]]
+		if !ok {
+			if d.kind(args[1]) != "" {
+				return errWrongType, false
+			}
 			set = map[string]bool{}
 			d.sets[args[1]] = set
 		}
-		added := 0
+		before := len(set)
 		for _, m := range args[2:] {
-			if !set[m] {
-				set[m] = true
-				added++
-			}
+			set[m] = true
 		}
+		added := len(set) - before
 		return resp.Int(int64(added)), added > 0
 	case "srem":
 		if k := d.kind(args[1]); k != "set" && k != "" {
