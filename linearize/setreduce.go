@@ -27,24 +27,23 @@ import (
 // Members that appear in a read but were never added stay as they are and make the
 // history illegal, as they should. If a member was added twice the argument fails, and
 // the history is returned unreduced.
-func reduceSetAdd(ops []porcupine.Operation, firstRow int) []porcupine.Operation {
-	var reads []int // indices into ops
-	seen := map[string]bool{}
-	for i, o := range ops {
-		s := o.Input.(*step)
-		if s.kind == KindSMembers {
-			reads = append(reads, i)
+func reduceSetAdd(ops []*Op, firstRow int) []porcupine.Operation {
+	var reads []*Op
+	seen := make(map[string]bool, len(ops))
+	for _, op := range ops {
+		if op.Kind == KindSMembers {
+			reads = append(reads, op)
 			continue
 		}
-		if seen[s.arg] {
-			return ops
+		if seen[op.Arg] {
+			return steps(ops)
 		}
-		seen[s.arg] = true
+		seen[op.Arg] = true
 	}
 	// in[m] lists the reads (by position in reads) that contain member m, in order.
-	in := map[string][]int{}
-	for j, i := range reads {
-		for _, m := range ops[i].Input.(*step).out.Values {
+	in := make(map[string][]int, len(seen))
+	for j, r := range reads {
+		for _, m := range r.Output.Values {
 			in[m] = append(in[m], j)
 		}
 	}
@@ -52,72 +51,68 @@ func reduceSetAdd(ops []porcupine.Operation, firstRow int) []porcupine.Operation
 	type group struct {
 		sig              []int
 		n                int
-		cMax, cMin, rMin porcupine.Operation // the operations that set each bound
-		members          []string            // the first few, for the description
+		cMax, cMin, rMin *Op // the operations that set each bound
+		members          []string
 	}
 	var groups []*group
 	bySig := map[string]*group{}
-	for _, o := range ops {
-		s := o.Input.(*step)
-		if s.kind == KindSMembers {
+	for _, op := range ops {
+		if op.Kind == KindSMembers {
 			continue
 		}
-		sig := in[s.arg]
+		sig := in[op.Arg]
 		g := bySig[sigKey(sig)]
 		if g == nil {
-			g = &group{sig: sig, cMax: o, cMin: o, rMin: o}
+			g = &group{sig: sig, cMax: op, cMin: op, rMin: op}
 			groups = append(groups, g)
 			bySig[sigKey(sig)] = g
 		}
 		g.n++
 		if len(g.members) < 3 {
-			g.members = append(g.members, s.arg)
+			g.members = append(g.members, op.Arg) // the first few, for the description
 		}
-		if o.Call > g.cMax.Call {
-			g.cMax = o
+		if op.Call > g.cMax.Call {
+			g.cMax = op
 		}
-		if o.Call < g.cMin.Call {
-			g.cMin = o
+		if op.Call < g.cMin.Call {
+			g.cMin = op
 		}
-		if o.Return < g.rMin.Return {
-			g.rMin = o
+		if returnOf(op) < returnOf(g.rMin) {
+			g.rMin = op
 		}
 	}
 
-	key := ops[0].Input.(*step).key
+	key := ops[0].Key
 	tokens := make([][]string, len(reads)) // the new output of each read
 	var out []porcupine.Operation
 	for gi, g := range groups {
-		add := func(suffix string, call, ret porcupine.Operation, about string) {
+		add := func(suffix string, call *Op, ret int64, about string) {
 			token := "#" + strconv.Itoa(gi) + suffix
 			label := fmt.Sprintf("sadd %s: %d members (%s…)%s", token, g.n, strings.Join(g.members, " "), about)
-			out = append(out, porcupine.Operation{ClientId: firstRow + gi, Call: call.Call, Return: ret.Return,
-				Input: &step{kind: KindSAdd, key: key, arg: token, label: label}, Metadata: call.Metadata})
+			out = append(out, porcupine.Operation{ClientId: firstRow + gi, Call: call.Call, Return: ret,
+				Input: &step{kind: KindSAdd, key: key, arg: token, label: label}, Metadata: call})
 			for _, j := range g.sig {
 				tokens[j] = append(tokens[j], token)
 			}
 		}
-		if g.cMax.Call <= g.rMin.Return {
-			add("", g.cMax, g.rMin, "")
+		if rMin := returnOf(g.rMin); g.cMax.Call <= rMin {
+			add("", g.cMax, rMin, "")
 			continue
 		}
-		add("a", g.cMax, porcupine.Operation{Return: math.MaxInt64}, ", latest call")
-		add("b", g.cMin, g.rMin, ", earliest call and return")
+		add("a", g.cMax, math.MaxInt64, ", latest call")
+		add("b", g.cMin, returnOf(g.rMin), ", earliest call and return")
 	}
-	for j, i := range reads {
-		r := ops[i]
-		s := r.Input.(*step)
+	for j, r := range reads {
 		vals := tokens[j]
-		for _, m := range s.out.Values {
+		for _, m := range r.Output.Values {
 			if !seen[m] {
 				vals = append(vals, m)
 			}
 		}
 		slices.Sort(vals)
-		label := fmt.Sprintf("smembers → %d members: [%s]", len(s.out.Values), strings.Join(vals, " "))
-		rs := &step{kind: KindSMembers, key: key, out: Output{Values: vals}, label: label, op: s.op}
-		r.Input, r.Output = rs, rs
-		out = append(out, r)
+		label := fmt.Sprintf("smembers → %d members: [%s]", len(r.Output.Values), strings.Join(vals, " "))
+		rs := &step{kind: KindSMembers, key: key, out: Output{Values: vals}, label: label, op: r}
+		out = append(out, porcupine.Operation{ClientId: r.Client, Input: rs, Output: rs, Call: r.Call, Return: r.Return, Metadata: r})
 	}
 	return out
 }
