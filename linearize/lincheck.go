@@ -52,7 +52,7 @@ func Linearizable(workload string, ops []Op, limit time.Duration) Verdict {
 
 // MemoryLimit bounds, in bytes, how much the heap may grow while porcupine searches, in
 // one Linearizable call (see budget).
-const MemoryLimit = 2 << 30
+const MemoryLimit = 4 << 30
 
 // limits bound one check: time per key, memory for all keys together.
 type limits struct {

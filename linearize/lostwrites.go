@@ -154,33 +154,43 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 		kl.Survivors = len(acked) - kl.LostCount
 		kl.Excess = max(0, n-int64(len(acked)+len(unknown)))
 	} else {
-		present := make(map[string]int, len(final.Output.Values))
-		for _, v := range final.Output.Values {
-			present[v]++
-			if present[v] == 2 {
-				kl.Duplicated = append(kl.Duplicated, v)
+		// Values by id: written by some write, and how often the final read holds it.
+		var ids valueIDs
+		var written []bool
+		var present []int
+		for _, op := range ops {
+			if op.Kind == write {
+				if i := ids.id(op.Arg); int(i) == len(written) {
+					written, present = append(written, true), append(present, 0)
+				}
 			}
 		}
-		written := make(map[string]bool, kl.Attempted)
-		for _, group := range [][]string{acked, unknown, failed} {
-			for _, w := range group {
-				written[w] = true
+		for _, v := range final.Output.Values {
+			i := ids.id(v)
+			if int(i) == len(written) {
+				written, present = append(written, false), append(present, 0)
 			}
+			present[i]++
+			switch {
+			case present[i] == 2:
+				kl.Duplicated = append(kl.Duplicated, v)
+			case present[i] == 1 && !written[i]:
+				kl.Unexpected = append(kl.Unexpected, v)
+			}
+		}
+		isPresent := func(w string) bool {
+			i, _ := ids.lookup(w)
+			return present[i] > 0
 		}
 		for _, w := range acked {
-			if present[w] > 0 {
+			if isPresent(w) {
 				kl.Survivors++
 			} else {
 				kl.Lost = append(kl.Lost, w)
 			}
 		}
-		kl.Recovered = presentOf(unknown, present)
-		kl.FailedButPresent = presentOf(failed, present)
-		for v := range present { // sorted below
-			if !written[v] {
-				kl.Unexpected = append(kl.Unexpected, v)
-			}
-		}
+		kl.Recovered = slices.DeleteFunc(unknown, func(w string) bool { return !isPresent(w) })
+		kl.FailedButPresent = slices.DeleteFunc(failed, func(w string) bool { return !isPresent(w) })
 		kl.LostCount = len(kl.Lost)
 		for _, l := range [][]string{kl.Lost, kl.Recovered, kl.FailedButPresent, kl.Unexpected, kl.Duplicated} {
 			sortValues(l)
@@ -190,16 +200,6 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 		kl.LossRate = float64(kl.LostCount) / float64(kl.Acknowledged)
 	}
 	return kl
-}
-
-func presentOf(values []string, present map[string]int) []string {
-	var out []string
-	for _, v := range values {
-		if present[v] > 0 {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // sortValues sorts numerically where values are integers, as the workloads write them.
