@@ -364,6 +364,9 @@ func plain(v resp.Value) any {
 	case resp.KindInt:
 		return v.Int
 	case resp.KindArray:
+		if ss, ok := v.Strings(); ok {
+			return ss // as ParseReply takes it, without boxing every element
+		}
 		out := make([]any, len(v.Array))
 		for i, e := range v.Array {
 			out[i] = plain(e)

@@ -5,7 +5,9 @@
 package redis
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -266,11 +268,11 @@ func sortedMembers(m map[string]bool) []string {
 		n, err := strconv.ParseInt(e, 10, 64)
 		ms = append(ms, member{e, n, err == nil})
 	}
-	sort.Slice(ms, func(i, j int) bool {
-		if ms[i].isInt && ms[j].isInt {
-			return ms[i].n < ms[j].n // small integer sets are intsets, which Redis keeps sorted
+	slices.SortFunc(ms, func(a, b member) int {
+		if a.isInt && b.isInt {
+			return cmp.Compare(a.n, b.n) // small integer sets are intsets, which Redis keeps sorted
 		}
-		return ms[i].s < ms[j].s
+		return strings.Compare(a.s, b.s)
 	})
 	out := make([]string, len(ms))
 	for i, e := range ms {
