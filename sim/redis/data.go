@@ -89,14 +89,15 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 			if d.kind(args[1]) != "" {
 				return errWrongType, false
 			}
-			set = map[string]bool{}
+			set = &memberSet{}
 			d.sets[args[1]] = set
 		}
-		before := len(set)
+		added := 0
 		for _, m := range args[2:] {
-			set[m] = true
+			if set.add(m) {
+				added++
+			}
 		}
-		added := len(set) - before
 		return resp.Int(int64(added)), added > 0
 	case "srem":
 		if k := d.kind(args[1]); k != "set" && k != "" {
@@ -105,10 +106,9 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 		set := d.sets[args[1]]
 		removed := 0
 		for _, m := range args[2:] {
-			if set[m] {
-				delete(set, m)
+			if set.remove(m) {
 				removed++
-				if len(set) == 0 {
+				if set.len() == 0 {
 					delete(d.sets, args[1])
 					break // Redis stops once the set is gone
 				}
@@ -122,14 +122,14 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 		set := d.sets[args[1]]
 		switch name {
 		case "scard":
-			return resp.Int(int64(len(set))), false
+			return resp.Int(int64(set.len())), false
 		case "sismember":
-			if set[args[2]] {
+			if set.has(args[2]) {
 				return resp.Int(1), false
 			}
 			return resp.Int(0), false
 		}
-		return resp.BulkArray(sortedMembers(set)...), false
+		return resp.BulkArray(set.sorted()...), false
 	case "rpush":
 		if k := d.kind(args[1]); k != "list" && k != "" {
 			return errWrongType, false
