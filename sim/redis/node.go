@@ -66,6 +66,11 @@ type node struct {
 	lastIO          time.Duration
 	waiters         []*waiter
 	stats           stats
+	// The command last looked up by name (see topCommand).
+	lastCmdName string
+	lastCmd     *command
+	// reply holds call's single reply.
+	reply [1]resp.Value
 }
 
 // stats are the INFO stats counters the simulation keeps.

@@ -113,9 +113,12 @@ func (n *node) feed(args []string) {
 	for b.n > 1 && n.offset-b.at(0).offset > limit {
 		b.dropOldest()
 	}
-	var msg any = args // boxed once for every replica
+	var msg any // boxed once for every replica, and only if there is one
 	for _, r := range n.replicas {
 		if r.replica.online() {
+			if msg == nil {
+				msg = args
+			}
 			r.stream(msg)
 		}
 	}
@@ -420,7 +423,7 @@ func (n *node) fromMasterStream(args []string) {
 	if n.link != linkConnected || len(args) == 0 {
 		return
 	}
-	c := commandNamed(commandTable, args[0])
+	c := n.topCommand(args[0])
 	if c != nil && c.name == "replconf" && len(args) > 1 && strings.EqualFold(args[1], "getack") {
 		n.ack() // the ACK counts what was processed before the GETACK
 	}
