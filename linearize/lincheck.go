@@ -114,21 +114,15 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d %s", n, []string{"bytes", "KiB", "MiB", "GiB"}[unit])
 }
 
-// keyOps is one key's operations that the check judges: failed operations and reads
-// with no reply are left out, as they cannot have changed or observed anything.
-type keyOps struct {
-	key string
-	ops []*Op
-}
-
-// byKey splits a history by key, sorted by key, and counts the clients' rows.
+// byKey splits a history by key, sorted by key, keeping the operations the check
+// judges (failed operations and reads with no reply are left out, as they cannot have
+// changed or observed anything), and counts the clients' rows.
 func byKey(workload string, ops []Op) ([]keyOps, int, error) {
 	kinds, ok := kindsOf[workload]
 	if !ok {
 		return nil, 0, fmt.Errorf("unknown workload %q (known: %v)", workload, WorkloadNames)
 	}
-	index := map[string]int{}
-	var keys []keyOps
+	var keys keyGroups
 	rows := 0
 	for i := range ops {
 		op := &ops[i]
@@ -139,16 +133,46 @@ func byKey(workload string, ops []Op) ([]keyOps, int, error) {
 		if op.Status == Fail || (op.Status != Ok && !op.IsWrite()) {
 			continue
 		}
-		j, seen := index[op.Key]
-		if !seen {
-			j = len(keys)
-			index[op.Key] = j
-			keys = append(keys, keyOps{key: op.Key})
-		}
-		keys[j].ops = append(keys[j].ops, op)
+		keys.add(op)
 	}
-	slices.SortFunc(keys, func(a, b keyOps) int { return strings.Compare(a.key, b.key) })
-	return keys, rows, nil
+	return keys.sorted(), rows, nil
+}
+
+// keyOps is one key's operations.
+type keyOps struct {
+	key string
+	ops []*Op
+}
+
+// keyGroups collects pointers to operations by key (pointers, not copies: histories run
+// to hundreds of thousands of operations). Runs of one key, the common case, cost no
+// map lookup.
+type keyGroups struct {
+	index map[string]int
+	last  int // index of the key added last, if any
+	keys  []keyOps
+}
+
+func (g *keyGroups) add(op *Op) {
+	if len(g.keys) == 0 || g.keys[g.last].key != op.Key {
+		j, seen := g.index[op.Key]
+		if !seen {
+			if g.index == nil {
+				g.index = map[string]int{}
+			}
+			j = len(g.keys)
+			g.index[op.Key] = j
+			g.keys = append(g.keys, keyOps{key: op.Key})
+		}
+		g.last = j
+	}
+	g.keys[g.last].ops = append(g.keys[g.last].ops, op)
+}
+
+// sorted returns the groups sorted by key.
+func (g *keyGroups) sorted() []keyOps {
+	slices.SortFunc(g.keys, func(a, b keyOps) int { return strings.Compare(a.key, b.key) })
+	return g.keys
 }
 
 // checkKeys checks every key in parallel, porcupine's searches within the limits; it

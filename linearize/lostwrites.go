@@ -67,26 +67,20 @@ func LostWrites(workload string, ops []Op) Verdict {
 		return v
 	}
 
-	// Pointers, not copies: histories run to hundreds of thousands of operations.
-	byKey := map[string][]*Op{}
-	var keys []string
+	var groups keyGroups
 	for i := range ops {
-		op := &ops[i]
-		if op.Kind != write && !(op.Kind == read && op.Final) {
-			continue
+		if op := &ops[i]; op.Kind == write || (op.Kind == read && op.Final) {
+			groups.add(op)
 		}
-		if _, ok := byKey[op.Key]; !ok {
-			keys = append(keys, op.Key)
-		}
-		byKey[op.Key] = append(byKey[op.Key], op)
 	}
-	slices.Sort(keys)
+	keys := groups.sorted()
 
 	ev := LostWritesEvidence{Workload: workload}
 	var noRead []string
 	var violated, lines []string
-	for _, key := range keys {
-		kl := keyLosses(key, byKey[key], write, read)
+	for _, k := range keys {
+		key := k.key
+		kl := keyLosses(key, k.ops, write, read)
 		ev.Keys = append(ev.Keys, kl)
 		if kl.FinalRead < 0 {
 			noRead = append(noRead, key)
@@ -124,7 +118,22 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	}
 	kl.FinalRead = final.ID
 
-	var acked, unknown, failed []string
+	var nAcked, nUnknown, nFailed int
+	for _, op := range ops {
+		if op.Kind == write {
+			switch op.Status {
+			case Ok:
+				nAcked++
+			case Unknown:
+				nUnknown++
+			case Fail:
+				nFailed++
+			}
+		}
+	}
+	acked := make([]string, 0, nAcked)
+	unknown := make([]string, 0, nUnknown)
+	failed := make([]string, 0, nFailed)
 	for _, op := range ops {
 		if op.Kind != write {
 			continue
@@ -156,8 +165,8 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	} else {
 		// Values by id: written by some write, and how often the final read holds it.
 		var ids valueIDs
-		var written []bool
-		var present []int
+		written := make([]bool, 0, kl.Attempted)
+		present := make([]int, 0, kl.Attempted)
 		for _, op := range ops {
 			if op.Kind == write {
 				if i := ids.id(op.Arg); int(i) == len(written) {
