@@ -2,25 +2,26 @@ package redis
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
 )
 
 // memberSet is a set's members. The workloads add the decimal integers 0, 1, 2, ...,
-// and sets of hundreds of thousands of them are common, so a member written as
-// strconv.Itoa writes a small non-negative integer is kept in a slice indexed by that
-// integer: adding it is a store, not a hash-map insert, and the members come out
+// and sets of tens of thousands of them are common, so a member written as
+// strconv.Itoa writes a small non-negative integer is a bit in a bitset indexed by that
+// integer: adding it is setting a bit, not a hash-map insert, and the members come out
 // sorted without sorting. Any other member goes to a map. Each member is in exactly
 // one of the two. The zero value and nil are empty sets.
 type memberSet struct {
-	small []string // by integer value: the member, or "" (never a member here) if absent
+	small []uint64 // bit x: the member strconv.Itoa(x)
 	other map[string]bool
 	n     int
 }
 
 // smallMemberSlack is how far past the current members an integer may be and still go
-// to the slice, so that one huge integer does not make a huge slice.
+// to the bitset, so that one huge integer does not make a huge bitset.
 const smallMemberSlack = 1 << 12
 
 func (s *memberSet) len() int {
@@ -34,10 +35,14 @@ func (s *memberSet) has(m string) bool {
 	if s == nil {
 		return false
 	}
-	if x, ok := smallMember(m); ok && x < len(s.small) && s.small[x] != "" {
+	if x, ok := smallMember(m); ok && s.hasSmall(x) {
 		return true
 	}
 	return s.other[m]
+}
+
+func (s *memberSet) hasSmall(x int) bool {
+	return x/64 < len(s.small) && s.small[x/64]&(1<<(x%64)) != 0
 }
 
 // add adds m and reports whether it was new.
@@ -46,10 +51,10 @@ func (s *memberSet) add(m string) bool {
 		return false
 	}
 	if x, ok := smallMember(m); ok && x < 2*s.n+smallMemberSlack {
-		for len(s.small) <= x {
-			s.small = append(s.small, "")
+		for len(s.small) <= x/64 {
+			s.small = append(s.small, 0)
 		}
-		s.small[x] = m
+		s.small[x/64] |= 1 << (x % 64)
 	} else {
 		if s.other == nil {
 			s.other = map[string]bool{}
@@ -66,8 +71,8 @@ func (s *memberSet) remove(m string) bool {
 		return false
 	}
 	switch x, ok := smallMember(m); {
-	case ok && x < len(s.small) && s.small[x] != "":
-		s.small[x] = ""
+	case ok && s.hasSmall(x):
+		s.small[x/64] &^= 1 << (x % 64)
 	case s.other[m]:
 		delete(s.other, m)
 	default:
@@ -98,9 +103,9 @@ func (s *memberSet) sorted() []string {
 	if s == nil {
 		return out
 	}
-	for _, m := range s.small {
-		if m != "" {
-			out = append(out, m)
+	for i, word := range s.small {
+		for ; word != 0; word &= word - 1 {
+			out = append(out, strconv.Itoa(64*i+bits.TrailingZeros64(word)))
 		}
 	}
 	if len(s.other) == 0 {
