@@ -2,7 +2,6 @@ package linearize
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"sync"
 )
@@ -215,7 +214,7 @@ func ParseReply(op Op, reply any) (Output, Status) {
 			return unexpected()
 		}
 		if op.Kind == KindSMembers {
-			slices.Sort(vals) // sets have no order; sorting makes histories comparable
+			sortStrings(vals) // sets have no order; sorting makes histories comparable
 		}
 		return Output{Values: vals}, Ok
 	}
