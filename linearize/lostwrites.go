@@ -108,9 +108,18 @@ func LostWrites(workload string, ops []Op) Verdict {
 func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	kl := KeyLosses{Key: key, FinalRead: -1}
 	var final *Op
+	var nAcked, nUnknown, nFailed int
 	for _, op := range ops {
-		if op.Kind == read && op.Status == Ok && (final == nil || op.Return > final.Return) {
+		switch {
+		case op.Kind == read && op.Status == Ok && (final == nil || op.Return > final.Return):
 			final = op
+		case op.Kind != write:
+		case op.Status == Ok:
+			nAcked++
+		case op.Status == Unknown:
+			nUnknown++
+		case op.Status == Fail:
+			nFailed++
 		}
 	}
 	if final == nil {
@@ -118,19 +127,6 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	}
 	kl.FinalRead = final.ID
 
-	var nAcked, nUnknown, nFailed int
-	for _, op := range ops {
-		if op.Kind == write {
-			switch op.Status {
-			case Ok:
-				nAcked++
-			case Unknown:
-				nUnknown++
-			case Fail:
-				nFailed++
-			}
-		}
-	}
 	acked := make([]string, 0, nAcked)
 	unknown := make([]string, 0, nUnknown)
 	failed := make([]string, 0, nFailed)
