@@ -3,7 +3,7 @@ package linearize
 import (
 	"fmt"
 	"strconv"
-	"sync"
+	"sync/atomic"
 )
 
 // Rand is the caller's random source; math/rand/v2's *Rand satisfies it, and so does the
@@ -67,16 +67,11 @@ func keyNames(prefix string, n int) []string {
 
 // values hands out unique values "0", "1", ...
 type values struct {
-	mu   sync.Mutex
-	next int
+	next atomic.Int64
 }
 
 func (v *values) take() string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	s := strconv.Itoa(v.next)
-	v.next++
-	return s
+	return strconv.FormatInt(v.next.Add(1)-1, 10)
 }
 
 type setAdd struct {
