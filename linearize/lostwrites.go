@@ -165,14 +165,14 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 		present := make([]int, 0, kl.Attempted)
 		for _, op := range ops {
 			if op.Kind == write {
-				if i := ids.id(op.Arg); int(i) == len(written) {
+				if _, isNew := ids.id(op.Arg); isNew {
 					written, present = append(written, true), append(present, 0)
 				}
 			}
 		}
 		for _, v := range final.Output.Values {
-			i := ids.id(v)
-			if int(i) == len(written) {
+			i, isNew := ids.id(v)
+			if isNew {
 				written, present = append(written, false), append(present, 0)
 			}
 			present[i]++

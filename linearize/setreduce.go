@@ -35,10 +35,9 @@ func reduceSetAdd(ops []*Op, firstRow int) []porcupine.Operation {
 			reads = append(reads, op)
 			continue
 		}
-		if _, dup := members.lookup(op.Arg); dup {
+		if _, isNew := members.id(op.Arg); !isNew {
 			return steps(ops)
 		}
-		members.id(op.Arg)
 		adds = append(adds, op)
 	}
 

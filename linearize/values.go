@@ -14,12 +14,13 @@ type valueIDs struct {
 // that one huge integer does not make a huge slice.
 const smallLimit = 1 << 10
 
-// id returns the value's id, numbering it if it is new.
-func (v *valueIDs) id(s string) int32 {
-	if i, ok := v.lookup(s); ok {
-		return i
+// id returns the value's id, numbering it if it is new, and whether it was new.
+func (v *valueIDs) id(s string) (int32, bool) {
+	x, small := decimal(s)
+	if i, ok := v.find(s, x, small); ok {
+		return i, false
 	}
-	if x, ok := decimal(s); ok && x < 4*int(v.n)+smallLimit {
+	if small && x < 4*int(v.n)+smallLimit {
 		for len(v.small) <= x {
 			v.small = append(v.small, 0)
 		}
@@ -31,13 +32,19 @@ func (v *valueIDs) id(s string) int32 {
 		v.other[s] = v.n
 	}
 	v.n++
-	return v.n - 1
+	return v.n - 1, true
 }
 
-// lookup returns the value's id, if it has one. An integer is in the slice or, if it
-// was too large when first seen, in the map.
+// lookup returns the value's id, if it has one.
 func (v *valueIDs) lookup(s string) (int32, bool) {
-	if x, ok := decimal(s); ok && x < len(v.small) && v.small[x] > 0 {
+	x, small := decimal(s)
+	return v.find(s, x, small)
+}
+
+// find is lookup with s parsed: an integer is in the slice or, if it was too large when
+// first seen, in the map.
+func (v *valueIDs) find(s string, x int, small bool) (int32, bool) {
+	if small && x < len(v.small) && v.small[x] > 0 {
 		return v.small[x] - 1, true
 	}
 	i, ok := v.other[s]

@@ -29,8 +29,8 @@ func TestValueIDsActAsAMap(t *testing.T) {
 				if !known {
 					want[s] = int32(len(want))
 				}
-				if got := ids.id(s); got != want[s] {
-					t.Fatalf("id(%q) = %d, want %d", s, got, want[s])
+				if got, isNew := ids.id(s); got != want[s] || isNew == known {
+					t.Fatalf("id(%q) = %d, %v; want %d, %v", s, got, isNew, want[s], !known)
 				}
 			}
 		}
