@@ -46,25 +46,29 @@ func EventAnnotations(events []SentinelEvent, types ...string) []Annotation {
 // events in notes on rows of their own and the operations left out of the check (failed
 // ones and reads with no reply) greyed out on their clients' rows.
 func WriteHTML(w io.Writer, workload string, ops []Op, notes []Annotation, limit time.Duration) error {
-	model, keys, err := prepare(workload, ops)
+	keys, rows, err := byKey(workload, ops)
 	if err != nil {
 		return err
 	}
-	results := checkKeys(model, keys, limit)
+	results, _ := checkKeys(workload, keys, rows, limits{time: limit, memory: MemoryLimit})
 	shown := map[string]bool{}
 	var history []porcupine.Operation
 	for i, k := range keys {
-		if results[i] != porcupine.Ok {
+		if results[i] != Pass {
 			shown[k.key] = true
-			history = append(history, k.ops...)
+			history = append(history, porcupineHistory(workload, k, rows)...)
 		}
 	}
 	if len(history) == 0 {
 		for _, k := range keys {
 			shown[k.key] = true
-			history = append(history, k.ops...)
+			history = append(history, porcupineHistory(workload, k, rows)...)
 		}
 	}
+	// porcupine searches again for the partial linearizations it draws, within bounds.
+	b, stop := watch(MemoryLimit)
+	defer stop()
+	model, _ := b.model(models[workload])
 	_, info := porcupine.CheckOperationsVerbose(model, history, limit)
 
 	var anns []porcupine.Annotation

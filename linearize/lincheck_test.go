@@ -3,8 +3,10 @@ package linearize
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,6 +161,26 @@ func TestLinearizableUnknownWhenTimeLimitHit(t *testing.T) {
 	wantResult(t, v, Inconclusive)
 }
 
+// The same search stopped by the memory bound instead: unknown, and saying so.
+func TestLinearizableUnknownWhenMemoryBoundHit(t *testing.T) {
+	var ops []Op
+	const n = 40
+	for i := range n {
+		ops = append(ops, Op{Client: i, Kind: KindSet, Key: "r", Arg: strconv.Itoa(i), Status: Unknown, Call: 0, Return: 5})
+	}
+	for i := range n {
+		ops = append(ops, Op{Client: n, Kind: KindGet, Key: "r", Output: Output{Value: strconv.Itoa(i)},
+			Call: int64(100 + 20*i), Return: int64(110 + 20*i)})
+	}
+	ops = append(ops, Op{Client: n, Kind: KindGet, Key: "r", Output: Output{Value: "0"}, Call: 10000, Return: 10010})
+	runtime.GC() // what the heap holds now is the baseline, not garbage that may vanish
+	v := linearizable("register", numbered(ops...), limits{memory: 1 << 10})
+	wantResult(t, v, Inconclusive)
+	if !strings.Contains(v.Summary, "memory bound of 1 KiB") {
+		t.Fatalf("summary %q does not name the memory bound", v.Summary)
+	}
+}
+
 // Any history produced by running operations one at a time against the workload's
 // sequential specification is linearizable, whatever the statuses of its writes.
 func TestSequentialHistoriesAreLinearizable(t *testing.T) {
@@ -233,11 +255,13 @@ func TestSetAddReductionIsExact(t *testing.T) {
 			ops = append(ops, p.op)
 		}
 		ops = numbered(ops...)
-		model, keys, err := prepare("set-add", ops)
+		keys, rows, err := byKey("set-add", ops)
 		if err != nil {
 			t.Fatal(err)
 		}
-		reduced := porcupine.CheckOperations(model, keys[0].ops)
+		model := models["set-add"]
+		reducedOps := porcupineHistory("set-add", keys[0], rows)
+		reduced := porcupine.CheckOperations(model, reducedOps)
 		var full []porcupine.Operation
 		for i := range ops {
 			o := &ops[i]
@@ -249,7 +273,7 @@ func TestSetAddReductionIsExact(t *testing.T) {
 			full = append(full, porcupine.Operation{ClientId: o.Client, Input: s, Output: s, Call: o.Call, Return: ret})
 		}
 		if want := porcupine.CheckOperations(model, full); reduced != want {
-			t.Fatalf("reduced history says %v, full history says %v\nops: %v\nreduced: %d operations", reduced, want, ops, len(keys[0].ops))
+			t.Fatalf("reduced history says %v, full history says %v\nops: %v\nreduced: %d operations", reduced, want, ops, len(reducedOps))
 		}
 	})
 }

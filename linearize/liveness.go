@@ -73,8 +73,8 @@ func LivenessBound(downAfter, failoverTimeout time.Duration) time.Duration {
 func FirstWriteAfter(ops []Op, t int64) (int64, bool) {
 	var at int64
 	found := false
-	for _, op := range ops {
-		if op.IsWrite() && op.Status == Ok && op.Call >= t && (!found || op.Return < at) {
+	for i := range ops {
+		if op := &ops[i]; op.IsWrite() && op.Status == Ok && op.Call >= t && (!found || op.Return < at) {
 			at, found = op.Return, true
 		}
 	}

@@ -67,26 +67,20 @@ func LostWrites(workload string, ops []Op) Verdict {
 		return v
 	}
 
-	// Pointers, not copies: histories run to hundreds of thousands of operations.
-	byKey := map[string][]*Op{}
-	var keys []string
+	var groups keyGroups
 	for i := range ops {
-		op := &ops[i]
-		if op.Kind != write && !(op.Kind == read && op.Final) {
-			continue
+		if op := &ops[i]; op.Kind == write || (op.Kind == read && op.Final) {
+			groups.add(op)
 		}
-		if _, ok := byKey[op.Key]; !ok {
-			keys = append(keys, op.Key)
-		}
-		byKey[op.Key] = append(byKey[op.Key], op)
 	}
-	slices.Sort(keys)
+	keys := groups.sorted()
 
 	ev := LostWritesEvidence{Workload: workload}
 	var noRead []string
 	var violated, lines []string
-	for _, key := range keys {
-		kl := keyLosses(key, byKey[key], write, read)
+	for _, k := range keys {
+		key := k.key
+		kl := keyLosses(key, k.ops, write, read)
 		ev.Keys = append(ev.Keys, kl)
 		if kl.FinalRead < 0 {
 			noRead = append(noRead, key)
@@ -114,9 +108,18 @@ func LostWrites(workload string, ops []Op) Verdict {
 func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	kl := KeyLosses{Key: key, FinalRead: -1}
 	var final *Op
+	var nAcked, nUnknown, nFailed int
 	for _, op := range ops {
-		if op.Kind == read && op.Status == Ok && (final == nil || op.Return > final.Return) {
+		switch {
+		case op.Kind == read && op.Status == Ok && (final == nil || op.Return > final.Return):
 			final = op
+		case op.Kind != write:
+		case op.Status == Ok:
+			nAcked++
+		case op.Status == Unknown:
+			nUnknown++
+		case op.Status == Fail:
+			nFailed++
 		}
 	}
 	if final == nil {
@@ -124,7 +127,9 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	}
 	kl.FinalRead = final.ID
 
-	var acked, unknown, failed []string
+	acked := make([]string, 0, nAcked)
+	unknown := make([]string, 0, nUnknown)
+	failed := make([]string, 0, nFailed)
 	for _, op := range ops {
 		if op.Kind != write {
 			continue
@@ -154,33 +159,43 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 		kl.Survivors = len(acked) - kl.LostCount
 		kl.Excess = max(0, n-int64(len(acked)+len(unknown)))
 	} else {
-		present := make(map[string]int, len(final.Output.Values))
-		for _, v := range final.Output.Values {
-			present[v]++
-			if present[v] == 2 {
-				kl.Duplicated = append(kl.Duplicated, v)
+		// Values by id: written by some write, and how often the final read holds it.
+		var ids valueIDs
+		written := make([]bool, 0, kl.Attempted)
+		present := make([]int, 0, kl.Attempted)
+		for _, op := range ops {
+			if op.Kind == write {
+				if _, isNew := ids.id(op.Arg); isNew {
+					written, present = append(written, true), append(present, 0)
+				}
 			}
 		}
-		written := make(map[string]bool, kl.Attempted)
-		for _, group := range [][]string{acked, unknown, failed} {
-			for _, w := range group {
-				written[w] = true
+		for _, v := range final.Output.Values {
+			i, isNew := ids.id(v)
+			if isNew {
+				written, present = append(written, false), append(present, 0)
 			}
+			present[i]++
+			switch {
+			case present[i] == 2:
+				kl.Duplicated = append(kl.Duplicated, v)
+			case present[i] == 1 && !written[i]:
+				kl.Unexpected = append(kl.Unexpected, v)
+			}
+		}
+		isPresent := func(w string) bool {
+			i, _ := ids.lookup(w)
+			return present[i] > 0
 		}
 		for _, w := range acked {
-			if present[w] > 0 {
+			if isPresent(w) {
 				kl.Survivors++
 			} else {
 				kl.Lost = append(kl.Lost, w)
 			}
 		}
-		kl.Recovered = presentOf(unknown, present)
-		kl.FailedButPresent = presentOf(failed, present)
-		for v := range present { // sorted below
-			if !written[v] {
-				kl.Unexpected = append(kl.Unexpected, v)
-			}
-		}
+		kl.Recovered = slices.DeleteFunc(unknown, func(w string) bool { return !isPresent(w) })
+		kl.FailedButPresent = slices.DeleteFunc(failed, func(w string) bool { return !isPresent(w) })
 		kl.LostCount = len(kl.Lost)
 		for _, l := range [][]string{kl.Lost, kl.Recovered, kl.FailedButPresent, kl.Unexpected, kl.Duplicated} {
 			sortValues(l)
@@ -190,16 +205,6 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 		kl.LossRate = float64(kl.LostCount) / float64(kl.Acknowledged)
 	}
 	return kl
-}
-
-func presentOf(values []string, present map[string]int) []string {
-	var out []string
-	for _, v := range values {
-		if present[v] > 0 {
-			out = append(out, v)
-		}
-	}
-	return out
 }
 
 // sortValues sorts numerically where values are integers, as the workloads write them.

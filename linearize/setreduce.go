@@ -27,106 +27,110 @@ import (
 // Members that appear in a read but were never added stay as they are and make the
 // history illegal, as they should. If a member was added twice the argument fails, and
 // the history is returned unreduced.
-func reduceSetAdd(ops []porcupine.Operation, firstRow int) []porcupine.Operation {
-	var reads []int // indices into ops
-	seen := map[string]bool{}
-	for i, o := range ops {
-		s := o.Input.(*step)
-		if s.kind == KindSMembers {
-			reads = append(reads, i)
+func reduceSetAdd(ops []*Op, firstRow int) []porcupine.Operation {
+	var reads, adds []*Op
+	var members valueIDs // a member's id is its SADD's index in adds
+	for _, op := range ops {
+		if op.Kind == KindSMembers {
+			reads = append(reads, op)
 			continue
 		}
-		if seen[s.arg] {
-			return ops
+		if _, isNew := members.id(op.Arg); !isNew {
+			return steps(ops)
 		}
-		seen[s.arg] = true
+		adds = append(adds, op)
 	}
-	// in[m] lists the reads (by position in reads) that contain member m, in order.
-	in := map[string][]int{}
-	for j, i := range reads {
-		for _, m := range ops[i].Input.(*step).out.Values {
-			in[m] = append(in[m], j)
+
+	// An SADD's signature is the list of reads that contain its member. Signatures are
+	// nodes of a tree, each the signature of its parent plus one read; an SADD moves to
+	// a child node at every read that shows its member, so grouping costs no map of
+	// signatures.
+	type sigNode struct{ parent, read int32 }
+	nodes := []sigNode{{-1, -1}} // 0: in no read
+	sigOf := make([]int32, len(adds))
+	unexpected := make([][]string, len(reads)) // members no SADD added, per read
+	var next []int32                           // per node: its child for the current read
+	for j, r := range reads {
+		next = next[:0]
+		for range nodes {
+			next = append(next, -1)
+		}
+		for _, m := range r.Output.Values {
+			i, ok := members.lookup(m)
+			if !ok {
+				unexpected[j] = append(unexpected[j], m)
+				continue
+			}
+			from := sigOf[i]
+			if next[from] < 0 {
+				next[from] = int32(len(nodes))
+				nodes = append(nodes, sigNode{parent: from, read: int32(j)})
+				next = append(next, -1)
+			}
+			sigOf[i] = next[from]
 		}
 	}
 
 	type group struct {
-		sig              []int
+		reads            []int32 // its signature
 		n                int
-		cMax, cMin, rMin porcupine.Operation // the operations that set each bound
-		members          []string            // the first few, for the description
+		cMax, cMin, rMin *Op // the operations that set each bound
+		members          []string
 	}
 	var groups []*group
-	bySig := map[string]*group{}
-	for _, o := range ops {
-		s := o.Input.(*step)
-		if s.kind == KindSMembers {
-			continue
-		}
-		sig := in[s.arg]
-		g := bySig[sigKey(sig)]
-		if g == nil {
-			g = &group{sig: sig, cMax: o, cMin: o, rMin: o}
+	groupOf := make([]int32, len(nodes)) // by node: its group's index + 1
+	for i, op := range adds {
+		node := sigOf[i]
+		if groupOf[node] == 0 {
+			g := &group{cMax: op, cMin: op, rMin: op}
+			for x := node; x > 0; x = nodes[x].parent {
+				g.reads = append(g.reads, nodes[x].read)
+			}
 			groups = append(groups, g)
-			bySig[sigKey(sig)] = g
+			groupOf[node] = int32(len(groups))
 		}
+		g := groups[groupOf[node]-1]
 		g.n++
 		if len(g.members) < 3 {
-			g.members = append(g.members, s.arg)
+			g.members = append(g.members, op.Arg) // the first few, for the description
 		}
-		if o.Call > g.cMax.Call {
-			g.cMax = o
+		if op.Call > g.cMax.Call {
+			g.cMax = op
 		}
-		if o.Call < g.cMin.Call {
-			g.cMin = o
+		if op.Call < g.cMin.Call {
+			g.cMin = op
 		}
-		if o.Return < g.rMin.Return {
-			g.rMin = o
+		if returnOf(op) < returnOf(g.rMin) {
+			g.rMin = op
 		}
 	}
 
-	key := ops[0].Input.(*step).key
+	key := ops[0].Key
 	tokens := make([][]string, len(reads)) // the new output of each read
 	var out []porcupine.Operation
 	for gi, g := range groups {
-		add := func(suffix string, call, ret porcupine.Operation, about string) {
+		add := func(suffix string, call *Op, ret int64, about string) {
 			token := "#" + strconv.Itoa(gi) + suffix
 			label := fmt.Sprintf("sadd %s: %d members (%s…)%s", token, g.n, strings.Join(g.members, " "), about)
-			out = append(out, porcupine.Operation{ClientId: firstRow + gi, Call: call.Call, Return: ret.Return,
-				Input: &step{kind: KindSAdd, key: key, arg: token, label: label}, Metadata: call.Metadata})
-			for _, j := range g.sig {
+			out = append(out, porcupine.Operation{ClientId: firstRow + gi, Call: call.Call, Return: ret,
+				Input: &step{kind: KindSAdd, key: key, arg: token, label: label}, Metadata: call})
+			for _, j := range g.reads {
 				tokens[j] = append(tokens[j], token)
 			}
 		}
-		if g.cMax.Call <= g.rMin.Return {
-			add("", g.cMax, g.rMin, "")
+		if rMin := returnOf(g.rMin); g.cMax.Call <= rMin {
+			add("", g.cMax, rMin, "")
 			continue
 		}
-		add("a", g.cMax, porcupine.Operation{Return: math.MaxInt64}, ", latest call")
-		add("b", g.cMin, g.rMin, ", earliest call and return")
+		add("a", g.cMax, math.MaxInt64, ", latest call")
+		add("b", g.cMin, returnOf(g.rMin), ", earliest call and return")
 	}
-	for j, i := range reads {
-		r := ops[i]
-		s := r.Input.(*step)
-		vals := tokens[j]
-		for _, m := range s.out.Values {
-			if !seen[m] {
-				vals = append(vals, m)
-			}
-		}
+	for j, r := range reads {
+		vals := append(tokens[j], unexpected[j]...)
 		slices.Sort(vals)
-		label := fmt.Sprintf("smembers → %d members: [%s]", len(s.out.Values), strings.Join(vals, " "))
-		rs := &step{kind: KindSMembers, key: key, out: Output{Values: vals}, label: label, op: s.op}
-		r.Input, r.Output = rs, rs
-		out = append(out, r)
+		label := fmt.Sprintf("smembers → %d members: [%s]", len(r.Output.Values), strings.Join(vals, " "))
+		rs := &step{kind: KindSMembers, key: key, out: Output{Values: vals}, label: label, op: r}
+		out = append(out, porcupine.Operation{ClientId: r.Client, Input: rs, Output: rs, Call: r.Call, Return: r.Return, Metadata: r})
 	}
 	return out
-}
-
-func sigKey(sig []int) string {
-	var b strings.Builder
-	for _, j := range sig {
-		b.WriteString(strconv.Itoa(j))
-		b.WriteByte(',')
-	}
-	return b.String()
 }

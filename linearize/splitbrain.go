@@ -27,8 +27,8 @@ type WriteAccept struct {
 // inside the servers, learns who accepted writes when.
 func WriteAccepts(ops []Op) []WriteAccept {
 	var out []WriteAccept
-	for _, op := range ops {
-		if op.IsWrite() && op.Status == Ok && op.Node != "" {
+	for i := range ops {
+		if op := &ops[i]; op.IsWrite() && op.Status == Ok && op.Node != "" {
 			out = append(out, WriteAccept{Node: op.Node, At: op.Return})
 		}
 	}

@@ -28,7 +28,8 @@ type StaleRead struct {
 // longer show who is master, and the lost-writes checker judges them.
 func StaleReads(ops []Op, masters []MasterInterval) Verdict {
 	var stale []StaleRead
-	for _, op := range ops {
+	for i := range ops {
+		op := &ops[i]
 		if op.IsWrite() || op.Status != Ok || op.Node == "" || op.Final {
 			continue
 		}

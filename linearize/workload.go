@@ -2,9 +2,8 @@ package linearize
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
-	"sync"
+	"sync/atomic"
 )
 
 // Rand is the caller's random source; math/rand/v2's *Rand satisfies it, and so does the
@@ -68,16 +67,11 @@ func keyNames(prefix string, n int) []string {
 
 // values hands out unique values "0", "1", ...
 type values struct {
-	mu   sync.Mutex
-	next int
+	next atomic.Int64
 }
 
 func (v *values) take() string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	s := strconv.Itoa(v.next)
-	v.next++
-	return s
+	return strconv.FormatInt(v.next.Add(1)-1, 10)
 }
 
 type setAdd struct {
@@ -215,7 +209,7 @@ func ParseReply(op Op, reply any) (Output, Status) {
 			return unexpected()
 		}
 		if op.Kind == KindSMembers {
-			slices.Sort(vals) // sets have no order; sorting makes histories comparable
+			sortStrings(vals) // sets have no order; sorting makes histories comparable
 		}
 		return Output{Values: vals}, Ok
 	}

@@ -23,8 +23,8 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 	r.Checks = []linearize.Verdict{safety, live, lost, lin, split, stale}
 
 	r.Ops = len(ops)
-	for _, op := range ops {
-		if op.IsWrite() && op.Status == linearize.Ok {
+	for i := range ops {
+		if op := &ops[i]; op.IsWrite() && op.Status == linearize.Ok {
 			r.AckedWrites++
 		}
 	}
@@ -150,8 +150,8 @@ func failovers(events []linearize.SentinelEvent) (int, []float64) {
 // longestGap is the longest time from start to end in which no client write succeeded.
 func longestGap(ops []linearize.Op, start, end time.Duration) float64 {
 	var acks []int64
-	for _, op := range ops {
-		if op.IsWrite() && op.Status == linearize.Ok && !op.Final {
+	for i := range ops {
+		if op := &ops[i]; op.IsWrite() && op.Status == linearize.Ok && !op.Final {
 			acks = append(acks, op.Return)
 		}
 	}

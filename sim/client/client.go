@@ -90,11 +90,31 @@ type Client struct {
 	finals        []linearize.Op
 	finalDeadline time.Duration
 	finalDone     func()
+
+	// The operation in flight: its ID in the history, the link it went out on and the
+	// node and role it is recorded with; out and status wait for WAIT's reply.
+	op         linearize.Op
+	opID       int
+	opLink     *link
+	node, role string
+	out        linearize.Output
+	status     linearize.Status
+	// The callbacks of every operation, made once: an operation allocates no closure.
+	nextFn    func()
+	masterFn  func(*link, error)
+	replyFn   func(resp.Value, error)
+	waitReply func(resp.Value, error)
 }
 
 // New returns a client; it starts working when its process starts.
 func New(cfg Config) *Client {
-	return &Client{cfg: cfg}
+	c := &Client{cfg: cfg}
+	c.nextFn = func() {
+		c.scheduled = false
+		c.next()
+	}
+	c.masterFn, c.replyFn, c.waitReply = c.onMaster, c.onReply, c.onWait
+	return c
 }
 
 // Start begins a fresh incarnation: go-redis shuffles the sentinel list it is given.
@@ -110,10 +130,7 @@ func (c *Client) Start(p *kernel.Process) {
 // after schedules the next operation in d.
 func (c *Client) after(d time.Duration) {
 	c.scheduled = true
-	c.p.After(d, func() {
-		c.scheduled = false
-		c.next()
-	})
+	c.p.After(d, c.nextFn)
 }
 
 // Stop makes the client stop after its operation in flight.
@@ -150,64 +167,88 @@ func (c *Client) next() {
 }
 
 // do runs one operation: find the master if there is no connection to it, send the
-// command, wait for WAIT if asked, record the outcome, think, and go on.
+// command, wait for WAIT if asked, record the outcome, think, and go on. The steps are
+// onMaster, onReply, onWait and finish.
 func (c *Client) do(op linearize.Op) {
-	h := c.cfg.History
-	id := h.Invoke(c.cfg.ID, op, c.now())
+	c.op = op
+	c.opID = c.cfg.History.Invoke(c.cfg.ID, op, c.now())
 	c.busy = true
-	finish := func(out linearize.Output, status linearize.Status, node, role string) {
-		h.Complete(id, out, status, node, role, c.now())
-		c.busy = false
-		pause := c.cfg.Spec.Think
-		if status == linearize.Ok && len(c.finals) > 0 && op.Final {
-			c.finals = c.finals[1:]
-			if len(c.finals) == 0 {
-				c.finalDone()
-			}
-		}
-		if node == "" && pause < failBackoff {
-			pause = failBackoff
-		}
-		c.after(pause)
+	c.withMaster(c.masterFn)
+}
+
+// onMaster sends the operation to the master, or records that none could be found.
+func (c *Client) onMaster(m *link, err error) {
+	if err != nil {
+		c.finish(linearize.Output{Error: err.Error()}, linearize.Fail, "", "")
+		return
 	}
-	c.withMaster(func(m *link, err error) {
-		if err != nil {
-			finish(linearize.Output{Error: err.Error()}, linearize.Fail, "", "")
-			return
+	c.opLink, c.node, c.role = m, c.nodeName(m), c.masterRole
+	m.call(linearize.Command(c.op), c.cfg.Spec.Timeout, c.replyFn)
+}
+
+// onReply records the master's reply, or sends WAIT first if the scenario asks.
+func (c *Client) onReply(v resp.Value, err error) {
+	m := c.opLink
+	if err != nil {
+		c.dropMaster(m)
+		c.finish(linearize.Output{Error: err.Error()}, sentStatus(m), c.node, c.role)
+		return
+	}
+	if v.ErrorPrefix() == "READONLY" {
+		c.dropMaster(m) // go-redis drops a connection that answers READONLY
+	}
+	out, status := linearize.ParseReply(c.op, plain(v))
+	spec := c.cfg.Spec
+	if spec.Wait == 0 || !c.op.IsWrite() || status != linearize.Ok {
+		c.finish(out, status, c.node, c.role)
+		return
+	}
+	c.out, c.status = out, status
+	wait := []string{"WAIT", strconv.Itoa(spec.Wait), strconv.FormatInt(spec.WaitTimeout.Milliseconds(), 10)}
+	m.call(wait, spec.WaitTimeout+spec.Timeout, c.waitReply)
+}
+
+// onWait records a write once WAIT has answered.
+func (c *Client) onWait(v resp.Value, err error) {
+	spec := c.cfg.Spec
+	switch {
+	case err != nil:
+		c.dropMaster(c.opLink)
+		c.out.Error = "WAIT: " + err.Error()
+		c.status = linearize.Unknown
+	case v.Kind != resp.KindInt || v.Int < int64(spec.Wait):
+		// Applied on the master, not confirmed by enough replicas: the client
+		// cannot count on it, and it may yet survive.
+		c.out.Error = fmt.Sprintf("WAIT %d: %s", spec.Wait, v)
+		c.status = linearize.Unknown
+	}
+	c.finish(c.out, c.status, c.node, c.role)
+}
+
+// finish records the operation's outcome, thinks, and schedules the next one.
+func (c *Client) finish(out linearize.Output, status linearize.Status, node, role string) {
+	c.cfg.History.Complete(c.opID, out, status, node, role, c.now())
+	c.busy = false
+	pause := c.cfg.Spec.Think
+	if status == linearize.Ok && len(c.finals) > 0 && c.op.Final {
+		c.finals = c.finals[1:]
+		if len(c.finals) == 0 {
+			c.finalDone()
 		}
-		node, role := c.cfg.NodeName(m.addr), c.masterRole
-		spec := c.cfg.Spec
-		m.call(linearize.Command(op), spec.Timeout, func(v resp.Value, err error) {
-			if err != nil {
-				c.dropMaster(m)
-				finish(linearize.Output{Error: err.Error()}, sentStatus(m), node, role)
-				return
-			}
-			if v.ErrorPrefix() == "READONLY" {
-				c.dropMaster(m) // go-redis drops a connection that answers READONLY
-			}
-			out, status := linearize.ParseReply(op, plain(v))
-			if spec.Wait == 0 || !op.IsWrite() || status != linearize.Ok {
-				finish(out, status, node, role)
-				return
-			}
-			wait := []string{"WAIT", strconv.Itoa(spec.Wait), strconv.FormatInt(spec.WaitTimeout.Milliseconds(), 10)}
-			m.call(wait, spec.WaitTimeout+spec.Timeout, func(v resp.Value, err error) {
-				switch {
-				case err != nil:
-					c.dropMaster(m)
-					out.Error = "WAIT: " + err.Error()
-					status = linearize.Unknown
-				case v.Kind != resp.KindInt || v.Int < int64(spec.Wait):
-					// Applied on the master, not confirmed by enough replicas: the client
-					// cannot count on it, and it may yet survive.
-					out.Error = fmt.Sprintf("WAIT %d: %s", spec.Wait, v)
-					status = linearize.Unknown
-				}
-				finish(out, status, node, role)
-			})
-		})
-	})
+	}
+	if node == "" && pause < failBackoff {
+		pause = failBackoff
+	}
+	c.opLink = nil
+	c.after(pause)
+}
+
+// nodeName names the link's server in the history, asking Config.NodeName once per link.
+func (c *Client) nodeName(m *link) string {
+	if m.node == "" {
+		m.node = c.cfg.NodeName(m.addr)
+	}
+	return m.node
 }
 
 // sentStatus is the status of an operation whose link failed before its reply: unknown
@@ -387,6 +428,9 @@ func plain(v resp.Value) any {
 	case resp.KindInt:
 		return v.Int
 	case resp.KindArray:
+		if ss, ok := v.Strings(); ok {
+			return ss // as ParseReply takes it, without boxing every element
+		}
 		out := make([]any, len(v.Array))
 		for i, e := range v.Array {
 			out[i] = plain(e)

@@ -19,16 +19,27 @@ type link struct {
 	p       *kernel.Process
 	c       *kernel.Conn
 	addr    Addr
-	pending []func(resp.Value, error)
+	pending []call
 	// opened: the connection was established, so a command sent on it may have reached
 	// the server even if no reply came back.
 	opened    bool
 	dead      bool
 	onMessage func(resp.Value)
+	// timeout closes the link when a reply is late: one function for every call's timer.
+	timeout func()
+	// node names addr in the history, once asked (see Client.nodeName).
+	node string
+}
+
+// call is a command waiting for its reply: done gets it, unless timer fires first.
+type call struct {
+	done  func(resp.Value, error)
+	timer kernel.Timer
 }
 
 func dial(p *kernel.Process, addr Addr) *link {
 	l := &link{p: p, c: p.Dial(addr.Host, addr.Port), addr: addr}
+	l.timeout = func() { l.close(errTimeout) }
 	l.c.OnOpen = func() { l.opened = true }
 	l.c.OnData = l.receive
 	l.c.OnClose = l.close
@@ -42,20 +53,7 @@ func (l *link) call(args []string, timeout time.Duration, done func(resp.Value, 
 		l.p.Defer(func() { done(resp.Value{}, kernel.ErrClosed) })
 		return
 	}
-	finished := false
-	timer := l.p.After(timeout, func() {
-		if !finished {
-			l.close(errTimeout)
-		}
-	})
-	l.pending = append(l.pending, func(v resp.Value, err error) {
-		if finished {
-			return
-		}
-		finished = true
-		timer.Stop()
-		done(v, err)
-	})
+	l.pending = append(l.pending, call{done: done, timer: l.p.After(timeout, l.timeout)})
 	if err := l.c.Send(args); err != nil {
 		l.close(err)
 	}
@@ -73,8 +71,11 @@ func (l *link) receive(msg any) {
 		return
 	}
 	next := l.pending[0]
-	l.pending = l.pending[1:]
-	next(v, nil)
+	n := copy(l.pending, l.pending[1:]) // keep the array: a link has one call at a time, mostly
+	l.pending[n] = call{}
+	l.pending = l.pending[:n]
+	next.timer.Stop()
+	next.done(v, nil)
 }
 
 // close ends the link; every command still waiting gets err.
@@ -86,7 +87,8 @@ func (l *link) close(err error) {
 	l.c.Close()
 	pending := l.pending
 	l.pending = nil
-	for _, done := range pending {
-		done(resp.Value{}, err)
+	for _, w := range pending {
+		w.timer.Stop()
+		w.done(resp.Value{}, err)
 	}
 }

@@ -187,24 +187,26 @@ func (c *Conn) retransmit() {
 }
 
 // apply carries out the model's answer: schedule the arrival of delivered segments, the
-// next retransmission, or the abort.
+// next retransmission, or the abort. The queue keeps its array, which a connection that
+// sends one message at a time reuses for every message.
 func (c *Conn) apply(step netmodel.Step) {
 	k := c.k
 	switch step.Deliver {
 	case netmodel.Head:
 		seg := c.queue[0]
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		k.At(step.Arrive, func() { c.peer.arrive(seg) })
+		n := copy(c.queue, c.queue[1:])
+		c.queue[n] = nil
+		c.queue = c.queue[:n]
+		k.schedule(step.Arrive, event{do: arrival, conn: c, seg: seg})
 	case netmodel.All:
-		segs := c.queue
-		c.queue = nil
-		for _, seg := range segs {
-			k.At(step.Arrive, func() { c.peer.arrive(seg) })
+		for i, seg := range c.queue {
+			k.schedule(step.Arrive, event{do: arrival, conn: c, seg: seg})
+			c.queue[i] = nil
 		}
+		c.queue = c.queue[:0]
 	}
 	if step.Retry != 0 {
-		k.At(step.Retry, c.retransmit)
+		k.schedule(step.Retry, event{do: retransmit, conn: c})
 	}
 	if step.Abort {
 		k.trace.record(k.now, recAbort, c.id, 0, 0, c.describe("abort: retransmission limit"))
@@ -238,12 +240,26 @@ func (c *Conn) arrive(seg any) {
 		}
 		return
 	}
-	k.trace.record(k.now, recDeliver, c.id, 0, hashPayload(seg), func() string { return c.describe(describe(seg))() })
-	c.proc.run(c.inc, func() {
-		if c.state == connOpen && c.OnData != nil {
-			c.OnData(seg)
-		}
-	})
+	var text func() string // rendered only for a kept trace; building it costs an allocation
+	if k.trace.keep {
+		text = func() string { return c.describe(describe(seg))() }
+	}
+	k.trace.record(k.now, recDeliver, c.id, 0, hashPayload(seg), text)
+	// As c.proc.run, without a closure unless the process is paused.
+	switch p := c.proc; {
+	case p.inc != c.inc || p.state == stateDead:
+	case p.state == statePaused:
+		p.deferCall(c.inc, func() { c.deliver(seg) })
+	default:
+		c.deliver(seg)
+	}
+}
+
+// deliver hands a segment to the owner's code.
+func (c *Conn) deliver(seg any) {
+	if c.state == connOpen && c.OnData != nil {
+		c.OnData(seg)
+	}
 }
 
 // fail ends the connection for a reason the owner did not choose and tells the owner.

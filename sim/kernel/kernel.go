@@ -83,16 +83,21 @@ func (k *Kernel) ApplyFault(f netmodel.Fault) error {
 // it runs whatever the state of any process. Processes schedule their own work with
 // Process.After.
 func (k *Kernel) At(at time.Duration, fn func()) {
-	k.schedule(event{at: at, fn: fn})
+	k.schedule(at, event{fn: fn})
 }
 
-func (k *Kernel) schedule(e event) {
-	if e.at < k.now {
-		e.at = k.now
-	}
+// schedule queues e at time at (or now, if at is in the past) and returns its slot.
+func (k *Kernel) schedule(at time.Duration, e event) int32 {
+	s := k.events.alloc(e)
+	k.enqueue(at, s)
+	return s
+}
+
+// enqueue puts the event in slot s into the heap at time at, after every event already
+// due then.
+func (k *Kernel) enqueue(at time.Duration, s int32) {
 	k.seq++
-	e.seq = k.seq
-	k.events.push(e)
+	k.events.push(entry{at: max(at, k.now), seq: k.seq, slot: s})
 }
 
 // Step runs the next event and reports whether there was one.
@@ -100,7 +105,7 @@ func (k *Kernel) Step() bool {
 	for k.events.len() > 0 {
 		e := k.events.pop()
 		k.now = e.at
-		if k.dispatch(e) {
+		if k.dispatch(e.slot) {
 			return true
 		}
 	}
@@ -112,7 +117,7 @@ func (k *Kernel) RunUntil(t time.Duration) {
 	for k.events.len() > 0 && k.events.peek().at <= t {
 		e := k.events.pop()
 		k.now = e.at
-		k.dispatch(e)
+		k.dispatch(e.slot)
 	}
 	if t > k.now {
 		k.now = t
@@ -130,32 +135,42 @@ func (k *Kernel) RunUntilIdle(limit time.Duration) bool {
 			k.now = limit
 			return false
 		}
-		k.Step()
+		e := k.events.pop()
+		k.now = e.at
+		k.dispatch(e.slot)
 	}
 	return true
 }
 
-// dispatch runs one event, or drops or defers it when its owner cannot run it now, and
-// reports whether it ran.
-func (k *Kernel) dispatch(e event) bool {
-	if e.timer != nil && e.timer.stopped {
-		return false
-	}
+// dispatch runs the event in slot s, or drops or defers it when its owner cannot run it
+// now, and reports whether it ran. The slot is free again before the event runs.
+func (k *Kernel) dispatch(s int32) bool {
+	e := &k.events.slots[s]
 	if p := e.owner; p != nil {
 		if p.inc != e.inc || p.state == stateDead {
+			k.events.release(s)
 			return false
 		}
 		if p.state == statePaused {
-			p.deferred = append(p.deferred, e)
+			e.pos = -1
+			p.deferred = append(p.deferred, s)
 			return false
 		}
-		if e.timer != nil {
-			e.timer.fired = true
+		if e.timer {
 			k.trace.record(k.now, recTimer, uint64(p.id), 0, 0, nil)
 		}
 	}
+	do, fn, conn, seg := e.do, e.fn, e.conn, e.seg
+	k.events.release(s)
 	k.ran++
-	e.fn()
+	switch do {
+	case arrival:
+		conn.peer.arrive(seg)
+	case retransmit:
+		conn.retransmit()
+	default:
+		fn()
+	}
 	return true
 }
 

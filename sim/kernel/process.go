@@ -90,7 +90,7 @@ type Process struct {
 	prog     Program
 	inc      uint32 // incarnation: bumped by every start, so a dead incarnation's events drop
 	state    procState
-	deferred []event // callbacks that came due while paused, in order
+	deferred []int32 // slots of the events that came due while paused, in order
 	conns    []*Conn
 	ports    []int
 	offset   time.Duration // clock jumps
@@ -182,6 +182,9 @@ func (p *Process) Restart() {
 
 func (p *Process) die() {
 	p.state = stateDead
+	for _, s := range p.deferred {
+		p.k.events.release(s)
+	}
 	p.deferred = nil
 	for _, port := range p.ports {
 		delete(p.host.listeners, port)
@@ -214,9 +217,12 @@ func (p *Process) Resume() {
 	p.state = stateRunning
 	deferred := p.deferred
 	p.deferred = nil
-	for _, e := range deferred {
-		e.at = p.k.now
-		p.k.schedule(e)
+	for _, s := range deferred {
+		if p.k.events.slots[s].stopped {
+			p.k.events.release(s)
+			continue
+		}
+		p.k.enqueue(p.k.now, s)
 	}
 }
 
@@ -266,29 +272,44 @@ func (p *Process) unscale(d time.Duration) time.Duration {
 	return time.Duration(int64(d) / (1_000_000 + p.driftPPM) * 1_000_000)
 }
 
-// Timer is a pending callback of one process.
+// Timer is a pending callback of one process. The zero Timer is no timer.
 type Timer struct {
-	stopped, fired bool
+	k    *Kernel
+	slot int32
+	gen  uint32
 }
 
-// Stop cancels the timer; it reports whether the timer had not fired yet.
-func (t *Timer) Stop() bool {
-	was := !t.stopped && !t.fired
-	t.stopped = true
-	return was
+// Stop cancels the timer; it reports whether the timer was still pending: it had not
+// fired, been stopped, or died with its process's incarnation.
+func (t Timer) Stop() bool {
+	if t.k == nil {
+		return false
+	}
+	q := &t.k.events
+	e := &q.slots[t.slot]
+	if e.gen != t.gen || e.stopped {
+		return false
+	}
+	if e.pos < 0 {
+		// It waits in its paused owner's deferred list, which frees it on resume.
+		e.stopped = true
+		return true
+	}
+	q.remove(int(e.pos))
+	q.release(t.slot)
+	return true
 }
 
 // After runs fn after d of the process's monotonic time. The timer dies with the
 // incarnation, and waits while the process is paused.
-func (p *Process) After(d time.Duration, fn func()) *Timer {
-	t := &Timer{}
-	p.k.schedule(event{at: p.k.now + p.unscale(d), fn: fn, owner: p, inc: p.inc, timer: t})
-	return t
+func (p *Process) After(d time.Duration, fn func()) Timer {
+	s := p.k.schedule(p.k.now+p.unscale(d), event{fn: fn, owner: p, inc: p.inc, timer: true})
+	return Timer{k: p.k, slot: s, gen: p.k.events.slots[s].gen}
 }
 
 // Defer runs fn on the process's loop as soon as possible, after the current event.
 func (p *Process) Defer(fn func()) {
-	p.k.schedule(event{at: p.k.now, fn: fn, owner: p, inc: p.inc})
+	p.k.schedule(p.k.now, event{fn: fn, owner: p, inc: p.inc})
 }
 
 // run calls fn on behalf of the process's incarnation inc now: it is dropped if that
@@ -297,10 +318,16 @@ func (p *Process) run(inc uint32, fn func()) {
 	switch {
 	case p.inc != inc || p.state == stateDead:
 	case p.state == statePaused:
-		p.deferred = append(p.deferred, event{at: p.k.now, fn: fn, owner: p, inc: inc})
+		p.deferCall(inc, fn)
 	default:
 		fn()
 	}
+}
+
+// deferCall puts fn at the end of the paused process's deferred list.
+func (p *Process) deferCall(inc uint32, fn func()) {
+	s := p.k.events.alloc(event{fn: fn, owner: p, inc: inc, pos: -1})
+	p.deferred = append(p.deferred, s)
 }
 
 func (p *Process) describe(what string) func() string {

@@ -72,12 +72,44 @@ func init() {
 
 // lookupCommand is lookupCommand of server.c: a container command with arguments
 // resolves to its subcommand (nil if it has none of that name).
-func lookupCommand(args []string) *command {
-	c := commandTable[asciiLower(args[0])]
+func (n *node) lookupCommand(args []string) *command {
+	c := n.topCommand(args[0])
 	if c == nil || c.subs == nil || len(args) == 1 {
 		return c
 	}
-	return c.subs[asciiLower(args[1])]
+	return commandNamed(c.subs, args[1])
+}
+
+// topCommand is the command table's entry for name, in any case. It remembers the
+// last name it found: clients and the replication stream send the same few names again
+// and again, most often the very same strings, which compare at once.
+func (n *node) topCommand(name string) *command {
+	if n.lastCmd != nil && name == n.lastCmdName {
+		return n.lastCmd
+	}
+	c := commandNamed(commandTable, name)
+	if c != nil {
+		n.lastCmdName, n.lastCmd = name, c
+	}
+	return c
+}
+
+// commandNamed looks a name up in any case. It lowers the name into a buffer on the
+// stack, so that the lookup, which every command makes, allocates nothing.
+func commandNamed(table map[string]*command, name string) *command {
+	var buf [24]byte
+	if len(name) > len(buf) {
+		return table[asciiLower(name)]
+	}
+	b := buf[:len(name)]
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return table[string(b)]
 }
 
 // rejection is an error processCommand answers instead of running a command. code is
@@ -137,7 +169,7 @@ type queued struct {
 // (min-replicas-to-write), read-only replica, Pub/Sub context, stale replica, loading.
 // EXEC is checked with the flags of the commands it would run.
 func (n *node) check(cl *client, args []string) (*command, *rejection) {
-	cmd := lookupCommand(args)
+	cmd := n.lookupCommand(args)
 	if cmd == nil {
 		return nil, unknownCommand(args)
 	}
@@ -250,9 +282,13 @@ func (cl *client) exec() []resp.Value {
 
 // call runs a command that passed the checks and returns its replies: usually one, none
 // when the reply comes later (WAIT, a full PSYNC) or never (SHUTDOWN), several for
-// SUBSCRIBE and friends.
+// SUBSCRIBE and friends. A single reply is returned in the node's scratch slice, which
+// the next call reuses: callers use the replies at once.
 func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
-	one := func(v resp.Value) []resp.Value { return []resp.Value{v} }
+	one := func(v resp.Value) []resp.Value {
+		n.reply[0] = v
+		return n.reply[:]
+	}
 	switch cmd.name {
 	case "multi":
 		if cl.inMulti {
@@ -404,7 +440,7 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "script|flush":
 		return one(resp.OK)
 	}
-	v := n.data.exec(n, cl, args)
+	v := n.data.exec(n, cl, cmd.name, args)
 	if cmd.flags&cmdWrite != 0 {
 		cl.woff = n.offset
 	}

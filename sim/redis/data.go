@@ -11,10 +11,10 @@ var (
 	errOverflow  = resp.Err("ERR increment or decrement would overflow")
 )
 
-// exec runs a data command. cl is nil when the command comes from the master's
-// replication stream. Writes that change the dataset are propagated to replicas.
-func (d *dataset) exec(n *node, cl *client, args []string) resp.Value {
-	name := asciiLower(args[0])
+// exec runs a data command, name being its name in the command table. cl is nil when
+// the command comes from the master's replication stream. Writes that change the
+// dataset are propagated to replicas.
+func (d *dataset) exec(n *node, cl *client, name string, args []string) resp.Value {
 	reply, changed := d.apply(n, name, args)
 	if changed && !reply.IsError() {
 		n.dirty++
@@ -83,18 +83,18 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 		d.strs[args[1]] = formatInt(cur)
 		return resp.Int(cur), true
 	case "sadd":
-		if k := d.kind(args[1]); k != "set" && k != "" {
-			return errWrongType, false
-		}
-		set := d.sets[args[1]]
-		if set == nil {
-			set = map[string]bool{}
+		// One lookup for the common case, an existing set: a key is in one map at most.
+		set, ok := d.sets[args[1]]
+		if !ok {
+			if d.kind(args[1]) != "" {
+				return errWrongType, false
+			}
+			set = &memberSet{}
 			d.sets[args[1]] = set
 		}
 		added := 0
 		for _, m := range args[2:] {
-			if !set[m] {
-				set[m] = true
+			if set.add(m) {
 				added++
 			}
 		}
@@ -106,10 +106,9 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 		set := d.sets[args[1]]
 		removed := 0
 		for _, m := range args[2:] {
-			if set[m] {
-				delete(set, m)
+			if set.remove(m) {
 				removed++
-				if len(set) == 0 {
+				if set.len() == 0 {
 					delete(d.sets, args[1])
 					break // Redis stops once the set is gone
 				}
@@ -123,14 +122,14 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 		set := d.sets[args[1]]
 		switch name {
 		case "scard":
-			return resp.Int(int64(len(set))), false
+			return resp.Int(int64(set.len())), false
 		case "sismember":
-			if set[args[2]] {
+			if set.has(args[2]) {
 				return resp.Int(1), false
 			}
 			return resp.Int(0), false
 		}
-		return resp.BulkArray(sortedMembers(set)...), false
+		return resp.BulkArray(set.sorted()...), false
 	case "rpush":
 		if k := d.kind(args[1]); k != "list" && k != "" {
 			return errWrongType, false

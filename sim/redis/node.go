@@ -66,6 +66,11 @@ type node struct {
 	lastIO          time.Duration
 	waiters         []*waiter
 	stats           stats
+	// The command last looked up by name (see topCommand).
+	lastCmdName string
+	lastCmd     *command
+	// reply holds call's single reply.
+	reply [1]resp.Value
 }
 
 // stats are the INFO stats counters the simulation keeps.
@@ -145,14 +150,42 @@ func (cl *client) kill() {
 
 func (cl *client) reply(v resp.Value) {
 	if !cl.closed {
-		cl.c.Send(v)
+		cl.c.Send(message(v))
 	}
 }
 
-// stream sends a replica a command of the replication stream.
-func (cl *client) stream(args []string) {
+// The replies most writes give, boxed once: sending a resp.Value boxes it, which is an
+// allocation per reply. Receivers copy a reply out of its box and never change it.
+var (
+	boxedZero any = resp.Int(0)
+	boxedOne  any = resp.Int(1)
+	boxedOK   any = resp.OK
+	boxedNull any = resp.Null()
+)
+
+// message is v ready to send, from the boxes above when it is one of theirs.
+func message(v resp.Value) any {
+	if v.Str == "" && v.Array == nil {
+		switch {
+		case v.Kind == resp.KindInt && v.Int == 0:
+			return boxedZero
+		case v.Kind == resp.KindInt && v.Int == 1:
+			return boxedOne
+		case v.Kind == resp.KindNull && v.Int == 0:
+			return boxedNull
+		}
+	}
+	if v.Kind == resp.KindSimple && v.Str == "OK" && v.Int == 0 && v.Array == nil {
+		return boxedOK
+	}
+	return v
+}
+
+// stream sends a replica a command of the replication stream: a []string, which the
+// caller may box once for every replica.
+func (cl *client) stream(cmd any) {
 	if !cl.closed {
-		cl.c.Send(args)
+		cl.c.Send(cmd)
 	}
 }
 

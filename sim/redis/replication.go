@@ -34,11 +34,11 @@ func (r *replicaState) online() bool { return r.state == "online" }
 // from the offset of its first byte.
 type backlog struct {
 	first int64
-	// entries[head:] are the commands it holds. Entries before head have left it;
-	// moving the rest down once they are half of it copies each entry about once, where
-	// reslicing the front off would make append reallocate again and again.
-	entries []backlogEntry
-	head    int
+	// The n commands it holds, oldest first, are ring[head], ring[head+1], ... modulo the
+	// ring's length, a power of two: commands that leave it are never copied, and a full
+	// ring doubles.
+	ring    []backlogEntry
+	head, n int
 }
 
 type backlogEntry struct {
@@ -46,8 +46,28 @@ type backlogEntry struct {
 	cmd    []string
 }
 
-// held is what the backlog holds, oldest first.
-func (b *backlog) held() []backlogEntry { return b.entries[b.head:] }
+// at is the i-th command held, the oldest being 0.
+func (b *backlog) at(i int) *backlogEntry { return &b.ring[(b.head+i)&(len(b.ring)-1)] }
+
+func (b *backlog) push(e backlogEntry) {
+	if b.n == len(b.ring) {
+		grown := make([]backlogEntry, max(16, 2*len(b.ring)))
+		for i := range b.n {
+			grown[i] = *b.at(i)
+		}
+		b.ring, b.head = grown, 0
+	}
+	b.ring[(b.head+b.n)&(len(b.ring)-1)] = e
+	b.n++
+}
+
+// dropOldest lets the oldest command leave.
+func (b *backlog) dropOldest() {
+	b.first = b.at(0).offset + 1
+	b.ring[b.head] = backlogEntry{}
+	b.head = (b.head + 1) & (len(b.ring) - 1)
+	b.n--
+}
 
 // createBacklog is createReplicationBacklog: empty, its first byte the next one to come.
 func (n *node) createBacklog() {
@@ -71,7 +91,7 @@ func (n *node) propagate(args []string) {
 	if n.masterHost != "" || (n.backlog == nil && len(n.replicas) == 0) {
 		return
 	}
-	if name := asciiLower(args[0]); name != "ping" && name != "replconf" && n.selDB != 0 {
+	if name := args[0]; !strings.EqualFold(name, "ping") && !strings.EqualFold(name, "replconf") && n.selDB != 0 {
 		n.feed([]string{"SELECT", "0"})
 		n.selDB = 0
 	}
@@ -88,19 +108,18 @@ func (n *node) feed(args []string) {
 	}
 	n.offset += int64(resp.CommandLen(args...))
 	b := n.backlog
-	b.entries = append(b.entries, backlogEntry{offset: n.offset, cmd: args})
+	b.push(backlogEntry{offset: n.offset, cmd: args})
 	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
-	for b.head < len(b.entries)-1 && n.offset-b.entries[b.head].offset > limit {
-		b.first = b.entries[b.head].offset + 1
-		b.head++
+	for b.n > 1 && n.offset-b.at(0).offset > limit {
+		b.dropOldest()
 	}
-	if b.head > len(b.entries)/2 {
-		b.entries = b.entries[:copy(b.entries, b.entries[b.head:])]
-		b.head = 0
-	}
+	var msg any // boxed once for every replica, and only if there is one
 	for _, r := range n.replicas {
 		if r.replica.online() {
-			r.stream(args)
+			if msg == nil {
+				msg = args
+			}
+			r.stream(msg)
 		}
 	}
 }
@@ -148,8 +167,8 @@ func (n *node) psync(cl *client, args []string) {
 			} else {
 				cl.reply(resp.Simple("CONTINUE"))
 			}
-			for _, e := range n.backlog.held() {
-				if e.offset >= want {
+			for i := range n.backlog.n {
+				if e := n.backlog.at(i); e.offset >= want {
 					cl.stream(e.cmd)
 				}
 			}
@@ -404,12 +423,12 @@ func (n *node) fromMasterStream(args []string) {
 	if n.link != linkConnected || len(args) == 0 {
 		return
 	}
-	name := asciiLower(args[0])
-	if name == "replconf" && len(args) > 1 && strings.EqualFold(args[1], "getack") {
+	c := n.topCommand(args[0])
+	if c != nil && c.name == "replconf" && len(args) > 1 && strings.EqualFold(args[1], "getack") {
 		n.ack() // the ACK counts what was processed before the GETACK
 	}
-	if c := commandTable[name]; c != nil && c.flags&cmdWrite != 0 {
-		if _, changed := n.data.apply(n, name, args); changed {
+	if c != nil && c.flags&cmdWrite != 0 {
+		if _, changed := n.data.apply(n, c.name, args); changed {
 			n.dirty++
 		}
 	}

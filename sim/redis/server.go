@@ -199,12 +199,12 @@ func randomHex(p *kernel.Process) string {
 // dataset is the keyspace: strings, sets and lists.
 type dataset struct {
 	strs  map[string]string
-	sets  map[string]map[string]bool
+	sets  map[string]*memberSet
 	lists map[string][]string
 }
 
 func newDataset() *dataset {
-	return &dataset{strs: map[string]string{}, sets: map[string]map[string]bool{}, lists: map[string][]string{}}
+	return &dataset{strs: map[string]string{}, sets: map[string]*memberSet{}, lists: map[string][]string{}}
 }
 
 func (d *dataset) clone() *dataset {
@@ -213,11 +213,7 @@ func (d *dataset) clone() *dataset {
 		c.strs[k] = v
 	}
 	for k, v := range d.sets { //determinism:ok copying
-		m := make(map[string]bool, len(v))
-		for e := range v { //determinism:ok copying
-			m[e] = true
-		}
-		c.sets[k] = m
+		c.sets[k] = v.clone()
 	}
 	for k, v := range d.lists { //determinism:ok copying
 		c.lists[k] = append([]string(nil), v...)
@@ -232,7 +228,7 @@ func (d *dataset) size() int { return len(d.strs) + len(d.sets) + len(d.lists) }
 func (d *dataset) elements() int {
 	n := len(d.strs)
 	for _, m := range d.sets { //determinism:ok summing
-		n += len(m)
+		n += m.len()
 	}
 	for _, l := range d.lists { //determinism:ok summing
 		n += len(l)
@@ -246,36 +242,12 @@ func (d *dataset) describe() []string {
 		out = append(out, k+"="+v)
 	}
 	for k, v := range d.sets { //determinism:ok sorted below
-		out = append(out, k+"="+strings.Join(sortedMembers(v), ","))
+		out = append(out, k+"="+strings.Join(v.sorted(), ","))
 	}
 	for k, v := range d.lists { //determinism:ok sorted below
 		out = append(out, k+"=["+strings.Join(v, ",")+"]")
 	}
 	sort.Strings(out)
-	return out
-}
-
-func sortedMembers(m map[string]bool) []string {
-	type member struct {
-		s     string
-		n     int64
-		isInt bool
-	}
-	ms := make([]member, 0, len(m))
-	for e := range m { //determinism:ok sorted below
-		n, err := strconv.ParseInt(e, 10, 64)
-		ms = append(ms, member{e, n, err == nil})
-	}
-	sort.Slice(ms, func(i, j int) bool {
-		if ms[i].isInt && ms[j].isInt {
-			return ms[i].n < ms[j].n // small integer sets are intsets, which Redis keeps sorted
-		}
-		return ms[i].s < ms[j].s
-	})
-	out := make([]string, len(ms))
-	for i, e := range ms {
-		out[i] = e.s
-	}
 	return out
 }
 
@@ -286,7 +258,7 @@ func (d *dataset) snapshot() resp.Value {
 		cmds = append(cmds, resp.BulkArray("SET", k, d.strs[k]))
 	}
 	for _, k := range sortedKeys(d.sets) {
-		cmds = append(cmds, resp.BulkArray(append([]string{"SADD", k}, sortedMembers(d.sets[k])...)...))
+		cmds = append(cmds, resp.BulkArray(append([]string{"SADD", k}, d.sets[k].sorted()...)...))
 	}
 	for _, k := range sortedKeys(d.lists) {
 		cmds = append(cmds, resp.BulkArray(append([]string{"RPUSH", k}, d.lists[k]...)...))
