@@ -39,11 +39,7 @@ func TestCommandsMatchRealRedis(t *testing.T) {
 
 func differential(t *testing.T, extra [][2]string, keep func([]string) bool) {
 	port := FreePort(t, realAddr)
-	var args []string
-	for _, o := range extra {
-		args = append(args, "--"+o[0], o[1])
-	}
-	real := StartReal(t, realAddr, port, args...)
+	real := StartReal(t, realAddr, port, extra...)
 	opts := append(realOptions(real), extra...)
 	total, errs := 0, 0
 	defer func() { t.Logf("%d commands compared, %d of them answered with an error", total, errs) }()

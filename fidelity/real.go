@@ -88,22 +88,35 @@ type Real struct {
 	log  string
 }
 
-// StartReal starts redis-server on addr:port without persistence, in a fresh directory,
-// with extra config arguments ("--repl-diskless-sync-delay", "0", ...). It waits until the
-// server answers PING (not with LOADING) and kills it when the test ends, whether it
-// passed or not.
-func StartReal(t testing.TB, addr string, port int, extra ...string) *Real {
+// StartReal starts redis-server on addr:port in a fresh directory, with a config file
+// that turns persistence off (save "", appendonly no) and then sets opts, the options a
+// simulated node takes (sim.Spawn). Options go into the file rather than onto the
+// command line, so that CONFIG REWRITE and a restart treat them as they treat a
+// simulated node's. It waits until the server answers PING (not with LOADING) and
+// kills it when the test ends, whether it passed or not.
+func StartReal(t testing.TB, addr string, port int, opts ...[2]string) *Real {
 	t.Helper()
 	path := RequireRedisServer(t)
 	dir := t.TempDir()
 	r := &Real{Addr: addr, Port: port, Dir: dir, path: path, log: filepath.Join(dir, "redis.log")}
-	// A config file, so that CONFIG REWRITE works and a restart reads what it wrote.
 	conf := filepath.Join(dir, "redis.conf")
-	if err := os.WriteFile(conf, nil, 0o644); err != nil {
+	var text strings.Builder
+	for _, o := range append([][2]string{{"save", ""}, {"appendonly", "no"}}, opts...) {
+		value := confQuote(o[1])
+		if o[0] == "user" { // a user's name and rules are arguments of their own
+			var words []string
+			for _, w := range strings.Fields(o[1]) {
+				words = append(words, confQuote(w))
+			}
+			value = strings.Join(words, " ")
+		}
+		fmt.Fprintf(&text, "%s %s\n", o[0], value)
+	}
+	if err := os.WriteFile(conf, []byte(text.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r.args = append([]string{conf, "--port", strconv.Itoa(port), "--bind", addr, "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", r.log, "--daemonize", "no"}, extra...)
+	r.args = []string{conf, "--port", strconv.Itoa(port), "--bind", addr, "--dir", dir, "--logfile", r.log,
+		"--daemonize", "no"}
 	t.Cleanup(func() {
 		r.Kill()
 		if t.Failed() {
@@ -112,6 +125,26 @@ func StartReal(t testing.TB, addr string, port int, extra ...string) *Real {
 	})
 	r.start(t)
 	return r
+}
+
+// confQuote writes a value as redis.conf reads it back (sdssplitargs): in double quotes,
+// with backslash escapes for quotes, backslashes and bytes that are not printable.
+func confQuote(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c > '~':
+			fmt.Fprintf(&b, "\\x%02x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // Kill kills the server with SIGKILL and waits for it to end.

@@ -115,14 +115,9 @@ func TestReplicationMatchesRealRedis(t *testing.T) {
 	port := FreePort(t, replNodes...)
 	rc := &realCluster{t: t, servers: map[string]*Real{}, conns: map[string]*RealConn{}}
 	for _, addr := range replNodes {
-		var extra []string
-		for _, o := range replOptions {
-			extra = append(extra, "--"+o[0], o[1])
-		}
 		// On one machine every node would dial its master from 127.0.0.1; binding the
 		// source address makes each node look like a host of its own, as in the simulation.
-		extra = append(extra, "--bind-source-addr", addr)
-		r := StartReal(t, addr, port, extra...)
+		r := StartReal(t, addr, port, append(replOptions, [2]string{"bind-source-addr", addr})...)
 		rc.servers[addr] = r
 		rc.conns[addr] = r.Dial(t)
 	}

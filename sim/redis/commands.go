@@ -14,11 +14,12 @@ import (
 type cmdFlags uint16
 
 const (
-	cmdWrite   cmdFlags = 1 << iota // changes the dataset: refused by read-only replicas
-	cmdStale                        // allowed on a replica whose link is down with replica-serve-stale-data no
-	cmdLoading                      // allowed while the dataset loads
-	cmdNoAuth                       // allowed before AUTH
-	cmdNoMulti                      // refused inside MULTI
+	cmdWrite        cmdFlags = 1 << iota // changes the dataset: refused by read-only replicas
+	cmdStale                             // allowed on a replica whose link is down with replica-serve-stale-data no
+	cmdLoading                           // allowed while the dataset loads
+	cmdNoAuth                            // allowed before AUTH
+	cmdNoMulti                           // refused inside MULTI
+	cmdMayReplicate                      // not a write, but propagated: paused like writes
 )
 
 // command is one entry of the command table: its full name as errors print it ("get",
@@ -45,11 +46,12 @@ func init() {
 		{"flushall", -1, cmdWrite, nil}, {"ping", -1, 0, nil}, {"echo", 2, ls, nil}, {"select", 2, ls, nil},
 		{"multi", 1, ls, nil}, {"exec", 1, ls, nil}, {"discard", 1, ls, nil},
 		{"info", -1, ls, nil}, {"role", 1, ls, nil}, {"replicaof", 3, cmdStale, nil}, {"slaveof", 3, cmdStale, nil},
-		{"wait", 3, 0, nil}, {"publish", 3, ls, nil}, {"subscribe", -2, ls, nil}, {"unsubscribe", -1, ls, nil},
+		{"wait", 3, 0, nil}, {"publish", 3, ls | cmdMayReplicate, nil}, {"subscribe", -2, ls, nil}, {"unsubscribe", -1, ls, nil},
 		{"psubscribe", -2, ls, nil}, {"punsubscribe", -1, ls, nil}, {"debug", -2, ls, nil},
 		{"shutdown", -1, ls | cmdNoMulti, nil}, {"auth", -2, ls | cmdNoAuth, nil}, {"hello", -1, ls | cmdNoAuth, nil},
 		{"quit", -1, ls | cmdNoAuth, nil}, {"psync", -3, cmdNoMulti, nil}, {"sync", 1, cmdNoMulti, nil},
-		{"replconf", -1, ls, nil},
+		{"replconf", -1, ls, nil}, {"save", 1, cmdNoMulti, nil}, {"bgsave", -1, 0, nil},
+		{"bgrewriteaof", 1, 0, nil}, {"lastsave", 1, ls, nil},
 	} {
 		c := c
 		commandTable[c.name] = &c
@@ -177,7 +179,7 @@ func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	if n.masterHost != "" && n.link != linkConnected && n.srv.options["replica-serve-stale-data"] == "no" && denyStale {
 		return cmd, rejMasterDown
 	}
-	if n.p.Monotonic() < n.loadingUntil && denyLoading {
+	if n.loading() && denyLoading {
 		return cmd, rejLoading
 	}
 	return cmd, nil
@@ -206,6 +208,12 @@ func (cl *client) handle(args []string) {
 		cl.reply(rej.reply())
 		return
 	}
+	if n.shutting != nil && cl.writes(cmd) {
+		// A shutdown waiting for replicas pauses writes (CLIENT_PAUSE_WRITE): the command
+		// waits, unanswered, until the shutdown is aborted or the server exits.
+		n.shutting.paused = append(n.shutting.paused, pausedWrite{cl, args})
+		return
+	}
 	if cl.inMulti {
 		switch cmd.name {
 		case "exec", "discard", "multi", "quit":
@@ -221,6 +229,23 @@ func (cl *client) handle(args []string) {
 		cl.reply(v)
 	}
 	cl.flushed()
+}
+
+// writes reports whether a command may replicate: a write command, PUBLISH, or EXEC of
+// a transaction with one.
+func (cl *client) writes(cmd *command) bool {
+	const may = cmdWrite | cmdMayReplicate
+	if cmd.flags&may != 0 {
+		return true
+	}
+	if cmd.name == "exec" {
+		for _, q := range cl.multi {
+			if q.cmd.flags&may != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (cl *client) discardTransaction() {
@@ -315,11 +340,7 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "config|set":
 		return one(n.configSet(args[2:]))
 	case "config|rewrite":
-		n.srv.options["replicaof"] = ""
-		if n.masterHost != "" {
-			n.srv.options["replicaof"] = fmt.Sprintf("%s %d", n.masterHost, n.masterPort)
-		}
-		return one(resp.OK)
+		return one(n.configRewrite())
 	case "config|resetstat":
 		n.stats = stats{}
 		return one(resp.OK)
@@ -374,8 +395,22 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 		}
 		return one(resp.Err("ERR DEBUG subcommand not supported in the simulation"))
 	case "shutdown":
-		n.p.Exit(0)
-		return nil
+		return n.shutdown(cl, args)
+	case "save":
+		return n.saveCommand(cl)
+	case "bgsave":
+		return one(n.bgsaveCommand(cl, args))
+	case "bgrewriteaof":
+		return one(n.bgrewriteaofCommand(cl))
+	case "lastsave":
+		return one(resp.Int(n.lastSave))
+	case "flushall":
+		v := n.data.exec(n, cl, args)
+		if !v.IsError() {
+			n.flushallSave()
+			cl.woff = n.offset
+		}
+		return one(v)
 	case "wait":
 		return n.wait(cl, args)
 	case "replconf":

@@ -2,6 +2,7 @@ package redis
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,5 +111,14 @@ func (n *node) configSet(pairs []string) resp.Value {
 	for i, name := range names {
 		n.srv.options[name] = pairs[2*i+1]
 	}
+	return resp.OK
+}
+
+// configRewrite is CONFIG REWRITE: the config file gets the running config, every option
+// CONFIG SET changed, and the master the node replicates from.
+func (n *node) configRewrite() resp.Value {
+	file := maps.Clone(n.srv.options)
+	file["replicaof"] = n.configValue(configIndex["replicaof"])
+	n.srv.file = file
 	return resp.OK
 }

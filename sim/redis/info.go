@@ -26,15 +26,7 @@ func (n *node) info(sections []string) string {
 		parts = append(parts, fmt.Sprintf("# Clients\r\nconnected_clients:%d\r\n", len(n.clients)))
 	}
 	if all || want["persistence"] {
-		loading := 0
-		if n.p.Monotonic() < n.loadingUntil {
-			loading = 1
-		}
-		aof := 0
-		if n.srv.aof {
-			aof = 1
-		}
-		parts = append(parts, fmt.Sprintf("# Persistence\r\nloading:%d\r\naof_enabled:%d\r\n", loading, aof))
+		parts = append(parts, n.infoPersistence())
 	}
 	if all || want["stats"] {
 		parts = append(parts, n.infoStats())

