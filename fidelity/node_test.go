@@ -19,6 +19,8 @@ type node interface {
 	// persisted, and connects to it.
 	Kill()
 	Start()
+	// Reconnect closes the node's connection and opens a new one.
+	Reconnect()
 	Name() string
 }
 
@@ -40,6 +42,8 @@ func (n *realNode) Pause(d time.Duration)                 { time.Sleep(d) }
 func (n *realNode) Kill()                                 { n.conn.Close(); n.r.Kill() }
 func (n *realNode) Name() string                          { return "real" }
 
+func (n *realNode) Reconnect() { n.conn.Close(); n.conn = n.r.Dial(n.t) }
+
 func (n *realNode) Start() {
 	n.conn.Close()
 	n.r.Restart(n.t) // waits for an exited process, then starts it
@@ -49,19 +53,29 @@ func (n *realNode) Start() {
 type simNode struct {
 	t    *testing.T
 	sim  *Sim
+	addr string
 	port int
 	conn *SimConn
 }
 
 // startSimNode starts a simulated node with the options of a real one on realAddr.
 func startSimNode(t *testing.T, port int, opts ...[2]string) *simNode {
-	n := &simNode{t: t, sim: NewSim(1), port: port}
+	n := &simNode{t: t, sim: NewSim(1), addr: realAddr, port: port}
 	base := [][2]string{{"save", ""}, {"appendonly", "no"}, {"bind", realAddr}}
 	if _, err := n.sim.Spawn(realAddr, port, append(base, opts...)...); err != nil {
 		t.Fatal(err)
 	}
-	n.conn = n.sim.Dial(realAddr, port)
+	n.connect()
 	return n
+}
+
+// connect connects as StartReal and Restart do: a connection that waits for the first
+// PING, then the one the test uses (so client ids match).
+func (n *simNode) connect() {
+	ping := n.sim.Dial(n.addr, n.port)
+	ping.Do("PING")
+	ping.Close()
+	n.conn = n.sim.Dial(n.addr, n.port)
 }
 
 func (n *simNode) Do(args ...string) (resp.Value, error) { return n.conn.Do(args...) }
@@ -69,12 +83,14 @@ func (n *simNode) Pause(d time.Duration)                 { n.sim.K.RunFor(d) }
 func (n *simNode) Kill()                                 { n.conn.Close(); n.sim.Procs[realAddr].Kill() }
 func (n *simNode) Name() string                          { return "sim" }
 
+func (n *simNode) Reconnect() { n.conn.Close(); n.conn = n.sim.Dial(n.addr, n.port) }
+
 func (n *simNode) Start() {
 	n.conn.Close()
-	if p := n.sim.Procs[realAddr]; !p.Alive() {
+	if p := n.sim.Procs[n.addr]; !p.Alive() {
 		p.Start()
 	}
-	n.conn = n.sim.Dial(realAddr, n.port)
+	n.connect()
 }
 
 // journal records what a scenario saw on one node, line by line, to compare the real
@@ -92,7 +108,7 @@ func (j *journal) do(args ...string) resp.Value {
 	if err != nil {
 		j.t.Fatalf("%s: %q: %v", j.n.Name(), args, err)
 	}
-	j.note(quoteArgs(args) + " -> " + v.String())
+	j.note(quoteArgs(args) + " -> " + Canonical(args, v).String())
 	return v
 }
 

@@ -13,6 +13,8 @@ import (
 //
 //   - SMEMBERS: a set, in hash-table order; sorted here.
 //   - CONFIG GET: a map built in a dict, in hash order; its name/value pairs sorted by name.
+//   - ACL LIST: each user's command rules after +@all or -@all come from a walk of the
+//     command table, in hash order; sorted.
 //
 // Every other reply is returned as it is.
 func Canonical(args []string, v resp.Value) resp.Value {
@@ -20,6 +22,15 @@ func Canonical(args []string, v resp.Value) resp.Value {
 		return v
 	}
 	switch strings.ToLower(args[0]) {
+	case "acl":
+		if len(args) != 2 || !strings.EqualFold(args[1], "list") {
+			return v
+		}
+		out := make([]resp.Value, len(v.Array))
+		for i, line := range v.Array {
+			out[i] = resp.Bulk(sortCommandRules(line.Str))
+		}
+		return resp.Array(out...)
 	case "smembers":
 		out := append([]resp.Value(nil), v.Array...)
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Str < out[j].Str })
@@ -128,4 +139,17 @@ func (s *Session) canonical(args []string, v resp.Value) resp.Value {
 		return s.canonicalInfo(v)
 	}
 	return Canonical(args, v)
+}
+
+// sortCommandRules sorts the rules that follow the first +@all or -@all of an ACL LIST
+// line.
+func sortCommandRules(line string) string {
+	f := strings.Fields(line)
+	for i, w := range f {
+		if w == "+@all" || w == "-@all" {
+			sort.Strings(f[i+1:])
+			break
+		}
+	}
+	return strings.Join(f, " ")
 }

@@ -177,8 +177,9 @@ func (r *Real) start(t testing.TB) {
 		if err == nil {
 			v, err := c.Do("PING")
 			c.Close()
-			// PONG, or MASTERDOWN from a replica that serves no stale data: it is up.
-			if err == nil && (v.Equal(resp.Simple("PONG")) || v.ErrorPrefix() == "MASTERDOWN") {
+			// PONG, or MASTERDOWN from a replica that serves no stale data, or NOAUTH from
+			// a server that wants a password: it is up.
+			if err == nil && (v.Equal(resp.Simple("PONG")) || v.ErrorPrefix() == "MASTERDOWN" || v.ErrorPrefix() == "NOAUTH") {
 				return
 			}
 		}

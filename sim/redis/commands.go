@@ -70,6 +70,8 @@ func init() {
 	container("config", 0, command{"get", -3, ls, nil}, command{"set", -4, ls, nil},
 		command{"rewrite", 2, ls, nil}, command{"resetstat", 2, ls, nil})
 	container("script", 0, command{"kill", 2, 0, nil}, command{"flush", -2, 0, nil})
+	container("acl", 0, command{"setuser", -3, ls, nil}, command{"deluser", -3, ls, nil},
+		command{"whoami", 2, ls, nil}, command{"users", 2, ls, nil}, command{"list", 2, ls, nil})
 }
 
 // lookupCommand is lookupCommand of server.c: a container command with arguments
@@ -151,6 +153,9 @@ func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	}
 	if cl.inMulti && cmd.flags&cmdNoMulti != 0 {
 		return cmd, &rejection{"", "Command not allowed inside a transaction"}
+	}
+	if rej := cl.user.may(cmd, args); rej != nil {
+		return cmd, rej
 	}
 	isWrite := cmd.flags&cmdWrite != 0
 	denyStale := cmd.flags&cmdStale == 0
@@ -434,6 +439,8 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 			}
 		}
 		return one(resp.OK)
+	case "acl|setuser", "acl|deluser", "acl|whoami", "acl|users", "acl|list":
+		return one(n.acl(cl, cmd, args))
 	case "script|kill":
 		return one(resp.Err("NOTBUSY No scripts in execution right now."))
 	case "script|flush":
@@ -456,35 +463,6 @@ func intArg(s string) (int64, *rejection) {
 		return 0, &rejection{"", "value is out of range, value must between -2147483648 and 2147483647"}
 	}
 	return v, nil
-}
-
-// auth is AUTH [user] password for the default user, whose password is requirepass
-// (none: any password is accepted, as for Redis's nopass user).
-func (n *node) auth(cl *client, args []string) resp.Value {
-	if len(args) > 3 {
-		return resp.Err("ERR syntax error")
-	}
-	user, pass := "default", args[len(args)-1]
-	if len(args) == 2 {
-		if n.srv.options["requirepass"] == "" {
-			return resp.Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-		}
-	} else {
-		user = args[1]
-	}
-	if !n.authenticate(cl, user, pass) {
-		return resp.Err("WRONGPASS invalid username-password pair or user is disabled.")
-	}
-	return resp.OK
-}
-
-func (n *node) authenticate(cl *client, user, pass string) bool {
-	want := n.srv.options["requirepass"]
-	if user != "default" || (want != "" && pass != want) {
-		return false
-	}
-	cl.authed = true
-	return true
 }
 
 // hello is HELLO [protover [AUTH user pass] [SETNAME name]]. The simulation speaks RESP2

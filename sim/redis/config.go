@@ -110,15 +110,18 @@ func (n *node) configSet(pairs []string) resp.Value {
 	}
 	for i, name := range names {
 		n.srv.options[name] = pairs[2*i+1]
+		if name == "requirepass" {
+			n.users["default"].setPassword(pairs[2*i+1]) // updateRequirePass
+		}
 	}
 	return resp.OK
 }
 
 // configRewrite is CONFIG REWRITE: the config file gets the running config, every option
-// CONFIG SET changed, and the master the node replicates from.
+// CONFIG SET changed, the master the node replicates from, and the ACL's users.
 func (n *node) configRewrite() resp.Value {
 	file := maps.Clone(n.srv.options)
 	file["replicaof"] = n.configValue(configIndex["replicaof"])
-	n.srv.file = file
+	n.srv.file, n.srv.fileUsers = file, n.rewriteUsers()
 	return resp.OK
 }

@@ -86,6 +86,7 @@ type node struct {
 	lastIO          time.Duration
 	waiters         []*waiter
 	stats           stats
+	users           map[string]*aclUser // the ACL, by name
 }
 
 // stats are the INFO stats counters the simulation keeps.
@@ -100,6 +101,7 @@ type client struct {
 	c       *kernel.Conn
 	id      int64
 	name    string
+	user    *aclUser // default until AUTH
 	authed  bool
 	multi   []queued
 	inMulti bool
@@ -121,9 +123,9 @@ type client struct {
 
 func (n *node) accept(c *kernel.Conn) {
 	n.clientID++
-	cl := &client{n: n, c: c, id: n.clientID, authed: n.srv.options["requirepass"] == "",
+	cl := &client{n: n, c: c, id: n.clientID, user: n.users["default"], authed: n.defaultAuthenticated(),
 		channels: map[string]bool{}, patterns: map[string]bool{}}
-	if n.srv.options["protected-mode"] == "yes" && n.srv.options["requirepass"] == "" && c.RemoteAddr() != "127.0.0.1" {
+	if n.srv.options["protected-mode"] == "yes" && n.users["default"].nopass && c.RemoteAddr() != "127.0.0.1" {
 		// Protected mode: with no password, only 127.0.0.1 may connect (networking.c
 		// clientAcceptHandler); the rest get this error and the connection is closed.
 		c.Send(errDenied)

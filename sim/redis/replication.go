@@ -287,33 +287,20 @@ func (n *node) dropMasterLink() {
 	n.link = linkNone
 }
 
-// connectToMaster dials the master and sends the whole handshake at once; the replies
-// arrive in order. Without a cached master there is no history to continue: PSYNC ? -1.
+// connectToMaster dials the master and runs the handshake of syncWithMaster: PING
+// first; once it is answered, AUTH (with masterauth, and masteruser if set) and the
+// REPLCONFs at once; once they are answered, PSYNC. An error to PING (but NOAUTH and
+// NOPERM, which AUTH will settle) or to AUTH ends the attempt, and the cron tries again;
+// errors to REPLCONF do not. Without a cached master there is no history to continue:
+// PSYNC ? -1.
 func (n *node) connectToMaster() {
 	c := n.p.Dial(n.masterHost, n.masterPort)
 	n.masterConn = c
 	n.link = linkConnecting
 	n.lastIO = n.p.Monotonic()
-	port := n.srv.port
-	if p := atoiOpt(n.srv.options["replica-announce-port"]); p != 0 {
-		port = p
-	}
 	c.Send([]string{"PING"})
-	c.Send([]string{"REPLCONF", "listening-port", strconv.Itoa(port)})
-	if ip := n.srv.options["replica-announce-ip"]; ip != "" {
-		c.Send([]string{"REPLCONF", "ip-address", ip})
-	}
-	c.Send([]string{"REPLCONF", "capa", "eof", "capa", "psync2"})
-	if n.cached {
-		c.Send([]string{"PSYNC", n.replID, strconv.FormatInt(n.offset+1, 10)})
-	} else {
-		c.Send([]string{"PSYNC", "?", "-1"})
-	}
-	expect := 3 // replies before PSYNC's
-	if n.srv.options["replica-announce-ip"] != "" {
-		expect++
-	}
-	first := true
+	var pending []string // the handshake replies still to come, by what they answer
+	pinged := false
 	c.OnData = func(msg any) {
 		if c != n.masterConn {
 			return
@@ -327,19 +314,64 @@ func (n *node) connectToMaster() {
 		if !ok {
 			return
 		}
-		if expect > 0 {
-			expect--
-			// Only an error to PING ends the handshake (other than NOAUTH, which AUTH
-			// would answer); REPLCONF errors are not critical.
-			if first && v.IsError() && v.ErrorPrefix() != "NOAUTH" && v.ErrorPrefix() != "NOPERM" {
+		switch {
+		case !pinged:
+			pinged = true
+			if v.IsError() && v.ErrorPrefix() != "NOAUTH" && v.ErrorPrefix() != "NOPERM" &&
+				!strings.HasPrefix(v.Str, "ERR operation not permitted") {
 				n.linkLost(c)
+				return
 			}
-			first = false
-			return
+			pending = n.sendHandshake(c)
+		case len(pending) > 0:
+			step := pending[0]
+			pending = pending[1:]
+			if step == "auth" && v.IsError() {
+				n.linkLost(c) // "Unable to AUTH to MASTER"
+				return
+			}
+			if len(pending) == 0 {
+				n.sendPSYNC(c)
+			}
+		default:
+			n.fromMaster(v)
 		}
-		n.fromMaster(v)
 	}
 	c.OnClose = func(error) { n.linkLost(c) }
+}
+
+// sendHandshake sends what follows PING and returns the replies it expects.
+func (n *node) sendHandshake(c *kernel.Conn) []string {
+	o := n.srv.options
+	var steps []string
+	if pass := o["masterauth"]; pass != "" {
+		args := []string{"AUTH", pass}
+		if user := o["masteruser"]; user != "" {
+			args = []string{"AUTH", user, pass}
+		}
+		c.Send(args)
+		steps = append(steps, "auth")
+	}
+	port := n.srv.port
+	if p := atoiOpt(o["replica-announce-port"]); p != 0 {
+		port = p
+	}
+	c.Send([]string{"REPLCONF", "listening-port", strconv.Itoa(port)})
+	steps = append(steps, "port")
+	if ip := o["replica-announce-ip"]; ip != "" {
+		c.Send([]string{"REPLCONF", "ip-address", ip})
+		steps = append(steps, "ip")
+	}
+	c.Send([]string{"REPLCONF", "capa", "eof", "capa", "psync2"})
+	return append(steps, "capa")
+}
+
+func (n *node) sendPSYNC(c *kernel.Conn) {
+	if n.cached {
+		c.Send([]string{"PSYNC", n.replID, strconv.FormatInt(n.offset+1, 10)})
+	} else {
+		c.Send([]string{"PSYNC", "?", "-1"})
+	}
 }
 
 func (n *node) linkLost(c *kernel.Conn) {

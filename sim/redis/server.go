@@ -28,10 +28,12 @@ type Config struct {
 // incarnation: its disk (the config file, the RDB file, the append-only file) and, in
 // options, the running config, which every start reads afresh from the file.
 type Server struct {
-	port    int
-	file    map[string]string // the config file, as CONFIG REWRITE leaves it
-	options map[string]string // the running config: the file's, then CONFIG SET's
-	speeds  Speeds
+	port int
+	file map[string]string // the config file, as CONFIG REWRITE leaves it
+	// fileUsers are the file's user directives: a name and its ACL rules.
+	fileUsers []string
+	options   map[string]string // the running config: the file's, then CONFIG SET's
+	speeds    Speeds
 	// rdb is the RDB file, with the replication id and offset it was saved with ("" when
 	// it holds no replication info). A save point, BGSAVE, SAVE, SHUTDOWN and a full sync
 	// to disk write it; a replica writes the snapshot of its full sync to it before loading
@@ -119,7 +121,8 @@ var defaults = map[string]string{
 	"repl-diskless-sync": "yes", "repl-diskless-sync-delay": "5", "repl-ping-replica-period": "10",
 	"repl-backlog-ttl": "3600", "repl-diskless-load": "disabled", "rdb-del-sync-files": "no",
 	"repl-backlog-size": "1048576", "repl-timeout": "60", "shutdown-timeout": "10", "rdb-key-save-delay": "0",
-	"requirepass": "", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
+	"requirepass": "", "masterauth": "", "masteruser": "", "acl-pubsub-default": "resetchannels",
+	"enable-debug-command": "no", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
 	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
 }
 
@@ -130,6 +133,10 @@ func New(cfg Config) (*Server, error) {
 		s.file[k] = v
 	}
 	for _, o := range cfg.Options {
+		if o[0] == "user" {
+			s.fileUsers = append(s.fileUsers, o[1])
+			continue
+		}
 		key := canonicalOption(o[0])
 		if _, ok := defaults[key]; !ok {
 			return nil, fmt.Errorf("redis: unsupported option %q", o[0])
@@ -165,7 +172,9 @@ func (s *Server) Start(p *kernel.Process) {
 	}
 	s.powerLost = false
 	s.options = maps.Clone(s.file)
-	n := &node{srv: s, p: p, started: p.Monotonic(), data: newDataset()}
+	// Two clients without a connection come first (the Lua and functions engines'), so
+	// the first connection gets id 3.
+	n := &node{srv: s, p: p, started: p.Monotonic(), data: newDataset(), clientID: 2}
 	s.n = n
 	n.runID = randomHex(p)
 	n.replID = randomHex(p)
@@ -175,6 +184,10 @@ func (s *Server) Start(p *kernel.Process) {
 	n.lastSave = n.unixtime() // at startup the dataset counts as saved
 	n.lastBgsaveOK = true
 	n.rdbLastTime, n.aofLastRewriteTime = -1, -1
+	if err := n.loadUsers(); err != nil {
+		p.Exit(1) // Redis refuses a config file with a bad user directive
+		return
+	}
 	host, port, err := parseHostPort(s.options["replicaof"])
 	replica := err == nil
 	n.loadFromDisk(replica)
