@@ -182,9 +182,10 @@ func compareJournals(t *testing.T, real, sim *journal) {
 func differentialLife(t *testing.T, scenario func(j *journal), opts ...[2]string) {
 	t.Helper()
 	port := FreePort(t, realAddr)
-	real := &journal{t: t, n: startRealNode(t, port, opts...)}
+	rn := startRealNode(t, port, opts...)
+	real := &journal{t: t, n: rn}
 	scenario(real)
-	sim := &journal{t: t, n: startSimNode(t, port, opts...)}
+	sim := &journal{t: t, n: startSimNode(t, port, append(opts, [2]string{"dir", rn.r.Dir})...)}
 	scenario(sim)
 	compareJournals(t, real, sim)
 	if testing.Verbose() {

@@ -343,7 +343,7 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "config|get":
 		return one(n.configGet(args[2:]))
 	case "config|set":
-		return one(n.configSet(args[2:]))
+		return one(n.configSet(cl, args[2:]))
 	case "config|rewrite":
 		return one(n.configRewrite())
 	case "config|resetstat":

@@ -344,6 +344,36 @@ func (n *node) syncAOF() {
 	}
 }
 
+// setAppendonly is CONFIG SET appendonly. On (startAppendOnly), the AOF is rewritten in
+// the background, at once or once another child is done, and writes go to it when the
+// rewrite is: until then a kill leaves the AOF the disk had. Off (stopAppendOnly), it is
+// fsynced and closed as it stands.
+func (n *node) setAppendonly(on, inExec bool) {
+	s := n.srv
+	if !on {
+		if n.aofState == aofOn {
+			n.syncAOF()
+			s.aofFile, s.aofChanges = n.data.clone(), n.dirty-n.aofDirtyBase
+		}
+		n.aofState, n.aofRewriteScheduled = aofOff, false
+		if n.child != nil && n.child.kind == childAOF {
+			n.killChild()
+		}
+		return
+	}
+	n.aofState = aofWaitRewrite
+	n.lastFsync = n.unixtime()
+	switch {
+	case n.child != nil && n.child.kind != childAOF, inExec:
+		n.aofRewriteScheduled = true
+	default:
+		if n.child != nil {
+			n.killChild()
+		}
+		n.rewriteAOF()
+	}
+}
+
 // closeAOF leaves the append-only file as the incarnation's writes left it when it ends:
 // all of them after a kill (they are in the page cache), those fsynced after a power loss.
 func (n *node) closeAOF(powerLost bool) {

@@ -126,27 +126,34 @@ var defaults = map[string]string{
 	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
 }
 
-// New checks a config and returns the program.
+// New checks a config as Redis checks its config file, and returns the program. Options
+// are every config of redis-server 7.0.15 and user directives; several save lines add
+// up, as in a config file.
 func New(cfg Config) (*Server, error) {
 	s := &Server{port: cfg.Port, file: map[string]string{}, speeds: cfg.Speeds.withDefaults()}
 	for k, v := range defaults { //determinism:ok copying a map into a map
 		s.file[k] = v
 	}
+	saves := 0
 	for _, o := range cfg.Options {
 		if o[0] == "user" {
 			s.fileUsers = append(s.fileUsers, o[1])
 			continue
 		}
-		key := canonicalOption(o[0])
-		if _, ok := defaults[key]; !ok {
-			return nil, fmt.Errorf("redis: unsupported option %q", o[0])
+		e := configIndex[asciiLower(o[0])]
+		if e == nil {
+			return nil, fmt.Errorf("redis: unknown option %q (Bad directive or wrong number of arguments)", o[0])
 		}
-		if key == "replicaof" && o[1] != "" {
-			if _, _, err := parseHostPort(o[1]); err != nil {
-				return nil, fmt.Errorf("redis: replicaof %q: %v", o[1], err)
+		v, err := e.parse(o[1])
+		if err != "" {
+			return nil, fmt.Errorf("redis: option %s %q: %s", o[0], o[1], err)
+		}
+		if e.name == "save" {
+			if saves++; saves > 1 && v != "" && s.file["save"] != "" {
+				v = s.file["save"] + " " + v
 			}
 		}
-		s.file[key] = o[1]
+		s.file[e.name] = v
 	}
 	return s, nil
 }
