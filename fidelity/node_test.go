@@ -15,6 +15,8 @@ type node interface {
 	Do(args ...string) (resp.Value, error)
 	// Pause lets d pass: real time for a real server, virtual time for a simulated one.
 	Pause(d time.Duration)
+	// Clock is the time on that same clock.
+	Clock() time.Duration
 	// Kill is SIGKILL; Start starts the node again after a kill or an exit, with what it
 	// persisted, and connects to it.
 	Kill()
@@ -39,6 +41,7 @@ func startRealNode(t *testing.T, port int, opts ...[2]string) *realNode {
 
 func (n *realNode) Do(args ...string) (resp.Value, error) { return n.conn.Do(args...) }
 func (n *realNode) Pause(d time.Duration)                 { time.Sleep(d) }
+func (n *realNode) Clock() time.Duration                  { return time.Since(n.r.started) }
 func (n *realNode) Kill()                                 { n.conn.Close(); n.r.Kill() }
 func (n *realNode) Name() string                          { return "real" }
 
@@ -80,6 +83,7 @@ func (n *simNode) connect() {
 
 func (n *simNode) Do(args ...string) (resp.Value, error) { return n.conn.Do(args...) }
 func (n *simNode) Pause(d time.Duration)                 { n.sim.K.RunFor(d) }
+func (n *simNode) Clock() time.Duration                  { return n.sim.K.Now() }
 func (n *simNode) Kill()                                 { n.conn.Close(); n.sim.Procs[realAddr].Kill() }
 func (n *simNode) Name() string                          { return "sim" }
 

@@ -86,6 +86,8 @@ type Real struct {
 	args []string
 	cmd  *exec.Cmd
 	log  string
+	// started is when the test started the server first: a clock for the tests.
+	started time.Time
 }
 
 // StartReal starts redis-server on addr:port in a fresh directory, with a config file
@@ -98,7 +100,7 @@ func StartReal(t testing.TB, addr string, port int, opts ...[2]string) *Real {
 	t.Helper()
 	path := RequireRedisServer(t)
 	dir := t.TempDir()
-	r := &Real{Addr: addr, Port: port, Dir: dir, path: path, log: filepath.Join(dir, "redis.log")}
+	r := &Real{Addr: addr, Port: port, Dir: dir, path: path, log: filepath.Join(dir, "redis.log"), started: time.Now()}
 	conf := filepath.Join(dir, "redis.conf")
 	var text strings.Builder
 	for _, o := range append([][2]string{{"save", ""}, {"appendonly", "no"}}, opts...) {

@@ -2,9 +2,7 @@ package redis
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sentinelsim/sentinelsim/resp"
 )
@@ -111,6 +109,9 @@ var (
 	rejNoReplicas = &rejection{"NOREPLICAS", "Not enough good replicas to write."}
 	rejMasterDown = &rejection{"MASTERDOWN", "Link with MASTER is down and replica-serve-stale-data is set to 'no'."}
 	rejLoading    = &rejection{"LOADING", "Redis is loading the dataset in memory"}
+	rejDebug      = &rejection{"", "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", " +
+		"you can run it from a local connection, otherwise you need to set this option in the configuration file, " +
+		"and then restart the server."}
 )
 
 // unknownCommand is commandCheckExistence's message.
@@ -147,6 +148,9 @@ func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	}
 	if (cmd.arity > 0 && len(args) != cmd.arity) || len(args) < -cmd.arity {
 		return cmd, &rejection{"", fmt.Sprintf("wrong number of arguments for '%s' command", cmd.name)}
+	}
+	if cmd.name == "debug" && !n.allowProtected(n.srv.options["enable-debug-command"], cl) {
+		return cmd, rejDebug
 	}
 	if !cl.authed && cmd.flags&cmdNoAuth == 0 {
 		return cmd, rejNoAuth
@@ -389,16 +393,7 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe":
 		return n.subscribe(cl, cmd.name, args[1:])
 	case "debug":
-		if strings.EqualFold(args[1], "sleep") && len(args) == 3 {
-			secs, err := strconv.ParseFloat(args[2], 64)
-			if err != nil {
-				return one(resp.Err("ERR value is not a valid float"))
-			}
-			n.p.Pause()
-			n.p.Kernel().At(n.p.Kernel().Now()+time.Duration(secs*float64(time.Second)), n.p.Resume)
-			return one(resp.OK)
-		}
-		return one(resp.Err("ERR DEBUG subcommand not supported in the simulation"))
+		return n.debug(cl, args)
 	case "shutdown":
 		return n.shutdown(cl, args)
 	case "save":

@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,32 @@ func TestReplicaOfAnUnsyncedReplicaRetries(t *testing.T) {
 	c.run(3 * time.Second)
 	if got := c.do("127.0.0.3", "GET", "k"); got.Str != "v" {
 		t.Errorf("the replica of the replica has k=%v", got)
+	}
+}
+
+func TestDebugSleepRepliesAfterTheSleepAndBlocksEveryone(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"enable-debug-command", "yes"}}})
+	start := c.k.Now()
+	var sleptAt, pongAt time.Duration
+	sleeper := c.client.Dial("127.0.0.1", 6379)
+	sleeper.OnData = func(any) { sleptAt = c.k.Now() - start }
+	sleeper.Send([]string{"DEBUG", "SLEEP", "0.5"})
+	c.run(10 * time.Millisecond)
+	other := c.client.Dial("127.0.0.1", 6379)
+	other.OnData = func(any) { pongAt = c.k.Now() - start }
+	other.Send([]string{"PING"})
+	c.run(time.Second)
+	if sleptAt < 500*time.Millisecond || sleptAt > 520*time.Millisecond {
+		t.Errorf("DEBUG SLEEP 0.5 answered after %v", sleptAt)
+	}
+	if pongAt < 500*time.Millisecond {
+		t.Errorf("another client's PING was answered after %v, during the sleep", pongAt)
+	}
+	if got := c.do("127.0.0.1", "DEBUG", "SLEEP", "-1"); !got.Equal(resp.OK) {
+		t.Errorf("DEBUG SLEEP -1: %v", got)
+	}
+	d := newCluster(t, map[string][][2]string{"127.0.0.1": {}})
+	if got := d.do("127.0.0.1", "DEBUG", "SLEEP", "0"); got.ErrorPrefix() != "ERR" || !strings.Contains(got.Str, "enable-debug-command") {
+		t.Errorf("DEBUG without enable-debug-command: %v", got)
 	}
 }
