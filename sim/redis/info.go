@@ -80,10 +80,14 @@ func (n *node) infoReplication() string {
 			"master_sync_in_progress:%d\r\nslave_read_repl_offset:%d\r\nslave_repl_offset:%d\r\n",
 			n.masterHost, n.masterPort, status, lastIO, syncing, replOffset, replOffset)
 		if n.link == linkSync {
-			size := int64(n.data.size())
-			fmt.Fprintf(&b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:0\r\nmaster_sync_left_bytes:%d\r\n"+
-				"master_sync_perc:0.00\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
-				size, size, int64((n.p.Monotonic() - n.lastIO).Seconds()))
+			total, read := n.transferBytes()
+			perc := 0.0
+			if total != 0 {
+				perc = float64(read) / float64(total) * 100
+			}
+			fmt.Fprintf(&b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:%d\r\nmaster_sync_left_bytes:%d\r\n"+
+				"master_sync_perc:%.2f\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
+				total, read, total-read, perc, int64((n.p.Monotonic() - n.lastIO).Seconds()))
 		}
 		if n.link != linkConnected {
 			down := int64(-1)

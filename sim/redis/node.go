@@ -82,7 +82,8 @@ type node struct {
 	masterPort      int
 	link            linkState
 	masterConn      *kernel.Conn
-	linkDownSince   time.Duration // 0 while up or never connected
+	transfer        *transferProgress // a full sync's RDB on its way
+	linkDownSince   time.Duration     // 0 while up or never connected
 	lastIO          time.Duration
 	waiters         []*waiter
 	stats           stats
@@ -136,6 +137,8 @@ func (n *node) accept(c *kernel.Conn) {
 	c.OnData = func(msg any) {
 		if args, ok := msg.([]string); ok && !cl.closed {
 			cl.handle(args)
+		} else if _, ok := msg.(keepalive); ok && cl.replica != nil {
+			cl.replica.lastAck = n.p.Monotonic() // a loading replica's newline
 		}
 	}
 	c.OnClose = func(error) { cl.drop() }
@@ -169,6 +172,14 @@ func (cl *client) kill() {
 func (cl *client) reply(v resp.Value) {
 	if !cl.closed {
 		cl.c.Send(v)
+	}
+}
+
+// send sends one of the replication link's other messages (the start of a full sync's
+// payload, a keepalive).
+func (cl *client) send(msg any) {
+	if !cl.closed {
+		cl.c.Send(msg)
 	}
 }
 
@@ -363,6 +374,15 @@ func (n *node) subscribe(cl *client, name string, targets []string) []resp.Value
 // cron is serverCron at hz 10: children and save points, a shutdown waiting for
 // replicas, and once a second replication housekeeping and the AOF's fsync.
 func (n *node) cron() {
+	n.p.After(100*time.Millisecond, n.cron)
+	if n.loading() {
+		// Loading blocks the event loop: no cron, but a replica loading its full sync
+		// sends its master newlines to stay alive (whileBlockedCron).
+		if n.link == linkSync && n.masterConn != nil && (n.p.Monotonic()-n.loadingStart)/(100*time.Millisecond)%10 == 0 {
+			n.masterConn.Send(keepalive{})
+		}
+		return
+	}
 	n.checkChildren()
 	n.shutdownCron()
 	n.fsync()
@@ -371,5 +391,4 @@ func (n *node) cron() {
 	}
 	n.scheduledBgsave()
 	n.serverLoops++
-	n.p.After(100*time.Millisecond, n.cron)
 }

@@ -32,7 +32,8 @@ type child struct {
 	startUnix int64
 	dirty     int64 // the parent's change counter at the fork
 	keys      int64 // the keys it saves
-	sockets   bool  // a diskless full sync: the RDB goes to replicas, not to the file
+	duration  time.Duration
+	sockets   bool // a diskless full sync: the RDB goes to replicas, not to the file
 	done      bool
 	killed    bool // it exited without finishing its work
 }
@@ -43,12 +44,12 @@ func (n *node) unixtime() int64 { return n.p.WallMs() / 1000 }
 // changes is Redis's server.dirty: the changes since the RDB file was last saved.
 func (n *node) changes() int64 { return n.dirty - n.savedDirty }
 
-// fork starts a child that goes through the dataset's keys and, at the end, does work.
-// It takes the time Speeds.save gives, plus rdb-key-save-delay microseconds per key.
-func (n *node) fork(kind childKind, work func()) *child {
+// fork starts a child that goes through the dataset's keys in d, plus rdb-key-save-delay
+// microseconds per key, and at the end does work.
+func (n *node) fork(kind childKind, d time.Duration, work func()) *child {
 	keys := n.data.size()
-	d := n.srv.speeds.save(n.data) + time.Duration(keys*atoiOpt(n.srv.options["rdb-key-save-delay"]))*time.Microsecond
-	ch := &child{kind: kind, startUnix: n.unixtime(), dirty: n.dirty, keys: int64(keys)}
+	d += time.Duration(keys*max(atoiOpt(n.srv.options["rdb-key-save-delay"]), 0)) * time.Microsecond
+	ch := &child{kind: kind, startUnix: n.unixtime(), dirty: n.dirty, keys: int64(keys), duration: d}
 	n.child = ch
 	p, inc := n.p, n.p.Incarnation()
 	srv, k, losses := n.srv, n.p.Kernel(), n.srv.powerLosses
@@ -108,7 +109,7 @@ func (n *node) writeRDB() func() {
 func (n *node) bgsave() *child {
 	n.stats.rdbSaves++
 	n.lastBgsaveTry = n.unixtime()
-	return n.fork(childRDB, n.writeRDB())
+	return n.fork(childRDB, n.srv.speeds.save(n.data), n.writeRDB())
 }
 
 // saveNow is rdbSave in the server's own thread (SAVE, SHUTDOWN, FLUSHALL): the file is
@@ -176,7 +177,7 @@ func (n *node) bgrewriteaofCommand(cl *client) resp.Value {
 // on has no AOF on disk that holds them.
 func (n *node) rewriteAOF() {
 	n.aofRewriteScheduled = false
-	n.fork(childAOF, func() {})
+	n.fork(childAOF, n.srv.speeds.save(n.data), func() {})
 }
 
 // checkChildren is the share of serverCron that looks after children: the one that

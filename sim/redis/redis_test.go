@@ -24,6 +24,11 @@ type nothing struct{}
 func (nothing) Start(*kernel.Process) {}
 
 func newCluster(t *testing.T, nodes map[string][][2]string) *cluster {
+	return newClusterWith(t, nodes, Speeds{})
+}
+
+// newClusterWith is newCluster on a machine of the given speeds.
+func newClusterWith(t *testing.T, nodes map[string][][2]string, speeds Speeds) *cluster {
 	k, err := kernel.New(7, kernel.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +44,7 @@ func newCluster(t *testing.T, nodes map[string][][2]string) *cluster {
 		}
 		// Hosts of their own, as in a real deployment: protected mode would refuse them.
 		base := [][2]string{{"repl-diskless-sync-delay", "0"}, {"protected-mode", "no"}}
-		srv, err := New(Config{Port: 6379, Options: append(base, opts...)})
+		srv, err := New(Config{Port: 6379, Options: append(base, opts...), Speeds: speeds})
 		if err != nil {
 			t.Fatal(err)
 		}

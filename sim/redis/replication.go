@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -21,11 +20,20 @@ const (
 
 // replicaState is what a master knows of a connected replica.
 type replicaState struct {
-	ip      string
-	port    int
-	state   string // "wait_bgsave" until the full sync's snapshot is sent, then "online"
-	ack     int64
-	lastAck time.Duration
+	ip   string
+	port int
+	// state is "wait_bgsave" until the full sync's RDB is ready, "send_bulk" while an RDB
+	// file is sent, then "online"; waitStart tells WAIT_BGSAVE_START (no RDB under way for
+	// it yet) from WAIT_BGSAVE_END.
+	state     string
+	waitStart bool
+	since     int64 // unix seconds of its PSYNC: how long it has waited for a diskless sync
+	// psyncOffset is the offset its +FULLRESYNC named; held is the stream since, which it
+	// gets once it acknowledges the RDB it loaded (nil when streaming).
+	psyncOffset int64
+	held        [][]string
+	ack         int64
+	lastAck     time.Duration
 }
 
 func (r *replicaState) online() bool { return r.state == "online" }
@@ -99,7 +107,10 @@ func (n *node) feed(args []string) {
 		b.head = 0
 	}
 	for _, r := range n.replicas {
-		if r.replica.online() {
+		switch rs := r.replica; {
+		case rs.held != nil:
+			rs.held = append(rs.held, args) // a full sync under way
+		case rs.online():
 			r.stream(args)
 		}
 	}
@@ -161,23 +172,13 @@ func (n *node) psync(cl *client, args []string) {
 	}
 	n.stats.syncFull++
 	n.attachReplica(cl, "wait_bgsave")
+	cl.replica.waitStart = true
 	if len(n.replicas) == 1 && n.backlog == nil {
 		// A backlog created from scratch starts a new history: no past is valid.
 		n.changeReplicationID()
 		n.createBacklog()
 	}
-	delay := time.Duration(atoiOpt(n.srv.options["repl-diskless-sync-delay"])) * time.Second
-	delay += time.Duration(n.data.elements()) * 20 * time.Microsecond // the transfer
-	n.p.After(delay, func() {
-		if cl.closed {
-			return
-		}
-		cl.reply(resp.Simple(fmt.Sprintf("FULLRESYNC %s %d", n.replID, n.offset)))
-		n.selDB = -1 // the stream after the snapshot starts with a SELECT
-		cl.reply(n.data.snapshot())
-		cl.replica.state = "online"
-		cl.replica.lastAck = n.p.Monotonic()
-	})
+	n.startFullSync(cl)
 }
 
 func (n *node) attachReplica(cl *client, state string) {
@@ -185,7 +186,8 @@ func (n *node) attachReplica(cl *client, state string) {
 	if ip == "" {
 		ip = cl.c.RemoteAddr()
 	}
-	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, lastAck: n.p.Monotonic()}
+	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, lastAck: n.p.Monotonic(),
+		since: n.unixtime()}
 	n.replicas = append(n.replicas, cl)
 }
 
@@ -196,6 +198,9 @@ func (n *node) replconf(cl *client, args []string) {
 			cl.replica.ack = off
 		}
 		cl.replica.lastAck = n.p.Monotonic()
+		if r := cl.replica; r.held != nil && r.online() {
+			n.startStreaming(cl) // the first ACK after a full sync
+		}
 		n.checkWaiters()
 	}
 }
@@ -310,9 +315,13 @@ func (n *node) connectToMaster() {
 			n.fromMasterStream(args)
 			return
 		}
+		if m, ok := msg.(syncPayloadStart); ok {
+			n.payloadBegins(m)
+			return
+		}
 		v, ok := msg.(resp.Value)
 		if !ok {
-			return
+			return // a keepalive
 		}
 		switch {
 		case !pinged:
@@ -399,6 +408,7 @@ func (n *node) fromMaster(v resp.Value) {
 		n.pendingOffset, _ = strconv.ParseInt(f[2], 10, 64)
 		n.cached = false // replicationDiscardCachedMaster
 		n.link = linkSync
+		n.transfer = nil
 	case n.link == linkConnecting && v.Kind == resp.KindSimple && strings.HasPrefix(v.Str, "CONTINUE"):
 		if f := strings.Fields(v.Str); len(f) == 2 && f[1] != n.replID {
 			n.replID2, n.secondOffset = n.replID, n.offset+1
@@ -411,25 +421,7 @@ func (n *node) fromMaster(v resp.Value) {
 		n.link = linkConnected // no ACK until the cron's: Redis sends none on +CONTINUE
 		n.linkDownSince = 0
 	case n.link == linkSync && v.Kind == resp.KindArray:
-		// replicationAttachToNewMaster: a new history, so no replica and no backlog.
-		n.disconnectReplicas()
-		n.backlog = nil
-		fromDisk := n.loadsFromDisk(n.data.size() == 0)
-		n.data = newDataset()
-		for _, cmd := range v.Array {
-			args, _ := cmd.Strings()
-			n.data.apply(nil, asciiLower(args[0]), args)
-		}
-		if !fromDisk {
-			n.dirty++ // a diskless load saved nothing
-		}
-		n.replID, n.offset = n.pendingReplID, n.pendingOffset
-		n.replID2, n.secondOffset = nullReplID, -1
-		n.createBacklog()
-		if fromDisk {
-			n.srv.rdb, n.srv.rdbReplID, n.srv.rdbOffset = n.data.clone(), n.replID, n.offset
-		}
-		n.linkUp()
+		n.loadSyncPayload(v)
 	}
 }
 
@@ -469,6 +461,7 @@ func (n *node) loadsFromDisk(empty bool) bool {
 }
 
 func (n *node) linkUp() {
+	n.transfer = nil
 	n.link = linkConnected
 	n.linkDownSince = 0
 	n.ack()
@@ -487,6 +480,9 @@ func (n *node) replicationCron() {
 	now := n.p.Monotonic()
 	timeout := time.Duration(atoiOpt(n.srv.options["repl-timeout"])) * time.Second
 	if n.masterHost != "" {
+		if n.link == linkSync && n.transfer != nil && !n.transfer.arrived {
+			n.lastIO = now // the RDB's bytes keep coming
+		}
 		if n.link != linkNone && n.masterConn != nil && now-n.lastIO > timeout {
 			n.linkLost(n.masterConn)
 		}
@@ -499,6 +495,7 @@ func (n *node) replicationCron() {
 		n.cronLoops%period == 0 && len(n.replicas) > 0 {
 		n.propagate([]string{"PING"})
 	}
+	n.keepWaitingReplicasAlive()
 	for _, r := range append([]*client(nil), n.replicas...) {
 		if r.replica.online() && now-r.replica.lastAck > timeout {
 			r.kill() // "Disconnecting timedout replica (streaming sync)"
@@ -511,6 +508,7 @@ func (n *node) replicationCron() {
 		n.changeReplicationID()
 		n.backlog = nil
 	}
+	n.startPendingFork()
 	n.checkWaiters()
 	n.cronLoops++
 }
@@ -580,9 +578,3 @@ func (n *node) finishWait(w *waiter) {
 		}
 	}
 }
-
-// bgsaveDone hands a finished background save to the replicas waiting for it.
-func (n *node) bgsaveDone(*child) {}
-
-// startPendingFork is replicationStartPendingFork.
-func (n *node) startPendingFork() {}

@@ -120,7 +120,7 @@ var defaults = map[string]string{
 	"replica-announce-ip": "", "replica-announce-port": "0", "replica-announced": "yes",
 	"repl-diskless-sync": "yes", "repl-diskless-sync-delay": "5", "repl-ping-replica-period": "10",
 	"repl-backlog-ttl": "3600", "repl-diskless-load": "disabled", "rdb-del-sync-files": "no",
-	"repl-backlog-size": "1048576", "repl-timeout": "60", "shutdown-timeout": "10", "rdb-key-save-delay": "0",
+	"repl-backlog-size": "1048576", "repl-timeout": "60", "shutdown-timeout": "10", "rdb-key-save-delay": "0", "key-load-delay": "0",
 	"requirepass": "", "masterauth": "", "masteruser": "", "acl-pubsub-default": "resetchannels",
 	"enable-debug-command": "no", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
 	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
@@ -198,25 +198,23 @@ func (s *Server) Start(p *kernel.Process) {
 	host, port, err := parseHostPort(s.options["replicaof"])
 	replica := err == nil
 	n.loadFromDisk(replica)
-	n.startLoading(s.speeds.load(n.data), n.data)
+	n.startLoading(n.data)
 	if err := p.Listen(s.port, n.accept); err != nil {
 		p.Exit(1)
 		return
 	}
 	if replica {
-		// Loading blocks a real server; its first replicationCron, right after, connects.
 		n.masterHost, n.masterPort = host, port
-		p.After(n.loadingUntil-p.Monotonic()+time.Millisecond, func() {
-			if n.masterHost != "" && n.link == linkNone {
-				n.connectToMaster()
-			}
-		})
 	}
-	n.cron()
+	// Loading blocks a real server: its cron first runs once it is done, and connects to
+	// the master.
+	p.After(n.loadingUntil-p.Monotonic(), n.cron)
 }
 
-// startLoading marks the dataset d as loading for the time it takes.
-func (n *node) startLoading(d time.Duration, data *dataset) {
+// startLoading marks the dataset as loading for the time it takes: Speeds.load, plus
+// key-load-delay microseconds per key.
+func (n *node) startLoading(data *dataset) {
+	d := n.srv.speeds.load(data) + time.Duration(data.size()*max(atoiOpt(n.srv.options["key-load-delay"]), 0))*time.Microsecond
 	n.loadingStart, n.loadingUntil = n.p.Monotonic(), n.p.Monotonic()+d
 	n.loadingStartUnix, n.loadingBytes = n.unixtime(), data.rdbBytes()
 }
