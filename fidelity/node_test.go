@@ -1,6 +1,7 @@
 package fidelity
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,7 @@ type journal struct {
 	t     *testing.T
 	n     node
 	lines []string
+	ids   map[string]string // run ids, named in order of first appearance
 }
 
 // do sends a command and records its reply.
@@ -112,8 +114,24 @@ func (j *journal) do(args ...string) resp.Value {
 	if err != nil {
 		j.t.Fatalf("%s: %q: %v", j.n.Name(), args, err)
 	}
-	j.note(quoteArgs(args) + " -> " + Canonical(args, v).String())
+	j.note(shorten(quoteArgs(args)) + " -> " + shorten(Canonical(args, v).String()))
 	return v
+}
+
+// shorten keeps a journal line readable: long text becomes its start and its length.
+func shorten(s string) string {
+	if len(s) <= 200 {
+		return s
+	}
+	return fmt.Sprintf("%s... (%d bytes, hash %x)", s[:60], len(s), fnv32(s))
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
 }
 
 // doClosing sends a command that ends the server (SHUTDOWN) and records that the
@@ -143,6 +161,24 @@ func (j *journal) info(section string, fields ...string) map[string]string {
 	}
 	j.note("INFO " + section + ": " + strings.Join(kv, " "))
 	return m
+}
+
+// runID records the node's run_id by the name of its first appearance: id1, id2, ...
+func (j *journal) runID() {
+	j.t.Helper()
+	v, err := j.n.Do("INFO", "server")
+	if err != nil {
+		j.t.Fatalf("%s: INFO server: %v", j.n.Name(), err)
+	}
+	m, _ := parseInfo(v.Str)
+	id := m["run_id"]
+	if j.ids == nil {
+		j.ids = map[string]string{}
+	}
+	if _, ok := j.ids[id]; !ok {
+		j.ids[id] = fmt.Sprintf("id%d", len(j.ids)+1)
+	}
+	j.note("run_id=" + j.ids[id])
 }
 
 // waitFor waits up to 10 s for an INFO field to take a value, and records whether it did.

@@ -1,6 +1,7 @@
 package fidelity
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -35,8 +36,10 @@ func TestSavePointsMatchRealRedis(t *testing.T) {
 		j.waitFor("persistence", "rdb_bgsave_in_progress", "0")
 		j.info("persistence", persistenceFields...)
 		j.do("SET", "b", "2") // not saved: killed before its save point is due
+		j.runID()
 		j.n.Kill()
 		j.n.Start()
+		j.runID() // a new one
 		dataset(j, "a", "b")
 		j.info("persistence", persistenceFields...)
 		// CONFIG SET changes the running config only: without save points the change stays
@@ -131,4 +134,24 @@ func TestRestartPrefersTheAOF(t *testing.T) {
 		dataset(j, "x", "y") // the AOF's dataset, not the RDB's
 		j.info("persistence", persistenceFields...)
 	}, [2]string{"appendonly", "yes"})
+}
+
+// TestLoadingAtStartupMatchesRealRedis restarts a node with keys to load slowly
+// (key-load-delay), serving clients between every kilobyte (loading-process-events-
+// interval-bytes): meanwhile INFO says loading:1 and data commands get -LOADING.
+func TestLoadingAtStartupMatchesRealRedis(t *testing.T) {
+	differentialLife(t, func(j *journal) {
+		for i := 0; i < 10; i++ {
+			j.do("SET", fmt.Sprintf("k%d", i), incompressible(i, 2000))
+		}
+		j.do("SAVE")
+		j.n.Kill()
+		j.n.Start()
+		j.info("persistence", "loading")
+		j.do("PING")
+		j.do("GET", "k1")
+		j.waitFor("persistence", "loading", "0")
+		dataset(j, "k9")
+		j.info("persistence", "loading", "rdb_last_load_keys_loaded")
+	}, [2]string{"key-load-delay", "100000"}, [2]string{"loading-process-events-interval-bytes", "1024"})
 }

@@ -94,7 +94,7 @@ type Real struct {
 // that turns persistence off (save "", appendonly no) and then sets opts, the options a
 // simulated node takes (sim.Spawn). Options go into the file rather than onto the
 // command line, so that CONFIG REWRITE and a restart treat them as they treat a
-// simulated node's. It waits until the server answers PING (not with LOADING) and
+// simulated node's. It waits until the server answers PING (LOADING counts) and
 // kills it when the test ends, whether it passed or not.
 func StartReal(t testing.TB, addr string, port int, opts ...[2]string) *Real {
 	t.Helper()
@@ -179,9 +179,10 @@ func (r *Real) start(t testing.TB) {
 		if err == nil {
 			v, err := c.Do("PING")
 			c.Close()
-			// PONG, or MASTERDOWN from a replica that serves no stale data, or NOAUTH from
-			// a server that wants a password: it is up.
-			if err == nil && (v.Equal(resp.Simple("PONG")) || v.ErrorPrefix() == "MASTERDOWN" || v.ErrorPrefix() == "NOAUTH") {
+			// PONG, or MASTERDOWN from a replica that serves no stale data, NOAUTH from a
+			// server that wants a password, LOADING from one loading its dataset: it is up.
+			if err == nil && (v.Equal(resp.Simple("PONG")) || v.ErrorPrefix() == "MASTERDOWN" ||
+				v.ErrorPrefix() == "NOAUTH" || v.ErrorPrefix() == "LOADING") {
 				return
 			}
 		}
@@ -238,15 +239,27 @@ func DialReal(addr string, port int) (*RealConn, error) {
 
 // Do sends a command and reads one reply.
 func (c *RealConn) Do(args ...string) (resp.Value, error) {
-	c.c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.c.Write(resp.AppendCommand(nil, args...)); err != nil {
+	if err := c.Send(args...); err != nil {
 		return resp.Value{}, err
 	}
-	v, err := c.r.ReadValue()
+	v, err := c.Receive()
 	if err != nil {
 		return resp.Value{}, fmt.Errorf("%q: %w", args, err)
 	}
 	return v, nil
+}
+
+// Send writes a command without reading its reply.
+func (c *RealConn) Send(args ...string) error {
+	c.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.c.Write(resp.AppendCommand(nil, args...))
+	return err
+}
+
+// Receive reads one reply, waiting up to 10 s.
+func (c *RealConn) Receive() (resp.Value, error) {
+	c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return c.r.ReadValue()
 }
 
 // Close closes the connection.

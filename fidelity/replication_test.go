@@ -31,6 +31,11 @@ var replOptions = [][2]string{{"repl-diskless-sync-delay", "0"}, {"repl-ping-rep
 // cluster is one side of the comparison: three nodes, one connection to each.
 type cluster interface {
 	Do(addr string, args ...string) resp.Value
+	// Send sends a command without waiting for its reply; Receive waits for the reply.
+	Send(addr string, args ...string)
+	Receive(addr string) resp.Value
+	// Clock is the time: real time for real servers, virtual time for simulated ones.
+	Clock() time.Duration
 	// Pause lets d pass: real time for real servers, virtual time for simulated ones.
 	Pause(d time.Duration)
 	// Kill kills a node (SIGKILL); Start starts it again with what it persisted.
@@ -64,6 +69,24 @@ func (c *realCluster) Do(addr string, args ...string) resp.Value {
 	return v
 }
 
+func (c *realCluster) Send(addr string, args ...string) {
+	c.t.Helper()
+	if err := c.conns[addr].Send(args...); err != nil {
+		c.t.Fatalf("real %s: %v", addr, err)
+	}
+}
+
+func (c *realCluster) Receive(addr string) resp.Value {
+	c.t.Helper()
+	v, err := c.conns[addr].Receive()
+	if err != nil {
+		c.t.Fatalf("real %s: %v", addr, err)
+	}
+	return v
+}
+
+func (c *realCluster) Clock() time.Duration { return time.Duration(time.Now().UnixNano()) }
+
 func (c *realCluster) Pause(d time.Duration) { time.Sleep(d) }
 func (c *realCluster) Name() string          { return "real" }
 
@@ -82,6 +105,24 @@ func (c *simCluster) Do(addr string, args ...string) resp.Value {
 	}
 	return v
 }
+
+func (c *simCluster) Send(addr string, args ...string) {
+	c.t.Helper()
+	if err := c.conns[addr].Send(args...); err != nil {
+		c.t.Fatalf("sim %s: %v", addr, err)
+	}
+}
+
+func (c *simCluster) Receive(addr string) resp.Value {
+	c.t.Helper()
+	v, err := c.conns[addr].Next()
+	if err != nil {
+		c.t.Fatalf("sim %s: %v", addr, err)
+	}
+	return v
+}
+
+func (c *simCluster) Clock() time.Duration { return c.sim.K.Now() }
 
 func (c *simCluster) Pause(d time.Duration) { c.sim.K.RunFor(d) }
 

@@ -1,10 +1,12 @@
 package redis
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sentinelsim/sentinelsim/netmodel"
 	"github.com/sentinelsim/sentinelsim/resp"
 )
 
@@ -162,5 +164,40 @@ func TestDebugSleepRepliesAfterTheSleepAndBlocksEveryone(t *testing.T) {
 	d := newCluster(t, map[string][][2]string{"127.0.0.1": {}})
 	if got := d.do("127.0.0.1", "DEBUG", "SLEEP", "0"); got.ErrorPrefix() != "ERR" || !strings.Contains(got.Str, "enable-debug-command") {
 		t.Errorf("DEBUG without enable-debug-command: %v", got)
+	}
+}
+
+func TestReplicaOfAPartitionedMasterKeepsTrying(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{
+		"127.0.0.1": {{"repl-ping-replica-period", "1"}},
+		"127.0.0.2": {{"replicaof", "127.0.0.1 6379"}, {"repl-timeout", "5"}},
+	})
+	c.run(2 * time.Second)
+	if _, _, up := c.servers["127.0.0.2"].Master(); !up {
+		t.Fatal("the replica did not sync")
+	}
+	cut := netmodel.Fault{Kind: netmodel.Partition, Groups: [][]string{{"127.0.0.1"}, {"127.0.0.2", "127.0.0.9"}}}
+	if err := c.k.ApplyFault(cut); err != nil {
+		t.Fatal(err)
+	}
+	c.run(8 * time.Second) // past repl-timeout: the link is down
+	down := func() int {
+		v, _ := strconv.Atoi(infoField(c.do("127.0.0.2", "INFO", "replication").Str, "master_link_down_since_seconds"))
+		return v
+	}
+	first := down()
+	c.run(10 * time.Second)
+	if second := down(); first < 1 || second < first+9 {
+		t.Errorf("master_link_down_since_seconds went from %d to %d in 10 s", first, second)
+	}
+	if role := c.do("127.0.0.2", "ROLE"); role.Array[3].Str != "connecting" && role.Array[3].Str != "connect" {
+		t.Errorf("the replica's link is %v, want it trying to connect", role.Array[3])
+	}
+	if err := c.k.ApplyFault(netmodel.Fault{Kind: netmodel.Heal}); err != nil {
+		t.Fatal(err)
+	}
+	c.run(20 * time.Second) // the connect attempt under way times out, the next one succeeds
+	if _, _, up := c.servers["127.0.0.2"].Master(); !up {
+		t.Errorf("the replica did not reconnect after the partition healed")
 	}
 }

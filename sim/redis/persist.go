@@ -185,32 +185,9 @@ func (n *node) rewriteAOF() {
 // waiting for a full sync), or else the save points.
 func (n *node) checkChildren() {
 	if ch := n.child; ch != nil {
-		if !ch.done {
-			return
+		if ch.done {
+			n.childDone()
 		}
-		n.child = nil
-		elapsed := n.unixtime() - ch.startUnix
-		switch ch.kind {
-		case childRDB:
-			if !ch.sockets {
-				n.savedDirty = ch.dirty
-				n.lastSave = n.unixtime()
-			}
-			n.lastBgsaveOK = true
-			n.rdbLastTime = elapsed
-			n.bgsaveDone(ch)
-		case childAOF:
-			n.aofLastRewriteTime = elapsed
-			n.stats.aofRewrites++
-			// The new base holds the dataset as of the fork; the changes since are the
-			// start of a new incremental file.
-			n.srv.aofBaseKeys, n.aofDirtyBase = ch.keys, ch.dirty
-			if n.aofState == aofWaitRewrite {
-				n.aofState = aofOn
-				n.syncAOF()
-			}
-		}
-		n.startPendingFork()
 		return
 	}
 	if n.aofRewriteScheduled {
@@ -224,6 +201,35 @@ func (n *node) checkChildren() {
 			return
 		}
 	}
+}
+
+// childDone is checkChildrenDone once the child has exited: what its end means for the
+// parent, then what was waiting for it.
+func (n *node) childDone() {
+	ch := n.child
+	n.child = nil
+	elapsed := n.unixtime() - ch.startUnix
+	switch ch.kind {
+	case childRDB:
+		if !ch.sockets {
+			n.savedDirty = ch.dirty
+			n.lastSave = n.unixtime()
+		}
+		n.lastBgsaveOK = true
+		n.rdbLastTime = elapsed
+		n.bgsaveDone(ch)
+	case childAOF:
+		n.aofLastRewriteTime = elapsed
+		n.stats.aofRewrites++
+		// The new base holds the dataset as of the fork; the changes since are the
+		// start of a new incremental file.
+		n.srv.aofBaseKeys, n.aofDirtyBase = ch.keys, ch.dirty
+		if n.aofState == aofWaitRewrite {
+			n.aofState = aofOn
+			n.syncAOF()
+		}
+	}
+	n.startPendingFork()
 }
 
 // bgsaveRetryDelay is CONFIG_BGSAVE_RETRY_DELAY: seconds before a save point retries a

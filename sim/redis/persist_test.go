@@ -107,3 +107,36 @@ func TestRestartLoadsTheAOFNotTheRDB(t *testing.T) {
 		t.Errorf("after the restart: %v, want the AOF's y=2, not the RDB's x=1", got)
 	}
 }
+
+func TestAOFOnPowerLossLosesWhatItsFsyncPolicyLoses(t *testing.T) {
+	for _, tc := range []struct {
+		fsync string
+		wait  time.Duration // between the two writes
+		want  []string
+	}{
+		{"always", 2500 * time.Millisecond, []string{"a=1", "b=2"}},
+		{"everysec", 2500 * time.Millisecond, []string{"a=1"}}, // b had no fsync yet
+		{"no", 2500 * time.Millisecond, nil},                   // the page cache holds both
+		{"no", 36 * time.Second, []string{"a=1"}},              // written back after 30 s
+	} {
+		c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"save", ""}, {"appendonly", "yes"}, {"appendfsync", tc.fsync}}})
+		c.do("127.0.0.1", "SET", "a", "1")
+		c.run(tc.wait)
+		c.do("127.0.0.1", "SET", "b", "2")
+		c.k.Host("127.0.0.1").PowerLoss()
+		c.procs["127.0.0.1"].Start()
+		c.run(10 * time.Millisecond)
+		if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, tc.want) {
+			t.Errorf("appendfsync %s, power lost %v after the first write: %v survived, want %v", tc.fsync, tc.wait, got, tc.want)
+		}
+	}
+	// A kill loses nothing, whatever the policy: the writes are in the page cache.
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"save", ""}, {"appendonly", "yes"}, {"appendfsync", "no"}}})
+	c.do("127.0.0.1", "SET", "a", "1")
+	c.procs["127.0.0.1"].Kill()
+	c.procs["127.0.0.1"].Start()
+	c.run(10 * time.Millisecond)
+	if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, []string{"a=1"}) {
+		t.Errorf("after a kill with appendfsync no: %v, want a=1", got)
+	}
+}

@@ -3,6 +3,7 @@ package redis
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,12 +168,16 @@ func TestRestartWithoutPersistenceComesBackEmpty(t *testing.T) {
 	})
 	for _, addr := range []string{"127.0.0.1", "127.0.0.2"} {
 		c.do(addr, "SET", "k", "v")
-		before := c.do(addr, "INFO", "server").Str
-		c.procs[addr].Kill()
-		c.procs[addr].Start()
-		c.run(100 * time.Millisecond)
-		if c.do(addr, "INFO", "server").Str == before {
-			t.Errorf("%s: same INFO server after a restart; the run_id must change", addr)
+		seen := map[string]bool{}
+		for i := 0; i < 3; i++ {
+			id := infoField(c.do(addr, "INFO", "server").Str, "run_id")
+			if len(id) != 40 || seen[id] {
+				t.Errorf("%s: run_id %q after %d restarts: want a new 40-hex id after every restart", addr, id, i)
+			}
+			seen[id] = true
+			c.procs[addr].Kill()
+			c.procs[addr].Start()
+			c.run(100 * time.Millisecond)
 		}
 	}
 	if got := c.do("127.0.0.1", "DBSIZE"); got.Int != 0 {
@@ -198,6 +203,16 @@ func TestErrorsAreRedisErrors(t *testing.T) {
 			t.Errorf("%v: %q, want %q", tc.args, got.Str, tc.want)
 		}
 	}
+}
+
+// infoField is the value of one INFO field.
+func infoField(text, name string) string {
+	for _, l := range splitLines(text) {
+		if v, ok := strings.CutPrefix(l, name+":"); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func containsLine(text, line string) bool {

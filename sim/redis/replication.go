@@ -198,6 +198,9 @@ func (n *node) replconf(cl *client, args []string) {
 			cl.replica.ack = off
 		}
 		cl.replica.lastAck = n.p.Monotonic()
+		if ch := n.child; ch != nil && ch.done && ch.kind == childRDB && cl.replica.state == "wait_bgsave" {
+			n.childDone() // the ACK may come before the cron has noticed the sync's child exit
+		}
 		if r := cl.replica; r.held != nil && r.online() {
 			n.startStreaming(cl) // the first ACK after a full sync
 		}
