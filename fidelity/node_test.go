@@ -105,6 +105,7 @@ type journal struct {
 	n     node
 	lines []string
 	ids   map[string]string // run ids, named in order of first appearance
+	s     Session
 }
 
 // do sends a command and records its reply.
@@ -114,7 +115,7 @@ func (j *journal) do(args ...string) resp.Value {
 	if err != nil {
 		j.t.Fatalf("%s: %q: %v", j.n.Name(), args, err)
 	}
-	j.note(shorten(quoteArgs(args)) + " -> " + shorten(Canonical(args, v).String()))
+	j.note(shorten(quoteArgs(args)) + " -> " + shorten(j.s.Canonical(args, v).String()))
 	return v
 }
 

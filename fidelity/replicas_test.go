@@ -79,7 +79,19 @@ func TestReplicaAnnouncesAsConfigured(t *testing.T) {
 		c.Do(nodeB, "CLIENT", "KILL", "TYPE", "master")
 		c.Pause(100 * time.Millisecond)
 		waitOnline(t, c, nodeA, nodeB, nodeC)
-		return append(obs, replicaLines(c, nodeA), "ROLE "+roleShape(c.Do(nodeA, "ROLE")))
+		obs = append(obs, replicaLines(c, nodeA), "ROLE "+roleShape(c.Do(nodeA, "ROLE")))
+		// The master's replicas and the replica's master as clients, once both replicas
+		// have acknowledged (the last command of a replica's client, REPLCONF).
+		c.Do(nodeA, "SET", "k", "v")
+		c.Pause(1500 * time.Millisecond)
+		var s Session
+		for _, q := range []struct{ addr, kind string }{{nodeA, "replica"}, {nodeB, "master"}} {
+			args := []string{"CLIENT", "LIST", "TYPE", q.kind}
+			lines := strings.Split(strings.TrimSpace(s.Canonical(args, c.Do(q.addr, args...)).Str), "\n")
+			sort.Strings(lines)
+			obs = append(obs, q.addr+" CLIENT LIST TYPE "+q.kind+": "+strings.Join(lines, " | "))
+		}
+		return obs
 	})
 }
 

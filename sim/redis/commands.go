@@ -64,7 +64,7 @@ func init() {
 		commandTable[name] = c
 	}
 	container("client", 0, command{"setname", 3, ls, nil}, command{"getname", 2, ls, nil},
-		command{"id", 2, ls, nil}, command{"list", -2, ls, nil}, command{"kill", -3, ls, nil})
+		command{"id", 2, ls, nil}, command{"list", -2, ls, nil}, command{"kill", -3, ls, nil}, command{"info", 2, ls, nil})
 	container("config", 0, command{"get", -3, ls, nil}, command{"set", -4, ls, nil},
 		command{"rewrite", 2, ls, nil}, command{"resetstat", 2, ls, nil})
 	container("script", 0, command{"kill", 2, 0, nil}, command{"flush", -2, 0, nil})
@@ -143,6 +143,7 @@ type queued struct {
 // EXEC is checked with the flags of the commands it would run.
 func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	cmd := lookupCommand(args)
+	cl.lastCmd = cmd
 	if cmd == nil {
 		return nil, unknownCommand(args)
 	}
@@ -177,7 +178,7 @@ func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	if n.masterHost != "" && n.srv.options["replica-read-only"] == "yes" && isWrite {
 		return cmd, rejReadOnly
 	}
-	if cl.kind() == "pubsub" {
+	if cl.clientType() == "pubsub" {
 		switch cmd.name {
 		case "ping", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "quit":
 		default:
@@ -201,6 +202,7 @@ func (cl *client) handle(args []string) {
 	}
 	n := cl.n
 	if cl.replica != nil && asciiLower(args[0]) == "replconf" {
+		cl.lastCmd = commandTable["replconf"]
 		n.replconf(cl, args) // ACKs from a replica get no reply
 		return
 	}
@@ -309,7 +311,7 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 		if len(args) > 2 {
 			return one(resp.Err("ERR wrong number of arguments for 'ping' command"))
 		}
-		if cl.kind() == "pubsub" {
+		if cl.clientType() == "pubsub" {
 			msg := ""
 			if len(args) == 2 {
 				msg = args[1]
@@ -363,31 +365,11 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "client|id":
 		return one(resp.Int(cl.id))
 	case "client|list":
-		var b strings.Builder
-		for _, x := range n.clients {
-			fmt.Fprintf(&b, "id=%d addr=%s:%d name=%s\n", x.id, x.c.RemoteAddr(), x.c.RemotePort(), x.name)
-		}
-		return one(resp.Bulk(b.String()))
+		return one(n.clientList(args))
+	case "client|info":
+		return one(resp.Bulk(n.clientInfo(cl) + "\n"))
 	case "client|kill":
-		victims, master, reply := n.clientKill(cl, args[2:])
-		kill := func() {
-			if master && n.masterConn != nil {
-				n.linkLost(n.masterConn) // the master client is freed: the link is cached
-			}
-			for _, v := range victims {
-				if v == cl {
-					cl.closeAfterReply = true // a client that kills itself gets the reply first
-				} else {
-					v.kill()
-				}
-			}
-		}
-		if cl.inExec {
-			cl.afterExec = append(cl.afterExec, kill)
-		} else {
-			kill()
-		}
-		return one(reply)
+		return one(n.clientKillCommand(cl, args))
 	case "publish":
 		return one(resp.Int(int64(n.publish(args[1], args[2]))))
 	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe":

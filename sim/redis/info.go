@@ -44,11 +44,19 @@ func (n *node) info(sections []string) string {
 	return strings.Join(parts, "\r\n")
 }
 
+// infoServer is INFO's Server section, as Debian's 7.0.15 build prints it; the process
+// id, paths and clocks are the simulated machine's.
 func (n *node) infoServer() string {
 	up := int64((n.p.Monotonic() - n.started).Seconds())
-	return fmt.Sprintf("# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\nos:Linux (simulated)\r\n"+
-		"process_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:10\r\n",
-		n.p.PID(), n.runID, n.srv.port, up, up/86400)
+	hz := atoiOpt(n.configValue(configIndex["hz"]))
+	return fmt.Sprintf("# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n"+
+		"redis_build_id:ae4d7c971a948f0\r\nredis_mode:standalone\r\nos:Linux simulated x86_64\r\narch_bits:64\r\n"+
+		"monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\n"+
+		"gcc_version:12.2.0\r\nprocess_id:%d\r\nprocess_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\n"+
+		"server_time_usec:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:%d\r\nconfigured_hz:%d\r\n"+
+		"lru_clock:%d\r\nexecutable:/usr/bin/redis-server\r\nconfig_file:/etc/redis/redis.conf\r\n"+
+		"io_threads_active:0\r\n",
+		n.p.PID(), n.runID, n.srv.port, n.p.WallMs()*1000, up, up/86400, hz, hz, (n.p.WallMs()/1000)&(1<<24-1))
 }
 
 func (n *node) infoReplication() string {

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +87,10 @@ type node struct {
 	waiters         []*waiter
 	stats           stats
 	users           map[string]*aclUser // the ACL, by name
+	// masterClient is the client id of the link with the master once it is up, and
+	// masterFrom the offset it started at.
+	masterClientID int64
+	masterFrom     int64
 }
 
 // stats are the INFO stats counters the simulation keeps.
@@ -120,12 +123,18 @@ type client struct {
 	replPort        int
 	capaPSYNC2      bool // REPLCONF capa psync2: +CONTINUE names the replication id
 	closed          bool
+	// For CLIENT LIST: when it connected and last sent something, its file descriptor,
+	// and the last command it sent (nil: unknown).
+	created, lastInteraction time.Duration
+	fd                       int
+	lastCmd                  *command
 }
 
 func (n *node) accept(c *kernel.Conn) {
 	n.clientID++
 	cl := &client{n: n, c: c, id: n.clientID, user: n.users["default"], authed: n.defaultAuthenticated(),
-		channels: map[string]bool{}, patterns: map[string]bool{}}
+		channels: map[string]bool{}, patterns: map[string]bool{}, created: n.p.Monotonic(), fd: n.nextFD()}
+	cl.lastInteraction = cl.created
 	if n.srv.options["protected-mode"] == "yes" && n.users["default"].nopass && c.RemoteAddr() != "127.0.0.1" {
 		// Protected mode: with no password, only 127.0.0.1 may connect (networking.c
 		// clientAcceptHandler); the rest get this error and the connection is closed.
@@ -136,6 +145,7 @@ func (n *node) accept(c *kernel.Conn) {
 	n.clients = append(n.clients, cl)
 	c.OnData = func(msg any) {
 		if args, ok := msg.([]string); ok && !cl.closed {
+			cl.lastInteraction = n.p.Monotonic()
 			cl.handle(args)
 		} else if _, ok := msg.(keepalive); ok && cl.replica != nil {
 			cl.replica.lastAck = n.p.Monotonic() // a loading replica's newline
@@ -235,100 +245,6 @@ func (n *node) role() resp.Value {
 		}
 	}
 	return resp.Array(resp.Bulk("master"), resp.Int(n.offset), resp.Array(reps...))
-}
-
-// clientKill is CLIENT KILL addr | CLIENT KILL [ID id] [TYPE type] [ADDR addr] [LADDR
-// addr] [USER user] [SKIPME yes|no]: it returns the clients to kill, whether the link with
-// the master (the master client, while the link is up) is one of them, and the reply.
-func (n *node) clientKill(cl *client, args []string) (victims []*client, master bool, reply resp.Value) {
-	var addr, laddr *string
-	kind, id, skipme := "", int64(0), true
-	if len(args) == 1 {
-		addr, skipme = &args[0], false // the old form, which may kill the caller
-	} else {
-		for i := 0; i < len(args); i += 2 {
-			if i+1 >= len(args) {
-				return nil, false, errSyntax
-			}
-			v := args[i+1]
-			switch asciiLower(args[i]) {
-			case "id":
-				x, ok := string2ll(v)
-				if !ok {
-					return nil, false, errNotInt
-				}
-				if x < 1 {
-					return nil, false, resp.Err("ERR client-id should be greater than 0")
-				}
-				id = x
-			case "type":
-				switch kind = asciiLower(v); kind {
-				case "normal", "pubsub", "master":
-				case "replica", "slave":
-					kind = "replica"
-				default:
-					return nil, false, resp.Err(errorLine(fmt.Sprintf("ERR Unknown client type '%s'", cstr(v))))
-				}
-			case "addr":
-				addr = &args[i+1]
-			case "laddr":
-				laddr = &args[i+1]
-			case "user":
-				if v != "default" {
-					return nil, false, resp.Err(errorLine(fmt.Sprintf("ERR No such user '%s'", cstr(v))))
-				}
-			case "skipme":
-				switch asciiLower(v) {
-				case "yes":
-					skipme = true
-				case "no":
-					skipme = false
-				default:
-					return nil, false, errSyntax
-				}
-			default:
-				return nil, false, errSyntax
-			}
-		}
-	}
-	local := fmt.Sprintf("%s:%d", n.p.Addr(), n.srv.port)
-	for _, x := range n.clients {
-		switch {
-		case addr != nil && fmt.Sprintf("%s:%d", x.c.RemoteAddr(), x.c.RemotePort()) != *addr:
-		case laddr != nil && local != *laddr:
-		case kind != "" && x.kind() != kind:
-		case id != 0 && x.id != id:
-		case skipme && x == cl:
-		default:
-			victims = append(victims, x)
-		}
-	}
-	if n.masterHost != "" && n.link == linkConnected && n.masterConn != nil && id == 0 && (kind == "" || kind == "master") &&
-		(addr == nil || *addr == fmt.Sprintf("%s:%d", n.masterHost, n.masterPort)) &&
-		(laddr == nil || *laddr == fmt.Sprintf("%s:%d", n.masterConn.LocalAddr(), n.masterConn.LocalPort())) {
-		master = true
-	}
-	killed := len(victims)
-	if master {
-		killed++
-	}
-	if len(args) == 1 {
-		if killed == 0 {
-			return nil, false, resp.Err("ERR No such client")
-		}
-		return victims, master, resp.OK
-	}
-	return victims, master, resp.Int(int64(killed))
-}
-
-func (cl *client) kind() string {
-	switch {
-	case cl.replica != nil:
-		return "replica"
-	case len(cl.channels)+len(cl.patterns) > 0:
-		return "pubsub"
-	}
-	return "normal"
 }
 
 func (n *node) publish(channel, msg string) int {

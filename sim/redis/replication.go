@@ -423,6 +423,7 @@ func (n *node) fromMaster(v resp.Value) {
 		}
 		n.link = linkConnected // no ACK until the cron's: Redis sends none on +CONTINUE
 		n.linkDownSince = 0
+		n.createMasterClient()
 	case n.link == linkSync && v.Kind == resp.KindArray:
 		n.loadSyncPayload(v)
 	}
@@ -466,8 +467,16 @@ func (n *node) loadsFromDisk(empty bool) bool {
 func (n *node) linkUp() {
 	n.transfer = nil
 	n.link = linkConnected
+	n.createMasterClient()
 	n.linkDownSince = 0
 	n.ack()
+}
+
+// createMasterClient is replicationCreateMasterClient: the link becomes a client, with an
+// id of its own.
+func (n *node) createMasterClient() {
+	n.clientID++
+	n.masterClientID, n.masterFrom = n.clientID, n.offset
 }
 
 func (n *node) ack() {
