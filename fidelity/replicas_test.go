@@ -215,8 +215,9 @@ func TestWaitMatchesRealRedis(t *testing.T) {
 }
 
 // TestBacklogBoundsPartialResync cuts a blocked replica's link from the master, writes
-// less, then more, than repl-backlog-size, and lets the replica reconnect: it continues
-// partially from the backlog, then has to sync in full.
+// less than repl-backlog-size, then more but less than a block more, then much more, and
+// lets the replica reconnect each time: it continues partially from the backlog twice,
+// then has to sync in full.
 func TestBacklogBoundsPartialResync(t *testing.T) {
 	port := FreePort(t, nodeA, nodeB)
 	differentialClusters(t, port, map[string][][2]string{
@@ -226,8 +227,8 @@ func TestBacklogBoundsPartialResync(t *testing.T) {
 		waitOnline(t, c, nodeA, nodeB)
 		var obs []string
 		// Redis keeps the backlog in blocks of about 20 KB and frees only whole ones, so it
-		// holds up to one block more than repl-backlog-size: 60 KB is well beyond.
-		for _, size := range []int{4000, 60000} {
+		// holds up to one block more than repl-backlog-size: 26 KB more still fit.
+		for _, size := range []int{4000, 26000, 60000} {
 			c.Send(nodeB, "DEBUG", "SLEEP", "1")
 			c.Pause(100 * time.Millisecond)
 			obs = append(obs, "CLIENT KILL TYPE replica: "+c.Do(nodeA, "CLIENT", "KILL", "TYPE", "replica").String())
@@ -238,7 +239,7 @@ func TestBacklogBoundsPartialResync(t *testing.T) {
 			waitOnline(t, c, nodeA, nodeB)
 			obs = append(obs, fmt.Sprintf("after %d bytes: %s; %s", size,
 				infoFields(c, nodeA, "stats", "sync_full", "sync_partial_ok", "sync_partial_err"),
-				infoFields(c, nodeA, "replication", "repl_backlog_size")))
+				infoFields(c, nodeA, "replication", "repl_backlog_size", "repl_backlog_first_byte_offset", "repl_backlog_histlen")))
 		}
 		return obs
 	})

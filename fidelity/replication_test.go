@@ -26,7 +26,7 @@ var replNodes = []string{nodeA, nodeB, nodeC}
 // quick, and replicas pinged rarely, so that no PING moves the offsets while the test runs.
 // Protected mode is off, as it must be for replicas on other hosts.
 var replOptions = [][2]string{{"repl-diskless-sync-delay", "0"}, {"repl-ping-replica-period", "60"},
-	{"protected-mode", "no"}}
+	{"protected-mode", "no"}, {"enable-debug-command", "local"}}
 
 // cluster is one side of the comparison: three nodes, one connection to each.
 type cluster interface {
@@ -141,8 +141,7 @@ func (c *simCluster) Name() string { return "sim" }
 type replObservation struct {
 	infos   []map[string]string // INFO replication per checkpoint and node, in order
 	labels  []string            // "checkpoint node"
-	fields  map[string][]string // field names in order, per role
-	stats   map[string]string   // INFO stats sync counters per node, at the end
+	fields  map[string][]string // field names in order, per fieldState
 	roles   map[string]string   // ROLE per node at the end, replicas sorted
 	data    map[string]string   // the dataset per node at the end
 	replies []string            // replies to the scenario's commands that are compared
@@ -178,7 +177,7 @@ func TestReplicationMatchesRealRedis(t *testing.T) {
 	}
 	compareObservations(t, real, simulated)
 	for _, addr := range replNodes {
-		t.Logf("%s (real): %s; %s", addr, real.stats[addr], real.data[addr])
+		t.Logf("%s (real): %s", addr, real.data[addr])
 	}
 }
 
@@ -186,7 +185,7 @@ func TestReplicationMatchesRealRedis(t *testing.T) {
 // written to; C follows B; A, written to so that it diverges, follows B too.
 func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	t.Helper()
-	obs := &replObservation{fields: map[string][]string{}, stats: map[string]string{}, roles: map[string]string{},
+	obs := &replObservation{fields: map[string][]string{}, roles: map[string]string{},
 		data: map[string]string{}}
 	p := strconv.Itoa(port)
 	checkpoint := func(name string) {
@@ -198,16 +197,21 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 			}
 			text := c.Do(addr, "INFO", "replication").Str
 			info, order := parseInfo(text)
+			// The sync counters after every step: whether each step's resync was
+			// partial or full.
+			stats, _ := parseInfo(c.Do(addr, "INFO", "stats").Str)
+			for _, k := range []string{"sync_full", "sync_partial_ok", "sync_partial_err"} {
+				info["stats "+k] = stats[k]
+			}
 			obs.infos = append(obs.infos, info)
 			obs.labels = append(obs.labels, name+" "+addr)
-			role := info["role"]
-			if prev, ok := obs.fields[role]; ok && strings.Join(prev, ",") != strings.Join(order, ",") && !syncing(info) {
-				// The same role always shows the same fields (a sync in progress adds some).
-				obs.errors = append(obs.errors, fmt.Sprintf("%s: %s at %s shows fields %v, earlier %v",
-					c.Name(), role, name, order, prev))
-			}
-			if !syncing(info) {
-				obs.fields[role+" "+linkField(info)] = order
+			// The same state always shows the same fields (a sync in progress adds some).
+			if state := fieldState(info); !syncing(info) {
+				if prev, ok := obs.fields[state]; ok && strings.Join(prev, ",") != strings.Join(order, ",") {
+					obs.errors = append(obs.errors, fmt.Sprintf("%s: a %s at %s shows fields %v, earlier %v",
+						c.Name(), state, name, order, prev))
+				}
+				obs.fields[state] = order
 			}
 		}
 	}
@@ -284,6 +288,21 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	synced("A reconnects", nodeB, nodeC, nodeA)
 	checkpoint("A-reconnected")
 
+	// Both replicas are blocked and cut off; B takes in more than its backlog holds: once
+	// back they cannot continue, and sync in full.
+	write(nodeB, "CONFIG", "SET", "repl-backlog-size", "16kb")
+	c.Send(nodeA, "DEBUG", "SLEEP", "1")
+	c.Send(nodeC, "DEBUG", "SLEEP", "1")
+	c.Pause(100 * time.Millisecond)
+	obs.replies = append(obs.replies, "CLIENT KILL TYPE replica: "+c.Do(nodeB, "CLIENT", "KILL", "TYPE", "replica").String())
+	for i := 0; i < 60; i++ {
+		write(nodeB, "SET", fmt.Sprintf("big%d", i), strings.Repeat("x", 1000))
+	}
+	c.Receive(nodeA)
+	c.Receive(nodeC)
+	synced("A and C resync in full", nodeB, nodeC, nodeA)
+	checkpoint("backlog-overflowed")
+
 	// C is killed and restarted with the config it rewrote: it comes back empty, a
 	// replica with no history to continue, and syncs in full.
 	obs.replies = append(obs.replies, "CONFIG REWRITE: "+c.Do(nodeC, "CONFIG", "REWRITE").String())
@@ -310,9 +329,6 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	checkpoint("end")
 
 	for _, addr := range replNodes {
-		stats, _ := parseInfo(c.Do(addr, "INFO", "stats").Str)
-		obs.stats[addr] = fmt.Sprintf("sync_full=%s sync_partial_ok=%s sync_partial_err=%s",
-			stats["sync_full"], stats["sync_partial_ok"], stats["sync_partial_err"])
 		obs.roles[addr] = roleShape(c.Do(addr, "ROLE"))
 		var data []string
 		for _, k := range []string{"k1", "k2", "k3", "k4", "onlyA", "n", "before-replicas"} {
@@ -339,11 +355,13 @@ func waitUntil(t *testing.T, c cluster, what string, cond func() bool) {
 
 func syncing(info map[string]string) bool { return info["master_sync_in_progress"] == "1" }
 
-func linkField(info map[string]string) string {
-	if info["role"] != "slave" {
-		return ""
+// fieldState is what decides which fields INFO replication shows: the role, a
+// replica's link state, and a master's number of replicas.
+func fieldState(info map[string]string) string {
+	if info["role"] == "slave" {
+		return "slave with its link " + info["master_link_status"]
 	}
-	return "link=" + info["master_link_status"]
+	return "master with " + info["connected_slaves"] + " replicas"
 }
 
 // parseInfo reads an INFO section: its fields and their order.
@@ -446,8 +464,15 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 			}
 		}
 	}
-	for k, rf := range real.fields {
-		if sf := sim.fields[k]; strings.Join(rf, ",") != strings.Join(sf, ",") {
+	states := map[string]bool{}
+	for k := range real.fields {
+		states[k] = true
+	}
+	for k := range sim.fields {
+		states[k] = true
+	}
+	for k := range states {
+		if rf, sf := real.fields[k], sim.fields[k]; strings.Join(rf, ",") != strings.Join(sf, ",") {
 			t.Errorf("INFO replication fields of a %s:\nreal %v\nsim  %v", k, rf, sf)
 		}
 	}
@@ -455,9 +480,6 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 		t.Errorf("replies:\nreal %q\nsim  %q", real.replies, sim.replies)
 	}
 	for _, addr := range replNodes {
-		if real.stats[addr] != sim.stats[addr] {
-			t.Errorf("%s INFO stats: real %s, sim %s", addr, real.stats[addr], sim.stats[addr])
-		}
 		if real.roles[addr] != sim.roles[addr] {
 			t.Errorf("%s ROLE: real %s, sim %s", addr, real.roles[addr], sim.roles[addr])
 		}

@@ -85,3 +85,28 @@ func TestReplicaLoadsItsFullSyncAnsweringLoading(t *testing.T) {
 		t.Errorf("GET after the load: %v", got)
 	}
 }
+
+func TestBacklogBoundsPartialResyncInWholeBlocks(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{
+		"127.0.0.1": {{"repl-backlog-size", "16kb"}},
+		"127.0.0.2": {{"replicaof", "127.0.0.1 6379"}, {"enable-debug-command", "yes"}},
+	})
+	c.run(2 * time.Second)
+	for _, tc := range []struct {
+		bytes   int
+		partial bool
+	}{{4000, true}, {26000, true}, {60000, false}} { // a block is 20 KB: 16 KB + 26 KB still fit
+		c.send("127.0.0.2", "DEBUG", "SLEEP", "1")
+		c.run(100 * time.Millisecond)
+		c.do("127.0.0.1", "CLIENT", "KILL", "TYPE", "replica")
+		before := infoField(c.do("127.0.0.1", "INFO", "stats").Str, "sync_partial_ok")
+		for i := 0; i < tc.bytes; i += 1000 {
+			c.do("127.0.0.1", "SET", fmt.Sprintf("k%d", i), strings.Repeat("x", 1000))
+		}
+		c.run(2 * time.Second)
+		after := infoField(c.do("127.0.0.1", "INFO", "stats").Str, "sync_partial_ok")
+		if partial := after != before; partial != tc.partial {
+			t.Errorf("after %d bytes the replica resynced partially %v, want %v", tc.bytes, partial, tc.partial)
+		}
+	}
+}

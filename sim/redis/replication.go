@@ -38,8 +38,8 @@ type replicaState struct {
 
 func (r *replicaState) online() bool { return r.state == "online" }
 
-// backlog is the replication backlog: the last repl-backlog-size bytes of the stream,
-// from the offset of its first byte.
+// backlog is the replication backlog: the last repl-backlog-size bytes of the stream, and
+// up to one block more, from the offset of its first byte.
 type backlog struct {
 	first int64
 	// entries[head:] are the commands it holds. Entries before head have left it;
@@ -48,6 +48,12 @@ type backlog struct {
 	entries []backlogEntry
 	head    int
 }
+
+// replBlock is the size of a block of Redis's replication buffer: 16 KB
+// (PROTO_REPLY_CHUNK_BYTES) plus its header, rounded up by jemalloc to 20 KB, less the
+// header. Commands of 16 KB or more make blocks of their own size, which the simulation
+// does not do.
+const replBlock = 20480 - 40
 
 type backlogEntry struct {
 	offset int64 // offset after this command
@@ -97,9 +103,13 @@ func (n *node) feed(args []string) {
 	n.offset += int64(resp.CommandLen(args...))
 	b := n.backlog
 	b.entries = append(b.entries, backlogEntry{offset: n.offset, cmd: args})
+	// Redis keeps the stream in blocks and frees the oldest one only while the rest still
+	// holds repl-backlog-size bytes (incrementalTrimReplicationBacklog).
 	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
-	for b.head < len(b.entries)-1 && n.offset-b.entries[b.head].offset > limit {
-		b.first = b.entries[b.head].offset + 1
+	for n.offset >= b.first+replBlock && n.offset-b.first+1-replBlock > limit {
+		b.first += replBlock
+	}
+	for b.head < len(b.entries)-1 && b.entries[b.head].offset < b.first {
 		b.head++
 	}
 	if b.head > len(b.entries)/2 {
