@@ -303,8 +303,8 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	synced("A and C resync in full", nodeB, nodeC, nodeA)
 	checkpoint("backlog-overflowed")
 
-	// C is killed and restarted with the config it rewrote: it comes back empty, a
-	// replica with no history to continue, and syncs in full.
+	// C is killed and restarted with the config it rewrote: it loads the RDB its last full
+	// sync left, with the replication id and offset in it, and continues partially.
 	obs.replies = append(obs.replies, "CONFIG REWRITE: "+c.Do(nodeC, "CONFIG", "REWRITE").String())
 	c.Kill(nodeC)
 	c.Start(nodeC)
