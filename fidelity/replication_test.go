@@ -423,7 +423,7 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 		t.Fatalf("%d checkpoints on the real side, %d simulated", len(real.infos), len(sim.infos))
 	}
 	for i := range real.infos {
-		r, s := real.infos[i], sim.infos[i]
+		r, s := sortedReplicas(real.infos[i]), sortedReplicas(sim.infos[i])
 		keys := map[string]bool{}
 		for k := range r {
 			keys[k] = true
@@ -487,6 +487,25 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 			t.Errorf("%s dataset:\nreal %s\nsim  %s", addr, real.data[addr], sim.data[addr])
 		}
 	}
+}
+
+// sortedReplicas renumbers a master's slaveN lines in the order of their address: the
+// order replicas connected in is timing (both reconnect at once after the backlog step).
+func sortedReplicas(info map[string]string) map[string]string {
+	var lines []string
+	out := map[string]string{}
+	for k, v := range info {
+		if strings.HasPrefix(k, "slave") && strings.Contains(v, "ip=") {
+			lines = append(lines, v)
+		} else {
+			out[k] = v
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool { return dropAck(lines[i]) < dropAck(lines[j]) })
+	for i, l := range lines {
+		out[fmt.Sprintf("slave%d", i)] = l
+	}
+	return out
 }
 
 func secondsClass(v string) string {
