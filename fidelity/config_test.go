@@ -42,6 +42,8 @@ var configCases = [][]string{
 	{"repl-timeout", "5", "repl-timeout", "6"}, {"repl-timeout", "5", "nosuch", "6"},
 	{"repl-timeout", "x", "daemonize", "no"}, {"daemonize", "no", "repl-timeout", "x"},
 	{"repl-timeout", "8", "replica-priority", "x"}, {"repl-timeout", "8", "replica-priority", "9"},
+	{"daemonize", "no", "nosuch", "1"}, {"nosuch", "1", "daemonize", "no"}, {"repl-timeout", "x", "nosuch", "1"},
+	{"repl-timeout", "5", "repl-timeout", "6", "nosuch", "1"},
 	{"repl-timeout"}, {"repl-timeout", "1", "x"},
 }
 

@@ -86,49 +86,30 @@ func (n *node) configSet(cl *client, pairs []string) resp.Value {
 	if len(pairs)%2 != 0 {
 		return errSyntax
 	}
+	// Every name first, the first error winning; then every value.
 	var defs []*configDef
-	var names []string // as the lookup found them: a config's name or alias
-	var failed resp.Value
-	loadingErr := false
 	for i := 0; i < len(pairs); i += 2 {
 		e := configIndex[asciiLower(pairs[i])]
-		if e == nil {
-			if failed.Kind == 0 || failed.Str[:7] != "ERR Unk" {
-				failed = resp.Err(errorLine(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", cstr(pairs[i]))))
-			}
-			break
-		}
-		if failed.Kind != 0 {
-			continue
-		}
 		switch {
+		case e == nil:
+			return resp.Err(errorLine(fmt.Sprintf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", cstr(pairs[i]))))
 		case e.flags&cfgImmutable != 0:
-			failed = configSetError(pairs[i], "can't set immutable config")
+			return configSetError(pairs[i], "can't set immutable config")
 		case e.flags&cfgProtected != 0 && !n.allowProtected(n.srv.options["enable-protected-configs"], cl):
-			failed = configSetError(pairs[i], "can't set protected config")
+			return configSetError(pairs[i], "can't set protected config")
 		case e.flags&cfgDenyLoading != 0 && n.loading():
-			loadingErr = true
-			failed = rejLoading.reply()
+			return rejLoading.reply()
 		case slices.Contains(defs, e):
-			failed = configSetError(pairs[i], "duplicate parameter")
+			return configSetError(pairs[i], "duplicate parameter")
 		}
 		defs = append(defs, e)
-		names = append(names, asciiLower(pairs[i]))
-	}
-	if loadingErr {
-		return rejLoading.reply()
-	}
-	if failed.Kind != 0 {
-		return failed
 	}
 	values := make([]string, len(defs))
 	for i, e := range defs {
 		v, err := e.parse(pairs[2*i+1])
 		if err != "" {
-			if e.name != names[i] && e.alias != names[i] {
-				names[i] = e.name
-			}
-			return configSetError(names[i], err)
+			// The error names the config as it was found: by its name or its alias.
+			return configSetError(asciiLower(pairs[2*i]), err)
 		}
 		values[i] = v
 	}
