@@ -32,12 +32,25 @@ var (
 		"repl*", "replica-*", "slave*", "min-*", "append*", "*-read-only", "repl-?iskless*",
 		"repl-[bt]*", "sav[e]", "*aof*", "rdb*",
 	}
+	// configSetPool are configs CONFIG SET may change in the command differential, with
+	// values valid and not. None changes what a connection needs (requirepass) or starts a
+	// child (appendonly, short save points); the real server gets their first values back
+	// before every sequence.
+	configSetPool = [][]string{
+		{"repl-timeout", "7", "0", "abc", "60"}, {"replica-priority", "5", "-1", "100"}, {"slave-priority", "3", "x"},
+		{"replica-read-only", "no", "yes", "maybe"}, {"replica-serve-stale-data", "no", "yes"},
+		{"min-replicas-to-write", "1", "0", "x"}, {"min-replicas-max-lag", "5", "10"},
+		{"appendfsync", "always", "everysec", "sometimes"}, {"maxmemory", "1gb", "0", "1x"}, {"hz", "1000", "10", "0"},
+		{"repl-backlog-size", "1k", "1mb", "1x"}, {"replica-announced", "no", "yes"},
+		{"notify-keyspace-events", "KEA", "", "q"}, {"save", "3600 1", "", "1", "abc"}, {"daemonize", "no"},
+		{"nosuch", "1"}, {"dir", "/tmp"},
+	}
 	unknownNames = []string{"nosuch", "GETT", "foo", "x\r\ny", "a\x00b", "", strings.Repeat("z", 140)}
 	junk         = []string{"x", "", "'q'", "a b", "\r\n", "nul\x00nul", strings.Repeat("y", 130), "é"}
 )
 
 // pick draws one element of a pool.
-func pick(t *rapid.T, pool []string, label string) string {
+func pick[V any](t *rapid.T, pool []V, label string) V {
 	return rapid.SampledFrom(pool).Draw(t, label)
 }
 
@@ -65,7 +78,7 @@ func casing(t *rapid.T, name string) string {
 
 // command draws one command of the differential test's vocabulary.
 func command(t *rapid.T) []string {
-	kind := rapid.IntRange(0, 31).Draw(t, "kind")
+	kind := rapid.IntRange(0, 39).Draw(t, "kind")
 	c := func(name string, args ...string) []string { return append([]string{casing(t, name)}, args...) }
 	key := func() string { return pick(t, keys, "key") }
 	switch kind {
@@ -167,6 +180,42 @@ func command(t *rapid.T) []string {
 			return c("wait", pick(t, []string{"0", "-1", "abc"}, "replicas"), pick(t, []string{"0", "100", "-1", "x"}, "timeout"))
 		}
 		return c("publish", pick(t, []string{"ch", "c1"}, "channel"), pick(t, values, "msg"))
+	case 32:
+		return c("auth", pick(t, [][]string{{}, {"x"}, {"default", "x"}, {"nosuch", "x"}, {"a", "b", "c"}}, "auth")...)
+	case 33:
+		return c("hello", pick(t, [][]string{{}, {"2"}, {"1"}, {"4"}, {"x"}, {"-1"}, {"2", casing(t, "setname"), pick(t, names, "name")},
+			{"2", "AUTH", "default", "x"}, {"2", "auth", "nosuch", "x"}, {"2", "AUTH", "default"}, {"2", "nosuch"},
+			{"2", "SETNAME"}}, "hello")...)
+	case 34:
+		// Named sections only: by default INFO has sections the simulation does not keep.
+		return c("info", picks(t, []string{"server", "persistence", "replication", "SERVER", "Persistence", "nosuch"}, 1, 2, "section")...)
+	case 35:
+		cfg := pick(t, configSetPool, "config")
+		switch rapid.IntRange(0, 3).Draw(t, "what") {
+		case 0:
+			return c("config", casing(t, "get"), cfg[0])
+		case 1:
+			return c("config", casing(t, "rewrite"))
+		}
+		return c("config", casing(t, "set"), cfg[0], pick(t, cfg[1:], "value"))
+	case 36:
+		return c("client", pick(t, [][]string{{"id"}, {"ID", "x"}, {"info"}, {"list"}, {"list", "type", "normal"},
+			{"LIST", "TYPE", "replica"}, {"list", "type", "master"}, {"list", "type", "pubsub"}, {"list", "type", "foo"},
+			{"list", "id", "$ID"}, {"list", "id", "$ID", "99999"}, {"list", "id", "x"}, {"list", "foo"},
+			{"kill", "type", "normal"}, {"kill", "TYPE", "master"}, {"kill", "type", "slave"}, {"kill", "type", "foo"},
+			{"kill", "user", "default"}, {"kill", "user", "nosuch"}, {"kill", "id", "$ID"}, {"kill", "id", "0"},
+			{"kill", "id", "x"}, {"kill", "skipme", "maybe"}, {"kill", "type"}, {"kill", "127.0.0.1:1"},
+			{"kill", "laddr", "1.2.3.4:5"}, {"kill", "id", "$ID", "skipme", "no"}, {"kill", "user", "default", "skipme", "no"}},
+			"client")...)
+	case 37:
+		return c(pick(t, []string{"slaveof", "replicaof"}, "name"), pick(t, [][]string{{"no", "one"}, {"NO", "ONE"},
+			{"$MASTERHOST", "$MASTERPORT"}, {"x", "y"}, {"x", "-1"}, {"x", "70000"}, {"no"}}, "args")...)
+	case 38:
+		return c("wait", pick(t, [][]string{{"0", "0"}, {"1", "10"}, {"2", "30"}, {"-1", "0"}, {"abc", "10"}, {"1", "x"},
+			{"1", "-1"}, {"0", "abc"}}, "wait")...)
+	case 39:
+		return c("shutdown", pick(t, [][]string{{"foo"}, {"SAVE", "NOSAVE"}, {"abort", "now"}, {"ABORT"}, {"nosave", "bogus"},
+			{"now", "x"}}, "shutdown")...)
 	}
 	// Any command of the vocabulary with any number of arguments: wrong arities, and
 	// arguments of the wrong shape.

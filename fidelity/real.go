@@ -86,24 +86,39 @@ type Real struct {
 	args []string
 	cmd  *exec.Cmd
 	log  string
+	// started is when the test started the server first: a clock for the tests.
+	started time.Time
 }
 
-// StartReal starts redis-server on addr:port without persistence, in a fresh directory,
-// with extra config arguments ("--repl-diskless-sync-delay", "0", ...). It waits until the
-// server answers PING (not with LOADING) and kills it when the test ends, whether it
-// passed or not.
-func StartReal(t testing.TB, addr string, port int, extra ...string) *Real {
+// StartReal starts redis-server on addr:port in a fresh directory, with a config file
+// that turns persistence off (save "", appendonly no) and then sets opts, the options a
+// simulated node takes (sim.Spawn). Options go into the file rather than onto the
+// command line, so that CONFIG REWRITE and a restart treat them as they treat a
+// simulated node's. It waits until the server answers PING (LOADING counts) and
+// kills it when the test ends, whether it passed or not.
+func StartReal(t testing.TB, addr string, port int, opts ...[2]string) *Real {
 	t.Helper()
 	path := RequireRedisServer(t)
 	dir := t.TempDir()
-	r := &Real{Addr: addr, Port: port, Dir: dir, path: path, log: filepath.Join(dir, "redis.log")}
-	// A config file, so that CONFIG REWRITE works and a restart reads what it wrote.
+	r := &Real{Addr: addr, Port: port, Dir: dir, path: path, log: filepath.Join(dir, "redis.log"), started: time.Now()}
 	conf := filepath.Join(dir, "redis.conf")
-	if err := os.WriteFile(conf, nil, 0o644); err != nil {
+	var text strings.Builder
+	for _, o := range append([][2]string{{"save", ""}, {"appendonly", "no"}}, opts...) {
+		value := confQuote(o[1])
+		if o[0] == "user" { // a user's name and rules are arguments of their own
+			var words []string
+			for _, w := range strings.Fields(o[1]) {
+				words = append(words, confQuote(w))
+			}
+			value = strings.Join(words, " ")
+		}
+		fmt.Fprintf(&text, "%s %s\n", o[0], value)
+	}
+	if err := os.WriteFile(conf, []byte(text.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r.args = append([]string{conf, "--port", strconv.Itoa(port), "--bind", addr, "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", r.log, "--daemonize", "no"}, extra...)
+	r.args = []string{conf, "--port", strconv.Itoa(port), "--bind", addr, "--dir", dir, "--logfile", r.log,
+		"--daemonize", "no"}
 	t.Cleanup(func() {
 		r.Kill()
 		if t.Failed() {
@@ -112,6 +127,26 @@ func StartReal(t testing.TB, addr string, port int, extra ...string) *Real {
 	})
 	r.start(t)
 	return r
+}
+
+// confQuote writes a value as redis.conf reads it back (sdssplitargs): in double quotes,
+// with backslash escapes for quotes, backslashes and bytes that are not printable.
+func confQuote(v string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c > '~':
+			fmt.Fprintf(&b, "\\x%02x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // Kill kills the server with SIGKILL and waits for it to end.
@@ -144,8 +179,10 @@ func (r *Real) start(t testing.TB) {
 		if err == nil {
 			v, err := c.Do("PING")
 			c.Close()
-			// PONG, or MASTERDOWN from a replica that serves no stale data: it is up.
-			if err == nil && (v.Equal(resp.Simple("PONG")) || v.ErrorPrefix() == "MASTERDOWN") {
+			// PONG, or MASTERDOWN from a replica that serves no stale data, NOAUTH from a
+			// server that wants a password, LOADING from one loading its dataset: it is up.
+			if err == nil && (v.Equal(resp.Simple("PONG")) || v.ErrorPrefix() == "MASTERDOWN" ||
+				v.ErrorPrefix() == "NOAUTH" || v.ErrorPrefix() == "LOADING") {
 				return
 			}
 		}
@@ -202,15 +239,27 @@ func DialReal(addr string, port int) (*RealConn, error) {
 
 // Do sends a command and reads one reply.
 func (c *RealConn) Do(args ...string) (resp.Value, error) {
-	c.c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.c.Write(resp.AppendCommand(nil, args...)); err != nil {
+	if err := c.Send(args...); err != nil {
 		return resp.Value{}, err
 	}
-	v, err := c.r.ReadValue()
+	v, err := c.Receive()
 	if err != nil {
 		return resp.Value{}, fmt.Errorf("%q: %w", args, err)
 	}
 	return v, nil
+}
+
+// Send writes a command without reading its reply.
+func (c *RealConn) Send(args ...string) error {
+	c.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.c.Write(resp.AppendCommand(nil, args...))
+	return err
+}
+
+// Receive reads one reply, waiting up to 10 s.
+func (c *RealConn) Receive() (resp.Value, error) {
+	c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	return c.r.ReadValue()
 }
 
 // Close closes the connection.

@@ -26,11 +26,16 @@ var replNodes = []string{nodeA, nodeB, nodeC}
 // quick, and replicas pinged rarely, so that no PING moves the offsets while the test runs.
 // Protected mode is off, as it must be for replicas on other hosts.
 var replOptions = [][2]string{{"repl-diskless-sync-delay", "0"}, {"repl-ping-replica-period", "60"},
-	{"protected-mode", "no"}}
+	{"protected-mode", "no"}, {"enable-debug-command", "local"}}
 
 // cluster is one side of the comparison: three nodes, one connection to each.
 type cluster interface {
 	Do(addr string, args ...string) resp.Value
+	// Send sends a command without waiting for its reply; Receive waits for the reply.
+	Send(addr string, args ...string)
+	Receive(addr string) resp.Value
+	// Clock is the time: real time for real servers, virtual time for simulated ones.
+	Clock() time.Duration
 	// Pause lets d pass: real time for real servers, virtual time for simulated ones.
 	Pause(d time.Duration)
 	// Kill kills a node (SIGKILL); Start starts it again with what it persisted.
@@ -64,6 +69,24 @@ func (c *realCluster) Do(addr string, args ...string) resp.Value {
 	return v
 }
 
+func (c *realCluster) Send(addr string, args ...string) {
+	c.t.Helper()
+	if err := c.conns[addr].Send(args...); err != nil {
+		c.t.Fatalf("real %s: %v", addr, err)
+	}
+}
+
+func (c *realCluster) Receive(addr string) resp.Value {
+	c.t.Helper()
+	v, err := c.conns[addr].Receive()
+	if err != nil {
+		c.t.Fatalf("real %s: %v", addr, err)
+	}
+	return v
+}
+
+func (c *realCluster) Clock() time.Duration { return time.Duration(time.Now().UnixNano()) }
+
 func (c *realCluster) Pause(d time.Duration) { time.Sleep(d) }
 func (c *realCluster) Name() string          { return "real" }
 
@@ -83,6 +106,24 @@ func (c *simCluster) Do(addr string, args ...string) resp.Value {
 	return v
 }
 
+func (c *simCluster) Send(addr string, args ...string) {
+	c.t.Helper()
+	if err := c.conns[addr].Send(args...); err != nil {
+		c.t.Fatalf("sim %s: %v", addr, err)
+	}
+}
+
+func (c *simCluster) Receive(addr string) resp.Value {
+	c.t.Helper()
+	v, err := c.conns[addr].Next()
+	if err != nil {
+		c.t.Fatalf("sim %s: %v", addr, err)
+	}
+	return v
+}
+
+func (c *simCluster) Clock() time.Duration { return c.sim.K.Now() }
+
 func (c *simCluster) Pause(d time.Duration) { c.sim.K.RunFor(d) }
 
 func (c *simCluster) Kill(addr string) {
@@ -100,8 +141,7 @@ func (c *simCluster) Name() string { return "sim" }
 type replObservation struct {
 	infos   []map[string]string // INFO replication per checkpoint and node, in order
 	labels  []string            // "checkpoint node"
-	fields  map[string][]string // field names in order, per role
-	stats   map[string]string   // INFO stats sync counters per node, at the end
+	fields  map[string][]string // field names in order, per fieldState
 	roles   map[string]string   // ROLE per node at the end, replicas sorted
 	data    map[string]string   // the dataset per node at the end
 	replies []string            // replies to the scenario's commands that are compared
@@ -115,14 +155,9 @@ func TestReplicationMatchesRealRedis(t *testing.T) {
 	port := FreePort(t, replNodes...)
 	rc := &realCluster{t: t, servers: map[string]*Real{}, conns: map[string]*RealConn{}}
 	for _, addr := range replNodes {
-		var extra []string
-		for _, o := range replOptions {
-			extra = append(extra, "--"+o[0], o[1])
-		}
 		// On one machine every node would dial its master from 127.0.0.1; binding the
 		// source address makes each node look like a host of its own, as in the simulation.
-		extra = append(extra, "--bind-source-addr", addr)
-		r := StartReal(t, addr, port, extra...)
+		r := StartReal(t, addr, port, append(replOptions, [2]string{"bind-source-addr", addr})...)
 		rc.servers[addr] = r
 		rc.conns[addr] = r.Dial(t)
 	}
@@ -142,7 +177,7 @@ func TestReplicationMatchesRealRedis(t *testing.T) {
 	}
 	compareObservations(t, real, simulated)
 	for _, addr := range replNodes {
-		t.Logf("%s (real): %s; %s", addr, real.stats[addr], real.data[addr])
+		t.Logf("%s (real): %s", addr, real.data[addr])
 	}
 }
 
@@ -150,7 +185,7 @@ func TestReplicationMatchesRealRedis(t *testing.T) {
 // written to; C follows B; A, written to so that it diverges, follows B too.
 func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	t.Helper()
-	obs := &replObservation{fields: map[string][]string{}, stats: map[string]string{}, roles: map[string]string{},
+	obs := &replObservation{fields: map[string][]string{}, roles: map[string]string{},
 		data: map[string]string{}}
 	p := strconv.Itoa(port)
 	checkpoint := func(name string) {
@@ -162,16 +197,21 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 			}
 			text := c.Do(addr, "INFO", "replication").Str
 			info, order := parseInfo(text)
+			// The sync counters after every step: whether each step's resync was
+			// partial or full.
+			stats, _ := parseInfo(c.Do(addr, "INFO", "stats").Str)
+			for _, k := range []string{"sync_full", "sync_partial_ok", "sync_partial_err"} {
+				info["stats "+k] = stats[k]
+			}
 			obs.infos = append(obs.infos, info)
 			obs.labels = append(obs.labels, name+" "+addr)
-			role := info["role"]
-			if prev, ok := obs.fields[role]; ok && strings.Join(prev, ",") != strings.Join(order, ",") && !syncing(info) {
-				// The same role always shows the same fields (a sync in progress adds some).
-				obs.errors = append(obs.errors, fmt.Sprintf("%s: %s at %s shows fields %v, earlier %v",
-					c.Name(), role, name, order, prev))
-			}
-			if !syncing(info) {
-				obs.fields[role+" "+linkField(info)] = order
+			// The same state always shows the same fields (a sync in progress adds some).
+			if state := fieldState(info); !syncing(info) {
+				if prev, ok := obs.fields[state]; ok && strings.Join(prev, ",") != strings.Join(order, ",") {
+					obs.errors = append(obs.errors, fmt.Sprintf("%s: a %s at %s shows fields %v, earlier %v",
+						c.Name(), state, name, order, prev))
+				}
+				obs.fields[state] = order
 			}
 		}
 	}
@@ -248,8 +288,23 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	synced("A reconnects", nodeB, nodeC, nodeA)
 	checkpoint("A-reconnected")
 
-	// C is killed and restarted with the config it rewrote: it comes back empty, a
-	// replica with no history to continue, and syncs in full.
+	// Both replicas are blocked and cut off; B takes in more than its backlog holds: once
+	// back they cannot continue, and sync in full.
+	write(nodeB, "CONFIG", "SET", "repl-backlog-size", "16kb")
+	c.Send(nodeA, "DEBUG", "SLEEP", "1")
+	c.Send(nodeC, "DEBUG", "SLEEP", "1")
+	c.Pause(100 * time.Millisecond)
+	obs.replies = append(obs.replies, "CLIENT KILL TYPE replica: "+c.Do(nodeB, "CLIENT", "KILL", "TYPE", "replica").String())
+	for i := 0; i < 60; i++ {
+		write(nodeB, "SET", fmt.Sprintf("big%d", i), strings.Repeat("x", 1000))
+	}
+	c.Receive(nodeA)
+	c.Receive(nodeC)
+	synced("A and C resync in full", nodeB, nodeC, nodeA)
+	checkpoint("backlog-overflowed")
+
+	// C is killed and restarted with the config it rewrote: it loads the RDB its last full
+	// sync left, with the replication id and offset in it, and continues partially.
 	obs.replies = append(obs.replies, "CONFIG REWRITE: "+c.Do(nodeC, "CONFIG", "REWRITE").String())
 	c.Kill(nodeC)
 	c.Start(nodeC)
@@ -274,9 +329,6 @@ func runFailover(t *testing.T, c cluster, port int) *replObservation {
 	checkpoint("end")
 
 	for _, addr := range replNodes {
-		stats, _ := parseInfo(c.Do(addr, "INFO", "stats").Str)
-		obs.stats[addr] = fmt.Sprintf("sync_full=%s sync_partial_ok=%s sync_partial_err=%s",
-			stats["sync_full"], stats["sync_partial_ok"], stats["sync_partial_err"])
 		obs.roles[addr] = roleShape(c.Do(addr, "ROLE"))
 		var data []string
 		for _, k := range []string{"k1", "k2", "k3", "k4", "onlyA", "n", "before-replicas"} {
@@ -303,11 +355,13 @@ func waitUntil(t *testing.T, c cluster, what string, cond func() bool) {
 
 func syncing(info map[string]string) bool { return info["master_sync_in_progress"] == "1" }
 
-func linkField(info map[string]string) string {
-	if info["role"] != "slave" {
-		return ""
+// fieldState is what decides which fields INFO replication shows: the role, a
+// replica's link state, and a master's number of replicas.
+func fieldState(info map[string]string) string {
+	if info["role"] == "slave" {
+		return "slave with its link " + info["master_link_status"]
 	}
-	return "link=" + info["master_link_status"]
+	return "master with " + info["connected_slaves"] + " replicas"
 }
 
 // parseInfo reads an INFO section: its fields and their order.
@@ -369,7 +423,7 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 		t.Fatalf("%d checkpoints on the real side, %d simulated", len(real.infos), len(sim.infos))
 	}
 	for i := range real.infos {
-		r, s := real.infos[i], sim.infos[i]
+		r, s := sortedReplicas(real.infos[i]), sortedReplicas(sim.infos[i])
 		keys := map[string]bool{}
 		for k := range r {
 			keys[k] = true
@@ -410,8 +464,15 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 			}
 		}
 	}
-	for k, rf := range real.fields {
-		if sf := sim.fields[k]; strings.Join(rf, ",") != strings.Join(sf, ",") {
+	states := map[string]bool{}
+	for k := range real.fields {
+		states[k] = true
+	}
+	for k := range sim.fields {
+		states[k] = true
+	}
+	for k := range states {
+		if rf, sf := real.fields[k], sim.fields[k]; strings.Join(rf, ",") != strings.Join(sf, ",") {
 			t.Errorf("INFO replication fields of a %s:\nreal %v\nsim  %v", k, rf, sf)
 		}
 	}
@@ -419,9 +480,6 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 		t.Errorf("replies:\nreal %q\nsim  %q", real.replies, sim.replies)
 	}
 	for _, addr := range replNodes {
-		if real.stats[addr] != sim.stats[addr] {
-			t.Errorf("%s INFO stats: real %s, sim %s", addr, real.stats[addr], sim.stats[addr])
-		}
 		if real.roles[addr] != sim.roles[addr] {
 			t.Errorf("%s ROLE: real %s, sim %s", addr, real.roles[addr], sim.roles[addr])
 		}
@@ -429,6 +487,25 @@ func compareObservations(t *testing.T, real, sim *replObservation) {
 			t.Errorf("%s dataset:\nreal %s\nsim  %s", addr, real.data[addr], sim.data[addr])
 		}
 	}
+}
+
+// sortedReplicas renumbers a master's slaveN lines in the order of their address: the
+// order replicas connected in is timing (both reconnect at once after the backlog step).
+func sortedReplicas(info map[string]string) map[string]string {
+	var lines []string
+	out := map[string]string{}
+	for k, v := range info {
+		if strings.HasPrefix(k, "slave") && strings.Contains(v, "ip=") {
+			lines = append(lines, v)
+		} else {
+			out[k] = v
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool { return dropAck(lines[i]) < dropAck(lines[j]) })
+	for i, l := range lines {
+		out[fmt.Sprintf("slave%d", i)] = l
+	}
+	return out
 }
 
 func secondsClass(v string) string {

@@ -79,7 +79,10 @@ func TestTutorialKillMaster(t *testing.T) {
 				t.Fatal(errs[i])
 			}
 			r := runs[i].Result
-			if !r.Passed() || r.Failovers != 1 || r.LostWrites != 0 || !r.Converged || r.AckedWrites < 1000 {
+			// A write the master acknowledged in its last event-loop iteration may not
+			// have reached the replicas when the SIGKILL came (see killTail).
+			tail := killTail(scenarioFor(t, "tutorial-kill-master"))
+			if !r.Passed() || r.Failovers != 1 || r.LostWrites > tail || !r.Converged || r.AckedWrites < 1000 {
 				t.Errorf("%s: verdict %s, %d failovers, %d of %d acknowledged writes lost, converged %v: %v",
 					r.Backend, r.Verdict, r.Failovers, r.LostWrites, r.AckedWrites, r.Converged, r.Violations)
 			}
@@ -93,6 +96,14 @@ func TestTutorialKillMaster(t *testing.T) {
 			}
 		})
 	}
+}
+
+func scenarioFor(t *testing.T, name string) *scenarios.Scenario {
+	s, err := scenarios.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // concurrently runs f(0), ..., f(n-1) at once and waits for them. Real runs go at once

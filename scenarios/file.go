@@ -208,6 +208,9 @@ func checkRedisOption(o world.Option) error {
 	if err == nil {
 		_, err = redis.New(redis.Config{Port: 6379, Options: [][2]string{{o.Key, strings.Join(args, " ")}}})
 	}
+	if err == nil && !redis.Modelled(o.Key) {
+		err = fmt.Errorf("unsupported option %q", o.Key)
+	}
 	if err != nil {
 		return fmt.Errorf("%s (the simulated redis-server models only the options sentinels and clients depend on)",
 			strings.TrimPrefix(err.Error(), "redis: "))

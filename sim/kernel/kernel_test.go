@@ -457,4 +457,11 @@ func TestPowerLossKillsEveryProcessAndDropsUnsyncedData(t *testing.T) {
 	if d.written != 1 {
 		t.Fatalf("after power loss the disk holds %d, want the synced 1", d.written)
 	}
+	// A process killed before the power loss loses what it had not synced too.
+	e := &syncing{synced: 2, written: 7}
+	h.Spawn("e", e).Kill()
+	h.PowerLoss()
+	if e.written != 2 {
+		t.Fatalf("a dead process's disk holds %d after power loss, want the synced 2", e.written)
+	}
 }

@@ -52,14 +52,14 @@ type PowerLosser interface {
 }
 
 // PowerLoss crashes the whole host: every process dies at once, and programs lose what
-// their disk had not synced.
+// their disk had not synced, those already dead too (what they wrote last may still be
+// in the page cache).
 func (h *Host) PowerLoss() {
 	for _, p := range h.procs {
-		if !p.Alive() {
-			continue
+		if p.Alive() {
+			p.k.trace.record(p.k.now, recKill, uint64(p.id), 1, 0, p.describe("power loss"))
+			p.die()
 		}
-		p.k.trace.record(p.k.now, recKill, uint64(p.id), 1, 0, p.describe("power loss"))
-		p.die()
 		if pl, ok := p.prog.(PowerLosser); ok {
 			pl.PowerLoss()
 		}

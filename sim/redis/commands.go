@@ -2,9 +2,7 @@ package redis
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sentinelsim/sentinelsim/resp"
 )
@@ -14,11 +12,12 @@ import (
 type cmdFlags uint16
 
 const (
-	cmdWrite   cmdFlags = 1 << iota // changes the dataset: refused by read-only replicas
-	cmdStale                        // allowed on a replica whose link is down with replica-serve-stale-data no
-	cmdLoading                      // allowed while the dataset loads
-	cmdNoAuth                       // allowed before AUTH
-	cmdNoMulti                      // refused inside MULTI
+	cmdWrite        cmdFlags = 1 << iota // changes the dataset: refused by read-only replicas
+	cmdStale                             // allowed on a replica whose link is down with replica-serve-stale-data no
+	cmdLoading                           // allowed while the dataset loads
+	cmdNoAuth                            // allowed before AUTH
+	cmdNoMulti                           // refused inside MULTI
+	cmdMayReplicate                      // not a write, but propagated: paused like writes
 )
 
 // command is one entry of the command table: its full name as errors print it ("get",
@@ -45,11 +44,12 @@ func init() {
 		{"flushall", -1, cmdWrite, nil}, {"ping", -1, 0, nil}, {"echo", 2, ls, nil}, {"select", 2, ls, nil},
 		{"multi", 1, ls, nil}, {"exec", 1, ls, nil}, {"discard", 1, ls, nil},
 		{"info", -1, ls, nil}, {"role", 1, ls, nil}, {"replicaof", 3, cmdStale, nil}, {"slaveof", 3, cmdStale, nil},
-		{"wait", 3, 0, nil}, {"publish", 3, ls, nil}, {"subscribe", -2, ls, nil}, {"unsubscribe", -1, ls, nil},
+		{"wait", 3, 0, nil}, {"publish", 3, ls | cmdMayReplicate, nil}, {"subscribe", -2, ls, nil}, {"unsubscribe", -1, ls, nil},
 		{"psubscribe", -2, ls, nil}, {"punsubscribe", -1, ls, nil}, {"debug", -2, ls, nil},
 		{"shutdown", -1, ls | cmdNoMulti, nil}, {"auth", -2, ls | cmdNoAuth, nil}, {"hello", -1, ls | cmdNoAuth, nil},
 		{"quit", -1, ls | cmdNoAuth, nil}, {"psync", -3, cmdNoMulti, nil}, {"sync", 1, cmdNoMulti, nil},
-		{"replconf", -1, ls, nil},
+		{"replconf", -1, ls, nil}, {"save", 1, cmdNoMulti, nil}, {"bgsave", -1, 0, nil},
+		{"bgrewriteaof", 1, 0, nil}, {"lastsave", 1, ls, nil},
 	} {
 		c := c
 		commandTable[c.name] = &c
@@ -64,10 +64,12 @@ func init() {
 		commandTable[name] = c
 	}
 	container("client", 0, command{"setname", 3, ls, nil}, command{"getname", 2, ls, nil},
-		command{"id", 2, ls, nil}, command{"list", -2, ls, nil}, command{"kill", -3, ls, nil})
+		command{"id", 2, ls, nil}, command{"list", -2, ls, nil}, command{"kill", -3, ls, nil}, command{"info", 2, ls, nil})
 	container("config", 0, command{"get", -3, ls, nil}, command{"set", -4, ls, nil},
 		command{"rewrite", 2, ls, nil}, command{"resetstat", 2, ls, nil})
 	container("script", 0, command{"kill", 2, 0, nil}, command{"flush", -2, 0, nil})
+	container("acl", 0, command{"setuser", -3, ls, nil}, command{"deluser", -3, ls, nil},
+		command{"whoami", 2, ls, nil}, command{"users", 2, ls, nil}, command{"list", 2, ls, nil})
 }
 
 // lookupCommand is lookupCommand of server.c: a container command with arguments
@@ -139,6 +141,9 @@ var (
 	rejNoReplicas = &rejection{"NOREPLICAS", "Not enough good replicas to write."}
 	rejMasterDown = &rejection{"MASTERDOWN", "Link with MASTER is down and replica-serve-stale-data is set to 'no'."}
 	rejLoading    = &rejection{"LOADING", "Redis is loading the dataset in memory"}
+	rejDebug      = &rejection{"", "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", " +
+		"you can run it from a local connection, otherwise you need to set this option in the configuration file, " +
+		"and then restart the server."}
 )
 
 // unknownCommand is commandCheckExistence's message.
@@ -170,17 +175,24 @@ type queued struct {
 // EXEC is checked with the flags of the commands it would run.
 func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	cmd := n.lookupCommand(args)
+	cl.lastCmd = cmd
 	if cmd == nil {
 		return nil, unknownCommand(args)
 	}
 	if (cmd.arity > 0 && len(args) != cmd.arity) || len(args) < -cmd.arity {
 		return cmd, &rejection{"", fmt.Sprintf("wrong number of arguments for '%s' command", cmd.name)}
 	}
+	if cmd.name == "debug" && !n.allowProtected(n.srv.options["enable-debug-command"], cl) {
+		return cmd, rejDebug
+	}
 	if !cl.authed && cmd.flags&cmdNoAuth == 0 {
 		return cmd, rejNoAuth
 	}
 	if cl.inMulti && cmd.flags&cmdNoMulti != 0 {
 		return cmd, &rejection{"", "Command not allowed inside a transaction"}
+	}
+	if rej := cl.user.may(cmd, args); rej != nil {
+		return cmd, rej
 	}
 	isWrite := cmd.flags&cmdWrite != 0
 	denyStale := cmd.flags&cmdStale == 0
@@ -198,7 +210,7 @@ func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	if n.masterHost != "" && n.srv.options["replica-read-only"] == "yes" && isWrite {
 		return cmd, rejReadOnly
 	}
-	if cl.kind() == "pubsub" {
+	if cl.clientType() == "pubsub" {
 		switch cmd.name {
 		case "ping", "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "quit":
 		default:
@@ -209,7 +221,7 @@ func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	if n.masterHost != "" && n.link != linkConnected && n.srv.options["replica-serve-stale-data"] == "no" && denyStale {
 		return cmd, rejMasterDown
 	}
-	if n.p.Monotonic() < n.loadingUntil && denyLoading {
+	if n.loading() && denyLoading {
 		return cmd, rejLoading
 	}
 	return cmd, nil
@@ -222,6 +234,7 @@ func (cl *client) handle(args []string) {
 	}
 	n := cl.n
 	if cl.replica != nil && asciiLower(args[0]) == "replconf" {
+		cl.lastCmd = commandTable["replconf"]
 		n.replconf(cl, args) // ACKs from a replica get no reply
 		return
 	}
@@ -236,6 +249,12 @@ func (cl *client) handle(args []string) {
 			return
 		}
 		cl.reply(rej.reply())
+		return
+	}
+	if n.shutting != nil && cl.writes(cmd) {
+		// A shutdown waiting for replicas pauses writes (CLIENT_PAUSE_WRITE): the command
+		// waits, unanswered, until the shutdown is aborted or the server exits.
+		n.shutting.paused = append(n.shutting.paused, pausedWrite{cl, args})
 		return
 	}
 	if cl.inMulti {
@@ -253,6 +272,23 @@ func (cl *client) handle(args []string) {
 		cl.reply(v)
 	}
 	cl.flushed()
+}
+
+// writes reports whether a command may replicate: a write command, PUBLISH, or EXEC of
+// a transaction with one.
+func (cl *client) writes(cmd *command) bool {
+	const may = cmdWrite | cmdMayReplicate
+	if cmd.flags&may != 0 {
+		return true
+	}
+	if cmd.name == "exec" {
+		for _, q := range cl.multi {
+			if q.cmd.flags&may != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (cl *client) discardTransaction() {
@@ -311,7 +347,7 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 		if len(args) > 2 {
 			return one(resp.Err("ERR wrong number of arguments for 'ping' command"))
 		}
-		if cl.kind() == "pubsub" {
+		if cl.clientType() == "pubsub" {
 			msg := ""
 			if len(args) == 2 {
 				msg = args[1]
@@ -349,13 +385,9 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "config|get":
 		return one(n.configGet(args[2:]))
 	case "config|set":
-		return one(n.configSet(args[2:]))
+		return one(n.configSet(cl, args[2:]))
 	case "config|rewrite":
-		n.srv.options["replicaof"] = ""
-		if n.masterHost != "" {
-			n.srv.options["replicaof"] = fmt.Sprintf("%s %d", n.masterHost, n.masterPort)
-		}
-		return one(resp.OK)
+		return one(n.configRewrite())
 	case "config|resetstat":
 		n.stats = stats{}
 		return one(resp.OK)
@@ -369,49 +401,34 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 	case "client|id":
 		return one(resp.Int(cl.id))
 	case "client|list":
-		var b strings.Builder
-		for _, x := range n.clients {
-			fmt.Fprintf(&b, "id=%d addr=%s:%d name=%s\n", x.id, x.c.RemoteAddr(), x.c.RemotePort(), x.name)
-		}
-		return one(resp.Bulk(b.String()))
+		return one(n.clientList(args))
+	case "client|info":
+		return one(resp.Bulk(n.clientInfo(cl) + "\n"))
 	case "client|kill":
-		victims, master, reply := n.clientKill(cl, args[2:])
-		kill := func() {
-			if master && n.masterConn != nil {
-				n.linkLost(n.masterConn) // the master client is freed: the link is cached
-			}
-			for _, v := range victims {
-				if v == cl {
-					cl.closeAfterReply = true // a client that kills itself gets the reply first
-				} else {
-					v.kill()
-				}
-			}
-		}
-		if cl.inExec {
-			cl.afterExec = append(cl.afterExec, kill)
-		} else {
-			kill()
-		}
-		return one(reply)
+		return one(n.clientKillCommand(cl, args))
 	case "publish":
 		return one(resp.Int(int64(n.publish(args[1], args[2]))))
 	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe":
 		return n.subscribe(cl, cmd.name, args[1:])
 	case "debug":
-		if strings.EqualFold(args[1], "sleep") && len(args) == 3 {
-			secs, err := strconv.ParseFloat(args[2], 64)
-			if err != nil {
-				return one(resp.Err("ERR value is not a valid float"))
-			}
-			n.p.Pause()
-			n.p.Kernel().At(n.p.Kernel().Now()+time.Duration(secs*float64(time.Second)), n.p.Resume)
-			return one(resp.OK)
-		}
-		return one(resp.Err("ERR DEBUG subcommand not supported in the simulation"))
+		return n.debug(cl, args)
 	case "shutdown":
-		n.p.Exit(0)
-		return nil
+		return n.shutdown(cl, args)
+	case "save":
+		return n.saveCommand(cl)
+	case "bgsave":
+		return one(n.bgsaveCommand(cl, args))
+	case "bgrewriteaof":
+		return one(n.bgrewriteaofCommand(cl))
+	case "lastsave":
+		return one(resp.Int(n.lastSave))
+	case "flushall":
+		v := n.data.exec(n, cl, "flushall", args)
+		if !v.IsError() {
+			n.flushallSave()
+			cl.woff = n.offset
+		}
+		return one(v)
 	case "wait":
 		return n.wait(cl, args)
 	case "replconf":
@@ -435,6 +452,8 @@ func (n *node) call(cl *client, cmd *command, args []string) []resp.Value {
 			}
 		}
 		return one(resp.OK)
+	case "acl|setuser", "acl|deluser", "acl|whoami", "acl|users", "acl|list":
+		return one(n.acl(cl, cmd, args))
 	case "script|kill":
 		return one(resp.Err("NOTBUSY No scripts in execution right now."))
 	case "script|flush":
@@ -457,35 +476,6 @@ func intArg(s string) (int64, *rejection) {
 		return 0, &rejection{"", "value is out of range, value must between -2147483648 and 2147483647"}
 	}
 	return v, nil
-}
-
-// auth is AUTH [user] password for the default user, whose password is requirepass
-// (none: any password is accepted, as for Redis's nopass user).
-func (n *node) auth(cl *client, args []string) resp.Value {
-	if len(args) > 3 {
-		return resp.Err("ERR syntax error")
-	}
-	user, pass := "default", args[len(args)-1]
-	if len(args) == 2 {
-		if n.srv.options["requirepass"] == "" {
-			return resp.Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
-		}
-	} else {
-		user = args[1]
-	}
-	if !n.authenticate(cl, user, pass) {
-		return resp.Err("WRONGPASS invalid username-password pair or user is disabled.")
-	}
-	return resp.OK
-}
-
-func (n *node) authenticate(cl *client, user, pass string) bool {
-	want := n.srv.options["requirepass"]
-	if user != "default" || (want != "" && pass != want) {
-		return false
-	}
-	cl.authed = true
-	return true
 }
 
 // hello is HELLO [protover [AUTH user pass] [SETNAME name]]. The simulation speaks RESP2

@@ -1,9 +1,12 @@
 package redis
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sentinelsim/sentinelsim/netmodel"
 	"github.com/sentinelsim/sentinelsim/resp"
 )
 
@@ -134,5 +137,67 @@ func TestReplicaOfAnUnsyncedReplicaRetries(t *testing.T) {
 	c.run(3 * time.Second)
 	if got := c.do("127.0.0.3", "GET", "k"); got.Str != "v" {
 		t.Errorf("the replica of the replica has k=%v", got)
+	}
+}
+
+func TestDebugSleepRepliesAfterTheSleepAndBlocksEveryone(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"enable-debug-command", "yes"}}})
+	start := c.k.Now()
+	var sleptAt, pongAt time.Duration
+	sleeper := c.client.Dial("127.0.0.1", 6379)
+	sleeper.OnData = func(any) { sleptAt = c.k.Now() - start }
+	sleeper.Send([]string{"DEBUG", "SLEEP", "0.5"})
+	c.run(10 * time.Millisecond)
+	other := c.client.Dial("127.0.0.1", 6379)
+	other.OnData = func(any) { pongAt = c.k.Now() - start }
+	other.Send([]string{"PING"})
+	c.run(time.Second)
+	if sleptAt < 500*time.Millisecond || sleptAt > 520*time.Millisecond {
+		t.Errorf("DEBUG SLEEP 0.5 answered after %v", sleptAt)
+	}
+	if pongAt < 500*time.Millisecond {
+		t.Errorf("another client's PING was answered after %v, during the sleep", pongAt)
+	}
+	if got := c.do("127.0.0.1", "DEBUG", "SLEEP", "-1"); !got.Equal(resp.OK) {
+		t.Errorf("DEBUG SLEEP -1: %v", got)
+	}
+	d := newCluster(t, map[string][][2]string{"127.0.0.1": {}})
+	if got := d.do("127.0.0.1", "DEBUG", "SLEEP", "0"); got.ErrorPrefix() != "ERR" || !strings.Contains(got.Str, "enable-debug-command") {
+		t.Errorf("DEBUG without enable-debug-command: %v", got)
+	}
+}
+
+func TestReplicaOfAPartitionedMasterKeepsTrying(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{
+		"127.0.0.1": {{"repl-ping-replica-period", "1"}},
+		"127.0.0.2": {{"replicaof", "127.0.0.1 6379"}, {"repl-timeout", "5"}},
+	})
+	c.run(2 * time.Second)
+	if _, _, up := c.servers["127.0.0.2"].Master(); !up {
+		t.Fatal("the replica did not sync")
+	}
+	cut := netmodel.Fault{Kind: netmodel.Partition, Groups: [][]string{{"127.0.0.1"}, {"127.0.0.2", "127.0.0.9"}}}
+	if err := c.k.ApplyFault(cut); err != nil {
+		t.Fatal(err)
+	}
+	c.run(8 * time.Second) // past repl-timeout: the link is down
+	down := func() int {
+		v, _ := strconv.Atoi(infoField(c.do("127.0.0.2", "INFO", "replication").Str, "master_link_down_since_seconds"))
+		return v
+	}
+	first := down()
+	c.run(10 * time.Second)
+	if second := down(); first < 1 || second < first+9 {
+		t.Errorf("master_link_down_since_seconds went from %d to %d in 10 s", first, second)
+	}
+	if role := c.do("127.0.0.2", "ROLE"); role.Array[3].Str != "connecting" && role.Array[3].Str != "connect" {
+		t.Errorf("the replica's link is %v, want it trying to connect", role.Array[3])
+	}
+	if err := c.k.ApplyFault(netmodel.Fault{Kind: netmodel.Heal}); err != nil {
+		t.Fatal(err)
+	}
+	c.run(20 * time.Second) // the connect attempt under way times out, the next one succeeds
+	if _, _, up := c.servers["127.0.0.2"].Master(); !up {
+		t.Errorf("the replica did not reconnect after the partition healed")
 	}
 }

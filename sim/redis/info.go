@@ -26,15 +26,7 @@ func (n *node) info(sections []string) string {
 		parts = append(parts, fmt.Sprintf("# Clients\r\nconnected_clients:%d\r\n", len(n.clients)))
 	}
 	if all || want["persistence"] {
-		loading := 0
-		if n.p.Monotonic() < n.loadingUntil {
-			loading = 1
-		}
-		aof := 0
-		if n.srv.aof {
-			aof = 1
-		}
-		parts = append(parts, fmt.Sprintf("# Persistence\r\nloading:%d\r\naof_enabled:%d\r\n", loading, aof))
+		parts = append(parts, n.infoPersistence())
 	}
 	if all || want["stats"] {
 		parts = append(parts, n.infoStats())
@@ -52,11 +44,19 @@ func (n *node) info(sections []string) string {
 	return strings.Join(parts, "\r\n")
 }
 
+// infoServer is INFO's Server section, as Debian's 7.0.15 build prints it; the process
+// id, paths and clocks are the simulated machine's.
 func (n *node) infoServer() string {
 	up := int64((n.p.Monotonic() - n.started).Seconds())
-	return fmt.Sprintf("# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\nos:Linux (simulated)\r\n"+
-		"process_id:%d\r\nrun_id:%s\r\ntcp_port:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:10\r\n",
-		n.p.PID(), n.runID, n.srv.port, up, up/86400)
+	hz := atoiOpt(n.configValue(configIndex["hz"]))
+	return fmt.Sprintf("# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\n"+
+		"redis_build_id:ae4d7c971a948f0\r\nredis_mode:standalone\r\nos:Linux simulated x86_64\r\narch_bits:64\r\n"+
+		"monotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\n"+
+		"gcc_version:12.2.0\r\nprocess_id:%d\r\nprocess_supervised:no\r\nrun_id:%s\r\ntcp_port:%d\r\n"+
+		"server_time_usec:%d\r\nuptime_in_seconds:%d\r\nuptime_in_days:%d\r\nhz:%d\r\nconfigured_hz:%d\r\n"+
+		"lru_clock:%d\r\nexecutable:/usr/bin/redis-server\r\nconfig_file:/etc/redis/redis.conf\r\n"+
+		"io_threads_active:0\r\n",
+		n.p.PID(), n.runID, n.srv.port, n.p.WallMs()*1000, up, up/86400, hz, hz, (n.p.WallMs()/1000)&(1<<24-1))
 }
 
 func (n *node) infoReplication() string {
@@ -88,10 +88,14 @@ func (n *node) infoReplication() string {
 			"master_sync_in_progress:%d\r\nslave_read_repl_offset:%d\r\nslave_repl_offset:%d\r\n",
 			n.masterHost, n.masterPort, status, lastIO, syncing, replOffset, replOffset)
 		if n.link == linkSync {
-			size := int64(n.data.size())
-			fmt.Fprintf(&b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:0\r\nmaster_sync_left_bytes:%d\r\n"+
-				"master_sync_perc:0.00\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
-				size, size, int64((n.p.Monotonic() - n.lastIO).Seconds()))
+			total, read := n.transferBytes()
+			perc := 0.0
+			if total != 0 {
+				perc = float64(read) / float64(total) * 100
+			}
+			fmt.Fprintf(&b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:%d\r\nmaster_sync_left_bytes:%d\r\n"+
+				"master_sync_perc:%.2f\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
+				total, read, total-read, perc, int64((n.p.Monotonic() - n.lastIO).Seconds()))
 		}
 		if n.link != linkConnected {
 			down := int64(-1)

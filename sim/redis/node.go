@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -32,19 +31,39 @@ var errDenied = resp.Err("DENIED Redis is running in protected mode because prot
 
 // node is one incarnation of a server: everything a kill loses.
 type node struct {
-	srv          *Server
-	p            *kernel.Process
-	started      time.Duration
-	loadingUntil time.Duration
-	runID        string
-	data         *dataset
-	clients      []*client
-	// dirty counts the changes to the dataset (Redis's server.dirty); cronTicks the cron
-	// runs; syncedDirty is dirty when the AOF was last fsynced.
-	dirty       int64
-	cronTicks   int
-	syncedDirty int64
-	clientID    int64
+	srv     *Server
+	p       *kernel.Process
+	started time.Duration
+	runID   string
+	data    *dataset
+	clients []*client
+	// dirty counts the changes to the dataset, since the start; savedDirty is dirty when
+	// the RDB file was last saved, and dirty-savedDirty Redis's server.dirty.
+	dirty      int64
+	savedDirty int64
+	clientID   int64
+	// serverLoops counts the runs of the cron (serverCron, 10 a second).
+	serverLoops int64
+
+	// Persistence (see persist.go).
+	child               *child
+	lastSave            int64 // unix seconds
+	lastBgsaveTry       int64
+	lastBgsaveOK        bool
+	bgsaveScheduled     bool
+	rdbLastTime         int64 // seconds the last background save took, -1 before one
+	aofState            aofState
+	aofRewriteScheduled bool
+	aofLastRewriteTime  int64
+	syncedDirty         int64 // dirty when the AOF was last fsynced
+	aofDirtyBase        int64 // dirty when the AOF's incremental file started
+	lastFsync           int64 // unix seconds
+	writeback           []pageCache
+	shutting            *shutdownState
+	// The last load: its bytes, when it started and when it ends, and the keys it loaded.
+	loadingStart, loadingUntil time.Duration
+	loadingStartUnix           int64
+	loadingBytes, loadedKeys   int64
 
 	// Replication (see replication.go).
 	replID, replID2 string
@@ -62,7 +81,8 @@ type node struct {
 	masterPort      int
 	link            linkState
 	masterConn      *kernel.Conn
-	linkDownSince   time.Duration // 0 while up or never connected
+	transfer        *transferProgress // a full sync's RDB on its way
+	linkDownSince   time.Duration     // 0 while up or never connected
 	lastIO          time.Duration
 	waiters         []*waiter
 	stats           stats
@@ -71,11 +91,17 @@ type node struct {
 	lastCmd     *command
 	// reply holds call's single reply.
 	reply [1]resp.Value
+	users map[string]*aclUser // the ACL, by name
+	// masterClient is the client id of the link with the master once it is up, and
+	// masterFrom the offset it started at.
+	masterClientID int64
+	masterFrom     int64
 }
 
 // stats are the INFO stats counters the simulation keeps.
 type stats struct {
 	syncFull, syncPartialOK, syncPartialErr int64
+	rdbSaves, aofRewrites                   int64
 }
 
 // client is one accepted connection.
@@ -84,6 +110,7 @@ type client struct {
 	c       *kernel.Conn
 	id      int64
 	name    string
+	user    *aclUser // default until AUTH
 	authed  bool
 	multi   []queued
 	inMulti bool
@@ -101,13 +128,19 @@ type client struct {
 	replPort        int
 	capaPSYNC2      bool // REPLCONF capa psync2: +CONTINUE names the replication id
 	closed          bool
+	// For CLIENT LIST: when it connected and last sent something, its file descriptor,
+	// and the last command it sent (nil: unknown).
+	created, lastInteraction time.Duration
+	fd                       int
+	lastCmd                  *command
 }
 
 func (n *node) accept(c *kernel.Conn) {
 	n.clientID++
-	cl := &client{n: n, c: c, id: n.clientID, authed: n.srv.options["requirepass"] == "",
-		channels: map[string]bool{}, patterns: map[string]bool{}}
-	if n.srv.options["protected-mode"] == "yes" && n.srv.options["requirepass"] == "" && c.RemoteAddr() != "127.0.0.1" {
+	cl := &client{n: n, c: c, id: n.clientID, user: n.users["default"], authed: n.defaultAuthenticated(),
+		channels: map[string]bool{}, patterns: map[string]bool{}, created: n.p.Monotonic(), fd: n.nextFD()}
+	cl.lastInteraction = cl.created
+	if n.srv.options["protected-mode"] == "yes" && n.users["default"].nopass && c.RemoteAddr() != "127.0.0.1" {
 		// Protected mode: with no password, only 127.0.0.1 may connect (networking.c
 		// clientAcceptHandler); the rest get this error and the connection is closed.
 		c.Send(errDenied)
@@ -117,7 +150,10 @@ func (n *node) accept(c *kernel.Conn) {
 	n.clients = append(n.clients, cl)
 	c.OnData = func(msg any) {
 		if args, ok := msg.([]string); ok && !cl.closed {
+			cl.lastInteraction = n.p.Monotonic()
 			cl.handle(args)
+		} else if _, ok := msg.(keepalive); ok && cl.replica != nil {
+			cl.replica.lastAck = n.p.Monotonic() // a loading replica's newline
 		}
 	}
 	c.OnClose = func(error) { cl.drop() }
@@ -181,11 +217,12 @@ func message(v resp.Value) any {
 	return v
 }
 
-// stream sends a replica a command of the replication stream: a []string, which the
-// caller may box once for every replica.
-func (cl *client) stream(cmd any) {
+// send sends a replica a message of the replication link: a command of the stream (a
+// []string, which the caller may box once for every replica), the start of a full
+// sync's payload, a keepalive.
+func (cl *client) send(msg any) {
 	if !cl.closed {
-		cl.c.Send(cmd)
+		cl.c.Send(msg)
 	}
 }
 
@@ -236,100 +273,6 @@ func (n *node) role() resp.Value {
 	return resp.Array(resp.Bulk("master"), resp.Int(n.offset), resp.Array(reps...))
 }
 
-// clientKill is CLIENT KILL addr | CLIENT KILL [ID id] [TYPE type] [ADDR addr] [LADDR
-// addr] [USER user] [SKIPME yes|no]: it returns the clients to kill, whether the link with
-// the master (the master client, while the link is up) is one of them, and the reply.
-func (n *node) clientKill(cl *client, args []string) (victims []*client, master bool, reply resp.Value) {
-	var addr, laddr *string
-	kind, id, skipme := "", int64(0), true
-	if len(args) == 1 {
-		addr, skipme = &args[0], false // the old form, which may kill the caller
-	} else {
-		for i := 0; i < len(args); i += 2 {
-			if i+1 >= len(args) {
-				return nil, false, errSyntax
-			}
-			v := args[i+1]
-			switch asciiLower(args[i]) {
-			case "id":
-				x, ok := string2ll(v)
-				if !ok {
-					return nil, false, errNotInt
-				}
-				if x < 1 {
-					return nil, false, resp.Err("ERR client-id should be greater than 0")
-				}
-				id = x
-			case "type":
-				switch kind = asciiLower(v); kind {
-				case "normal", "pubsub", "master":
-				case "replica", "slave":
-					kind = "replica"
-				default:
-					return nil, false, resp.Err(errorLine(fmt.Sprintf("ERR Unknown client type '%s'", cstr(v))))
-				}
-			case "addr":
-				addr = &args[i+1]
-			case "laddr":
-				laddr = &args[i+1]
-			case "user":
-				if v != "default" {
-					return nil, false, resp.Err(errorLine(fmt.Sprintf("ERR No such user '%s'", cstr(v))))
-				}
-			case "skipme":
-				switch asciiLower(v) {
-				case "yes":
-					skipme = true
-				case "no":
-					skipme = false
-				default:
-					return nil, false, errSyntax
-				}
-			default:
-				return nil, false, errSyntax
-			}
-		}
-	}
-	local := fmt.Sprintf("%s:%d", n.p.Addr(), n.srv.port)
-	for _, x := range n.clients {
-		switch {
-		case addr != nil && fmt.Sprintf("%s:%d", x.c.RemoteAddr(), x.c.RemotePort()) != *addr:
-		case laddr != nil && local != *laddr:
-		case kind != "" && x.kind() != kind:
-		case id != 0 && x.id != id:
-		case skipme && x == cl:
-		default:
-			victims = append(victims, x)
-		}
-	}
-	if n.masterHost != "" && n.link == linkConnected && n.masterConn != nil && id == 0 && (kind == "" || kind == "master") &&
-		(addr == nil || *addr == fmt.Sprintf("%s:%d", n.masterHost, n.masterPort)) &&
-		(laddr == nil || *laddr == fmt.Sprintf("%s:%d", n.masterConn.LocalAddr(), n.masterConn.LocalPort())) {
-		master = true
-	}
-	killed := len(victims)
-	if master {
-		killed++
-	}
-	if len(args) == 1 {
-		if killed == 0 {
-			return nil, false, resp.Err("ERR No such client")
-		}
-		return victims, master, resp.OK
-	}
-	return victims, master, resp.Int(int64(killed))
-}
-
-func (cl *client) kind() string {
-	switch {
-	case cl.replica != nil:
-		return "replica"
-	case len(cl.channels)+len(cl.patterns) > 0:
-		return "pubsub"
-	}
-	return "normal"
-}
-
 func (n *node) publish(channel, msg string) int {
 	count := 0
 	for _, x := range n.clients {
@@ -370,24 +313,24 @@ func (n *node) subscribe(cl *client, name string, targets []string) []resp.Value
 	return out
 }
 
-// cron is serverCron's share here: replication housekeeping once a second.
+// cron is serverCron at hz 10: children and save points, a shutdown waiting for
+// replicas, and once a second replication housekeeping and the AOF's fsync.
 func (n *node) cron() {
-	n.replicationCron()
-	n.fsync()
-	n.p.After(time.Second, n.cron)
-}
-
-// fsync brings the append-only file's synced content up to date, once a second with
-// appendfsync everysec and every 30 s (the kernel's writeback) with appendfsync no.
-func (n *node) fsync() {
-	srv := n.srv
-	n.cronTicks++
-	due := srv.options["appendfsync"] == "everysec" || n.cronTicks%30 == 0
-	if !srv.aof || !due || n.dirty == n.syncedDirty {
+	n.p.After(100*time.Millisecond, n.cron)
+	if n.loading() {
+		// Loading blocks the event loop: no cron, but a replica loading its full sync
+		// sends its master newlines to stay alive (whileBlockedCron).
+		if n.link == linkSync && n.masterConn != nil && (n.p.Monotonic()-n.loadingStart)/(100*time.Millisecond)%10 == 0 {
+			n.masterConn.Send(keepalive{})
+		}
 		return
 	}
-	srv.aofSynced, n.syncedDirty = n.data.clone(), n.dirty
+	n.checkChildren()
+	n.shutdownCron()
+	n.fsync()
+	if n.serverLoops%10 == 0 {
+		n.replicationCron()
+	}
+	n.scheduledBgsave()
+	n.serverLoops++
 }
-
-// loadTime is how long loading a dataset of this size takes after a restart.
-func loadTime(d *dataset) time.Duration { return time.Duration(d.elements()) * 10 * time.Microsecond }

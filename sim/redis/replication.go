@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -21,17 +20,26 @@ const (
 
 // replicaState is what a master knows of a connected replica.
 type replicaState struct {
-	ip      string
-	port    int
-	state   string // "wait_bgsave" until the full sync's snapshot is sent, then "online"
-	ack     int64
-	lastAck time.Duration
+	ip   string
+	port int
+	// state is "wait_bgsave" until the full sync's RDB is ready, "send_bulk" while an RDB
+	// file is sent, then "online"; waitStart tells WAIT_BGSAVE_START (no RDB under way for
+	// it yet) from WAIT_BGSAVE_END.
+	state     string
+	waitStart bool
+	since     int64 // unix seconds of its PSYNC: how long it has waited for a diskless sync
+	// psyncOffset is the offset its +FULLRESYNC named; held is the stream since, which it
+	// gets once it acknowledges the RDB it loaded (nil when streaming).
+	psyncOffset int64
+	held        [][]string
+	ack         int64
+	lastAck     time.Duration
 }
 
 func (r *replicaState) online() bool { return r.state == "online" }
 
-// backlog is the replication backlog: the last repl-backlog-size bytes of the stream,
-// from the offset of its first byte.
+// backlog is the replication backlog: the last repl-backlog-size bytes of the stream, and
+// up to one block more, from the offset of its first byte.
 type backlog struct {
 	first int64
 	// The n commands it holds, oldest first, are ring[head], ring[head+1], ... modulo the
@@ -41,9 +49,23 @@ type backlog struct {
 	head, n int
 }
 
+// replBlock is the size of a block of Redis's replication buffer: 16 KB
+// (PROTO_REPLY_CHUNK_BYTES) plus its header, rounded up by jemalloc to 20 KB, less the
+// header. Commands of 16 KB or more make blocks of their own size, which the simulation
+// does not do.
+const replBlock = 20480 - 40
+
 type backlogEntry struct {
 	offset int64 // offset after this command
 	cmd    []string
+}
+
+// newest is the command held last, nil when there is no backlog or it holds none.
+func (b *backlog) newest() *backlogEntry {
+	if b == nil || b.n == 0 {
+		return nil
+	}
+	return b.at(b.n - 1)
 }
 
 // at is the i-th command held, the oldest being 0.
@@ -61,9 +83,9 @@ func (b *backlog) push(e backlogEntry) {
 	b.n++
 }
 
-// dropOldest lets the oldest command leave.
+// dropOldest lets the oldest command leave: one that ends before the backlog's first
+// byte, in a block already freed.
 func (b *backlog) dropOldest() {
-	b.first = b.at(0).offset + 1
 	b.ring[b.head] = backlogEntry{}
 	b.head = (b.head + 1) & (len(b.ring) - 1)
 	b.n--
@@ -109,17 +131,25 @@ func (n *node) feed(args []string) {
 	n.offset += int64(resp.CommandLen(args...))
 	b := n.backlog
 	b.push(backlogEntry{offset: n.offset, cmd: args})
+	// Redis keeps the stream in blocks and frees the oldest one only while the rest still
+	// holds repl-backlog-size bytes (incrementalTrimReplicationBacklog).
 	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
-	for b.n > 1 && n.offset-b.at(0).offset > limit {
+	for n.offset >= b.first+replBlock && n.offset-b.first+1-replBlock > limit {
+		b.first += replBlock
+	}
+	for b.n > 1 && b.at(0).offset < b.first {
 		b.dropOldest()
 	}
 	var msg any // boxed once for every replica, and only if there is one
 	for _, r := range n.replicas {
-		if r.replica.online() {
+		switch rs := r.replica; {
+		case rs.held != nil:
+			rs.held = append(rs.held, args) // a full sync under way
+		case rs.online():
 			if msg == nil {
 				msg = args
 			}
-			r.stream(msg)
+			r.send(msg)
 		}
 	}
 }
@@ -169,7 +199,7 @@ func (n *node) psync(cl *client, args []string) {
 			}
 			for i := range n.backlog.n {
 				if e := n.backlog.at(i); e.offset >= want {
-					cl.stream(e.cmd)
+					cl.send(e.cmd)
 				}
 			}
 			return
@@ -180,23 +210,13 @@ func (n *node) psync(cl *client, args []string) {
 	}
 	n.stats.syncFull++
 	n.attachReplica(cl, "wait_bgsave")
+	cl.replica.waitStart = true
 	if len(n.replicas) == 1 && n.backlog == nil {
 		// A backlog created from scratch starts a new history: no past is valid.
 		n.changeReplicationID()
 		n.createBacklog()
 	}
-	delay := time.Duration(atoiOpt(n.srv.options["repl-diskless-sync-delay"])) * time.Second
-	delay += time.Duration(n.data.elements()) * 20 * time.Microsecond // the transfer
-	n.p.After(delay, func() {
-		if cl.closed {
-			return
-		}
-		cl.reply(resp.Simple(fmt.Sprintf("FULLRESYNC %s %d", n.replID, n.offset)))
-		n.selDB = -1 // the stream after the snapshot starts with a SELECT
-		cl.reply(n.data.snapshot())
-		cl.replica.state = "online"
-		cl.replica.lastAck = n.p.Monotonic()
-	})
+	n.startFullSync(cl)
 }
 
 func (n *node) attachReplica(cl *client, state string) {
@@ -204,7 +224,8 @@ func (n *node) attachReplica(cl *client, state string) {
 	if ip == "" {
 		ip = cl.c.RemoteAddr()
 	}
-	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, lastAck: n.p.Monotonic()}
+	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, lastAck: n.p.Monotonic(),
+		since: n.unixtime()}
 	n.replicas = append(n.replicas, cl)
 }
 
@@ -215,6 +236,12 @@ func (n *node) replconf(cl *client, args []string) {
 			cl.replica.ack = off
 		}
 		cl.replica.lastAck = n.p.Monotonic()
+		if ch := n.child; ch != nil && ch.done && ch.kind == childRDB && cl.replica.state == "wait_bgsave" {
+			n.childDone() // the ACK may come before the cron has noticed the sync's child exit
+		}
+		if r := cl.replica; r.held != nil && r.online() {
+			n.startStreaming(cl) // the first ACK after a full sync
+		}
 		n.checkWaiters()
 	}
 }
@@ -306,33 +333,20 @@ func (n *node) dropMasterLink() {
 	n.link = linkNone
 }
 
-// connectToMaster dials the master and sends the whole handshake at once; the replies
-// arrive in order. Without a cached master there is no history to continue: PSYNC ? -1.
+// connectToMaster dials the master and runs the handshake of syncWithMaster: PING
+// first; once it is answered, AUTH (with masterauth, and masteruser if set) and the
+// REPLCONFs at once; once they are answered, PSYNC. An error to PING (but NOAUTH and
+// NOPERM, which AUTH will settle) or to AUTH ends the attempt, and the cron tries again;
+// errors to REPLCONF do not. Without a cached master there is no history to continue:
+// PSYNC ? -1.
 func (n *node) connectToMaster() {
 	c := n.p.Dial(n.masterHost, n.masterPort)
 	n.masterConn = c
 	n.link = linkConnecting
 	n.lastIO = n.p.Monotonic()
-	port := n.srv.port
-	if p := atoiOpt(n.srv.options["replica-announce-port"]); p != 0 {
-		port = p
-	}
 	c.Send([]string{"PING"})
-	c.Send([]string{"REPLCONF", "listening-port", strconv.Itoa(port)})
-	if ip := n.srv.options["replica-announce-ip"]; ip != "" {
-		c.Send([]string{"REPLCONF", "ip-address", ip})
-	}
-	c.Send([]string{"REPLCONF", "capa", "eof", "capa", "psync2"})
-	if n.cached {
-		c.Send([]string{"PSYNC", n.replID, strconv.FormatInt(n.offset+1, 10)})
-	} else {
-		c.Send([]string{"PSYNC", "?", "-1"})
-	}
-	expect := 3 // replies before PSYNC's
-	if n.srv.options["replica-announce-ip"] != "" {
-		expect++
-	}
-	first := true
+	var pending []string // the handshake replies still to come, by what they answer
+	pinged := false
 	c.OnData = func(msg any) {
 		if c != n.masterConn {
 			return
@@ -342,23 +356,72 @@ func (n *node) connectToMaster() {
 			n.fromMasterStream(args)
 			return
 		}
+		if m, ok := msg.(syncPayloadStart); ok {
+			n.payloadBegins(m)
+			return
+		}
 		v, ok := msg.(resp.Value)
 		if !ok {
-			return
+			return // a keepalive
 		}
-		if expect > 0 {
-			expect--
-			// Only an error to PING ends the handshake (other than NOAUTH, which AUTH
-			// would answer); REPLCONF errors are not critical.
-			if first && v.IsError() && v.ErrorPrefix() != "NOAUTH" && v.ErrorPrefix() != "NOPERM" {
+		switch {
+		case !pinged:
+			pinged = true
+			if v.IsError() && v.ErrorPrefix() != "NOAUTH" && v.ErrorPrefix() != "NOPERM" &&
+				!strings.HasPrefix(v.Str, "ERR operation not permitted") {
 				n.linkLost(c)
+				return
 			}
-			first = false
-			return
+			pending = n.sendHandshake(c)
+		case len(pending) > 0:
+			step := pending[0]
+			pending = pending[1:]
+			if step == "auth" && v.IsError() {
+				n.linkLost(c) // "Unable to AUTH to MASTER"
+				return
+			}
+			if len(pending) == 0 {
+				n.sendPSYNC(c)
+			}
+		default:
+			n.fromMaster(v)
 		}
-		n.fromMaster(v)
 	}
 	c.OnClose = func(error) { n.linkLost(c) }
+}
+
+// sendHandshake sends what follows PING and returns the replies it expects.
+func (n *node) sendHandshake(c *kernel.Conn) []string {
+	o := n.srv.options
+	var steps []string
+	if pass := o["masterauth"]; pass != "" {
+		args := []string{"AUTH", pass}
+		if user := o["masteruser"]; user != "" {
+			args = []string{"AUTH", user, pass}
+		}
+		c.Send(args)
+		steps = append(steps, "auth")
+	}
+	port := n.srv.port
+	if p := atoiOpt(o["replica-announce-port"]); p != 0 {
+		port = p
+	}
+	c.Send([]string{"REPLCONF", "listening-port", strconv.Itoa(port)})
+	steps = append(steps, "port")
+	if ip := o["replica-announce-ip"]; ip != "" {
+		c.Send([]string{"REPLCONF", "ip-address", ip})
+		steps = append(steps, "ip")
+	}
+	c.Send([]string{"REPLCONF", "capa", "eof", "capa", "psync2"})
+	return append(steps, "capa")
+}
+
+func (n *node) sendPSYNC(c *kernel.Conn) {
+	if n.cached {
+		c.Send([]string{"PSYNC", n.replID, strconv.FormatInt(n.offset+1, 10)})
+	} else {
+		c.Send([]string{"PSYNC", "?", "-1"})
+	}
 }
 
 func (n *node) linkLost(c *kernel.Conn) {
@@ -386,6 +449,7 @@ func (n *node) fromMaster(v resp.Value) {
 		n.pendingOffset, _ = strconv.ParseInt(f[2], 10, 64)
 		n.cached = false // replicationDiscardCachedMaster
 		n.link = linkSync
+		n.transfer = nil
 	case n.link == linkConnecting && v.Kind == resp.KindSimple && strings.HasPrefix(v.Str, "CONTINUE"):
 		if f := strings.Fields(v.Str); len(f) == 2 && f[1] != n.replID {
 			n.replID2, n.secondOffset = n.replID, n.offset+1
@@ -397,24 +461,9 @@ func (n *node) fromMaster(v resp.Value) {
 		}
 		n.link = linkConnected // no ACK until the cron's: Redis sends none on +CONTINUE
 		n.linkDownSince = 0
+		n.createMasterClient()
 	case n.link == linkSync && v.Kind == resp.KindArray:
-		// replicationAttachToNewMaster: a new history, so no replica and no backlog.
-		n.disconnectReplicas()
-		n.backlog = nil
-		fromDisk := n.loadsFromDisk(n.data.size() == 0)
-		n.data = newDataset()
-		for _, cmd := range v.Array {
-			args, _ := cmd.Strings()
-			n.data.apply(nil, asciiLower(args[0]), args)
-		}
-		n.dirty++
-		n.replID, n.offset = n.pendingReplID, n.pendingOffset
-		n.replID2, n.secondOffset = nullReplID, -1
-		n.createBacklog()
-		if fromDisk {
-			n.srv.rdb, n.srv.rdbReplID, n.srv.rdbOffset = n.data.clone(), n.replID, n.offset
-		}
-		n.linkUp()
+		n.loadSyncPayload(v)
 	}
 }
 
@@ -454,9 +503,18 @@ func (n *node) loadsFromDisk(empty bool) bool {
 }
 
 func (n *node) linkUp() {
+	n.transfer = nil
 	n.link = linkConnected
+	n.createMasterClient()
 	n.linkDownSince = 0
 	n.ack()
+}
+
+// createMasterClient is replicationCreateMasterClient: the link becomes a client, with an
+// id of its own.
+func (n *node) createMasterClient() {
+	n.clientID++
+	n.masterClientID, n.masterFrom = n.clientID, n.offset
 }
 
 func (n *node) ack() {
@@ -472,10 +530,13 @@ func (n *node) replicationCron() {
 	now := n.p.Monotonic()
 	timeout := time.Duration(atoiOpt(n.srv.options["repl-timeout"])) * time.Second
 	if n.masterHost != "" {
+		if n.link == linkSync && n.transfer != nil && !n.transfer.arrived {
+			n.lastIO = now // the RDB's bytes keep coming
+		}
 		if n.link != linkNone && n.masterConn != nil && now-n.lastIO > timeout {
 			n.linkLost(n.masterConn)
 		}
-		if n.link == linkNone && now >= n.loadingUntil {
+		if n.link == linkNone && !n.loading() {
 			n.connectToMaster()
 		}
 		n.ack()
@@ -484,6 +545,7 @@ func (n *node) replicationCron() {
 		n.cronLoops%period == 0 && len(n.replicas) > 0 {
 		n.propagate([]string{"PING"})
 	}
+	n.keepWaitingReplicasAlive()
 	for _, r := range append([]*client(nil), n.replicas...) {
 		if r.replica.online() && now-r.replica.lastAck > timeout {
 			r.kill() // "Disconnecting timedout replica (streaming sync)"
@@ -496,6 +558,7 @@ func (n *node) replicationCron() {
 		n.changeReplicationID()
 		n.backlog = nil
 	}
+	n.startPendingFork()
 	n.checkWaiters()
 	n.cronLoops++
 }

@@ -6,6 +6,7 @@ package redis
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,31 +16,45 @@ import (
 	"github.com/sentinelsim/sentinelsim/sim/kernel"
 )
 
-// Config is a node's redis.conf: its port and options, in file order.
+// Config is a node's redis.conf: its port and options, in file order, and the speeds of
+// the simulated machine.
 type Config struct {
 	Port    int
 	Options [][2]string
+	Speeds  Speeds
 }
 
-// Server is a redis-server program. Its fields outside node are its disk: the rewritten
-// config file and, with appendonly yes, the dataset; they survive kills.
+// Server is a redis-server program. Its fields outside node are what outlives an
+// incarnation: its disk (the config file, the RDB file, the append-only file) and, in
+// options, the running config, which every start reads afresh from the file.
 type Server struct {
-	port    int
-	options map[string]string // the config file, as CONFIG REWRITE leaves it
-	// With appendonly yes every write goes to the append-only file. A process kill
-	// loses none of it (it is in the OS's page cache), so the next incarnation loads the
-	// dataset the last one left; a power loss keeps only aofSynced, the content as of
-	// the last fsync (every second with appendfsync everysec, every write with always).
-	aof       bool
+	port int
+	file map[string]string // the config file, as CONFIG REWRITE leaves it
+	// fileUsers are the file's user directives: a name and its ACL rules.
+	fileUsers []string
+	options   map[string]string // the running config: the file's, then CONFIG SET's
+	speeds    Speeds
+	// rdb is the RDB file, with the replication id and offset it was saved with ("" when
+	// it holds no replication info). A save point, BGSAVE, SAVE, SHUTDOWN and a full sync
+	// to disk write it; a replica writes the snapshot of its full sync to it before loading
+	// it (repl-diskless-load disabled, the default) and keeps it (rdb-del-sync-files no).
+	// Redis fsyncs it before renaming it into place, so a power loss keeps it.
+	rdb       *dataset
+	rdbReplID string
+	rdbOffset int64
+	// aofFile is the append-only file, nil when there is none. While an incarnation has
+	// AOF on, every write goes to it: a process kill loses none of it (it is in the OS's
+	// page cache), so the next incarnation finds its last dataset there; a power loss
+	// keeps only aofSynced, the content as of the last fsync (see fsync).
+	aofFile   *dataset
 	aofSynced *dataset
 	powerLost bool
-	// rdb is the RDB file: a replica writes the snapshot of a full sync to it before loading
-	// it (repl-diskless-load disabled, the default), with the master's replication id and
-	// offset, and keeps it even without persistence (rdb-del-sync-files no, the default).
-	// Save points are not simulated.
-	rdb       *dataset
-	rdbReplID string // "" when the file holds no replication info
-	rdbOffset int64
+	// aofBaseKeys are the keys of the AOF's base (its last rewrite), aofChanges the changes
+	// its incremental file holds since: a load replays them and counts them as unsaved.
+	aofBaseKeys, aofChanges int64
+	// powerLosses counts the host's power losses: a child process (BGSAVE) that outlives
+	// its parent's kill dies with the host.
+	powerLosses int
 
 	// OnWrite, if set, is called for every write a node accepts from a client while it is
 	// a master: checkers find split-brain from it.
@@ -49,38 +64,113 @@ type Server struct {
 	proc *kernel.Process
 }
 
+// Speeds are how fast the simulated machine moves data: settings of the simulation, not
+// Redis options. A zero field takes the default, measured with redis-server 7.0.15 on
+// this project's machines over loopback (fidelity/README.md has the numbers). Sizes are
+// the dataset's RDB size (dataset.rdbBytes).
+type Speeds struct {
+	// Save is the rate, in bytes per second, at which a child writes an RDB file (BGSAVE,
+	// SAVE, a save point, SHUTDOWN, a full sync to disk) or rewrites the AOF.
+	Save int64
+	// Transfer is the rate at which a full sync's RDB reaches a replica (in a diskless
+	// sync the master's child produces it as fast as it goes out).
+	Transfer int64
+	// LoadPerKey and Load are what loading an RDB or AOF costs: LoadPerKey for every key
+	// and element, plus the bytes at Load bytes per second.
+	LoadPerKey time.Duration
+	Load       int64
+}
+
+// DefaultSpeeds are the speeds measured on loopback: 500,000 keys of 100-byte values
+// (57 MB of RDB) were saved in 0.9 s, sent to a replica in 1.06 s and loaded in 0.39 s;
+// 1,000,000 keys of 8-byte values (21 MB) in 0.49 s, 0.57 s and 0.76 s.
+var DefaultSpeeds = Speeds{Save: 50e6, Transfer: 50e6, LoadPerKey: 700 * time.Nanosecond, Load: 500e6}
+
+func (s Speeds) withDefaults() Speeds {
+	if s.Save == 0 {
+		s.Save = DefaultSpeeds.Save
+	}
+	if s.Transfer == 0 {
+		s.Transfer = DefaultSpeeds.Transfer
+	}
+	if s.LoadPerKey == 0 {
+		s.LoadPerKey = DefaultSpeeds.LoadPerKey
+	}
+	if s.Load == 0 {
+		s.Load = DefaultSpeeds.Load
+	}
+	return s
+}
+
+func atRate(bytes, perSecond int64) time.Duration {
+	return time.Duration(float64(bytes) / float64(perSecond) * float64(time.Second))
+}
+
+func (s Speeds) save(d *dataset) time.Duration     { return atRate(d.rdbBytes(), s.Save) }
+func (s Speeds) transfer(d *dataset) time.Duration { return atRate(d.rdbBytes(), s.Transfer) }
+func (s Speeds) load(d *dataset) time.Duration {
+	return time.Duration(d.elements())*s.LoadPerKey + atRate(d.rdbBytes(), s.Load)
+}
+
 // defaults are the options whose values the simulation reads, with Redis's defaults.
 var defaults = map[string]string{
 	"replicaof": "", "appendonly": "no", "save": "3600 1 300 100 60 10000",
 	"appendfsync": "everysec", "replica-priority": "100", "replica-read-only": "yes",
 	"replica-serve-stale-data": "yes", "min-replicas-to-write": "0", "min-replicas-max-lag": "10",
 	"replica-announce-ip": "", "replica-announce-port": "0", "replica-announced": "yes",
-	"repl-diskless-sync-delay": "5", "repl-ping-replica-period": "10", "repl-backlog-ttl": "3600",
-	"repl-diskless-load": "disabled", "rdb-del-sync-files": "no", "repl-backlog-size": "1048576", "repl-timeout": "60",
-	"requirepass": "", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
+	"repl-diskless-sync": "yes", "repl-diskless-sync-delay": "5", "repl-ping-replica-period": "10",
+	"repl-backlog-ttl": "3600", "repl-diskless-load": "disabled", "rdb-del-sync-files": "no",
+	"repl-backlog-size": "1048576", "repl-timeout": "60", "shutdown-timeout": "10", "rdb-key-save-delay": "0", "key-load-delay": "0",
+	"requirepass": "", "masterauth": "", "masteruser": "", "acl-pubsub-default": "resetchannels",
+	"enable-debug-command": "no", "protected-mode": "yes", "bind": "* -::*", "bind-source-addr": "",
 	"dir": "/var/lib/redis", "dbfilename": "dump.rdb", "loglevel": "notice", "daemonize": "no",
 }
 
-// New checks a config and returns the program.
+// New checks a config as Redis checks its config file, and returns the program. Options
+// are every config of redis-server 7.0.15 and user directives; several save lines add
+// up, as in a config file.
 func New(cfg Config) (*Server, error) {
-	s := &Server{port: cfg.Port, options: map[string]string{}}
+	s := &Server{port: cfg.Port, file: map[string]string{}, speeds: cfg.Speeds.withDefaults()}
 	for k, v := range defaults { //determinism:ok copying a map into a map
-		s.options[k] = v
+		s.file[k] = v
 	}
+	saves := 0
 	for _, o := range cfg.Options {
-		key := canonicalOption(o[0])
-		if _, ok := defaults[key]; !ok {
-			return nil, fmt.Errorf("redis: unsupported option %q", o[0])
+		if o[0] == "user" {
+			s.fileUsers = append(s.fileUsers, o[1])
+			continue
 		}
-		if key == "replicaof" && o[1] != "" {
-			if _, _, err := parseHostPort(o[1]); err != nil {
-				return nil, fmt.Errorf("redis: replicaof %q: %v", o[1], err)
+		e := configIndex[asciiLower(o[0])]
+		if e == nil {
+			return nil, fmt.Errorf("redis: unknown option %q (Bad directive or wrong number of arguments)", o[0])
+		}
+		v, err := e.parse(o[1])
+		if err != "" {
+			return nil, fmt.Errorf("redis: option %s %q: %s", o[0], o[1], err)
+		}
+		if e.name == "save" {
+			if saves++; saves > 1 && v != "" && s.file["save"] != "" {
+				v = s.file["save"] + " " + v
 			}
 		}
-		s.options[key] = o[1]
+		s.file[e.name] = v
 	}
-	s.aof = s.options["appendonly"] == "yes"
 	return s, nil
+}
+
+// Modelled reports whether the simulation acts on an option (by its name or alias): the
+// others are accepted, shown and set as Redis does, and change nothing. A scenario runs
+// on real servers too, so it may set only options that both worlds act on.
+func Modelled(option string) bool {
+	if asciiLower(option) == "user" {
+		return true // ACL users, read by New
+	}
+	e := configIndex[asciiLower(option)]
+	if e == nil {
+		return false
+	}
+	_, ok := defaults[e.name]
+	return ok
 }
 
 func parseHostPort(v string) (string, int, error) {
@@ -95,60 +185,60 @@ func parseHostPort(v string) (string, int, error) {
 	return f[0], p, nil
 }
 
-// Start boots an incarnation: load what persistence kept, listen, and connect to the
-// master if the config file says so.
+// Start boots an incarnation: read the config file, load what persistence kept, listen,
+// and connect to the master if the config file says so.
 func (s *Server) Start(p *kernel.Process) {
 	s.proc = p
-	prev := s.n
-	n := &node{srv: s, p: p, started: p.Monotonic(), data: newDataset(), clientID: 0}
+	if prev := s.n; prev != nil && prev.aofState == aofOn {
+		prev.closeAOF(s.powerLost)
+	}
+	s.powerLost = false
+	s.options = maps.Clone(s.file)
+	// Two clients without a connection come first (the Lua and functions engines'), so
+	// the first connection gets id 3.
+	n := &node{srv: s, p: p, started: p.Monotonic(), data: newDataset(), clientID: 2}
 	s.n = n
 	n.runID = randomHex(p)
 	n.replID = randomHex(p)
 	n.replID2 = nullReplID
 	n.secondOffset = -1
 	n.selDB = -1
+	n.lastSave = n.unixtime() // at startup the dataset counts as saved
+	n.lastBgsaveOK = true
+	n.rdbLastTime, n.aofLastRewriteTime = -1, -1
+	if err := n.loadUsers(); err != nil {
+		p.Exit(1) // Redis refuses a config file with a bad user directive
+		return
+	}
 	host, port, err := parseHostPort(s.options["replicaof"])
 	replica := err == nil
-	switch {
-	case s.aof && s.powerLost && s.aofSynced != nil:
-		n.data = s.aofSynced.clone()
-	case s.aof && !s.powerLost && prev != nil:
-		n.data = prev.data // the dead incarnation no longer touches it
-	case s.rdb != nil:
-		// loadDataFromDisk: the RDB's replication info gives a replica a history to
-		// continue, and a master its previous id.
-		n.data = s.rdb.clone()
-		if s.rdbReplID != "" {
-			if replica {
-				n.replID, n.offset, n.cached = s.rdbReplID, s.rdbOffset, true
-			} else {
-				n.replID2, n.secondOffset, n.offset = s.rdbReplID, s.rdbOffset+1, s.rdbOffset
-				n.createBacklog()
-			}
-		}
-	}
-	s.powerLost = false
-	n.loadingUntil = p.Monotonic() + loadTime(n.data)
+	n.loadFromDisk(replica)
+	n.startLoading(n.data)
 	if err := p.Listen(s.port, n.accept); err != nil {
 		p.Exit(1)
 		return
 	}
 	if replica {
-		// Loading blocks a real server; its first replicationCron, right after, connects.
 		n.masterHost, n.masterPort = host, port
-		p.After(loadTime(n.data)+time.Millisecond, func() {
-			if n.masterHost != "" && n.link == linkNone {
-				n.connectToMaster()
-			}
-		})
 	}
-	n.cron()
+	// Loading blocks a real server: its cron first runs once it is done, and connects to
+	// the master.
+	p.After(n.loadingUntil-p.Monotonic(), n.cron)
 }
 
-// PowerLoss drops what the disk had not synced: with appendfsync everysec or no, the
-// writes since the last fsync.
+// startLoading marks the dataset as loading for the time it takes: Speeds.load, plus
+// key-load-delay microseconds per key.
+func (n *node) startLoading(data *dataset) {
+	d := n.srv.speeds.load(data) + time.Duration(data.size()*max(atoiOpt(n.srv.options["key-load-delay"]), 0))*time.Microsecond
+	n.loadingStart, n.loadingUntil = n.p.Monotonic(), n.p.Monotonic()+d
+	n.loadingStartUnix, n.loadingBytes = n.unixtime(), data.rdbBytes()
+}
+
+// PowerLoss drops what the disk had not synced: the AOF's writes since its last fsync
+// (see fsync), and whatever a child was writing.
 func (s *Server) PowerLoss() {
-	s.powerLost = s.aof && s.options["appendfsync"] != "always"
+	s.powerLost = true
+	s.powerLosses++
 }
 
 // Alive reports whether an incarnation is running.
@@ -232,6 +322,27 @@ func (d *dataset) elements() int {
 	}
 	for _, l := range d.lists { //determinism:ok summing
 		n += len(l)
+	}
+	return n
+}
+
+// rdbBytes estimates the size of the dataset's RDB file: every key costs its length and
+// three bytes (its type and two length prefixes), every value, member or element its
+// length and a byte. For the datasets DefaultSpeeds was measured with it is within 5 % of
+// the real file.
+func (d *dataset) rdbBytes() int64 {
+	n := int64(0)
+	for k, v := range d.strs { //determinism:ok summing
+		n += int64(len(k) + len(v) + 3)
+	}
+	for k, m := range d.sets { //determinism:ok summing
+		n += int64(len(k)+3) + m.bytes()
+	}
+	for k, l := range d.lists { //determinism:ok summing
+		n += int64(len(k) + 3)
+		for _, e := range l {
+			n += int64(len(e) + 1)
+		}
 	}
 	return n
 }

@@ -82,6 +82,31 @@ func (s *memberSet) remove(m string) bool {
 	return true
 }
 
+// bytes is the length of every member plus one each: what they take in an RDB file.
+func (s *memberSet) bytes() int64 {
+	if s == nil {
+		return 0
+	}
+	n := int64(0)
+	for i, word := range s.small {
+		for ; word != 0; word &= word - 1 {
+			n += int64(decimalDigits(64*i+bits.TrailingZeros64(word)) + 1)
+		}
+	}
+	for m := range s.other { //determinism:ok summing
+		n += int64(len(m) + 1)
+	}
+	return n
+}
+
+func decimalDigits(x int) int {
+	d := 1
+	for ; x >= 10; x /= 10 {
+		d++
+	}
+	return d
+}
+
 func (s *memberSet) clone() *memberSet {
 	c := &memberSet{small: slices.Clone(s.small), n: s.n}
 	if len(s.other) > 0 {

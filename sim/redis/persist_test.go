@@ -1,0 +1,142 @@
+package redis
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sentinelsim/sentinelsim/resp"
+)
+
+// These tests pin what fidelity/persistence_test.go measured against a real redis-server
+// 7.0.15, for machines without one.
+
+func TestBackgroundSaveKeepsTheSnapshotOfTheFork(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		killAt time.Duration // after BGSAVE
+		want   []string
+	}{
+		// The child reports after its first key (0.2 s): a parent dead by then takes it along.
+		{"killed before the child's first report", 100 * time.Millisecond, nil},
+		{"killed after it", 500 * time.Millisecond, []string{"k1=v", "k2=v", "k3=v", "k4=v", "k5=v"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"save", ""}, {"rdb-key-save-delay", "200000"}}})
+			for _, k := range []string{"k1", "k2", "k3", "k4", "k5"} {
+				c.do("127.0.0.1", "SET", k, "v")
+			}
+			if r := c.do("127.0.0.1", "BGSAVE"); r.Str != "Background saving started" {
+				t.Fatalf("BGSAVE: %v", r)
+			}
+			c.do("127.0.0.1", "SET", "after-fork", "v")
+			c.run(tc.killAt)
+			c.procs["127.0.0.1"].Kill()
+			c.run(2 * time.Second)
+			c.procs["127.0.0.1"].Start()
+			c.run(10 * time.Millisecond)
+			if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, tc.want) {
+				t.Errorf("after the restart the node holds %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSavePointSavesInTheBackground(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"save", "1 1"}}})
+	c.do("127.0.0.1", "SET", "a", "1")
+	if info := c.do("127.0.0.1", "INFO", "persistence").Str; !containsLine(info, "rdb_changes_since_last_save:1") {
+		t.Fatalf("after one write:\n%s", info)
+	}
+	c.run(2100 * time.Millisecond) // more than a second after the start, at the next cron
+	info := c.do("127.0.0.1", "INFO", "persistence").Str
+	if !containsLine(info, "rdb_changes_since_last_save:0") || !containsLine(info, "rdb_saves:1") {
+		t.Fatalf("the save point 1 1 did not save:\n%s", info)
+	}
+	c.do("127.0.0.1", "SET", "b", "2")
+	c.procs["127.0.0.1"].Kill()
+	c.procs["127.0.0.1"].Start()
+	c.run(10 * time.Millisecond)
+	if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, []string{"a=1"}) {
+		t.Errorf("after the restart: %v, want the saved a=1 alone", got)
+	}
+}
+
+func TestShutdownSavesWhenToldOrConfigured(t *testing.T) {
+	for _, tc := range []struct {
+		save string
+		args []string
+		kept bool
+	}{
+		{"3600 1", []string{"SHUTDOWN"}, true},
+		{"3600 1", []string{"SHUTDOWN", "NOSAVE"}, false},
+		{"", []string{"SHUTDOWN"}, false},
+		{"", []string{"SHUTDOWN", "SAVE"}, true},
+	} {
+		c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"save", tc.save}}})
+		c.do("127.0.0.1", "SET", "a", "1")
+		c.send("127.0.0.1", tc.args...)
+		c.run(100 * time.Millisecond)
+		if p := c.procs["127.0.0.1"]; p.Alive() || p.ExitCode() != 0 {
+			t.Fatalf("save %q, %v: alive %v, exit code %d", tc.save, tc.args, p.Alive(), p.ExitCode())
+		}
+		c.procs["127.0.0.1"].Start()
+		c.run(10 * time.Millisecond)
+		if got := len(c.servers["127.0.0.1"].Snapshot()) == 1; got != tc.kept {
+			t.Errorf("save %q, %v: the write survived %v, want %v", tc.save, tc.args, got, tc.kept)
+		}
+	}
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": {}})
+	for _, args := range [][]string{{"SHUTDOWN", "x"}, {"SHUTDOWN", "SAVE", "NOSAVE"}, {"SHUTDOWN", "ABORT", "NOW"}} {
+		if got := c.do("127.0.0.1", args...); !got.Equal(resp.Err("ERR syntax error")) {
+			t.Errorf("%v: %v, want ERR syntax error", args, got)
+		}
+	}
+}
+
+func TestRestartLoadsTheAOFNotTheRDB(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"save", ""}, {"appendonly", "yes"}}})
+	c.do("127.0.0.1", "SET", "x", "1")
+	c.do("127.0.0.1", "SAVE")
+	c.do("127.0.0.1", "FLUSHALL")
+	c.do("127.0.0.1", "SET", "y", "2")
+	c.procs["127.0.0.1"].Kill()
+	c.procs["127.0.0.1"].Start()
+	c.run(10 * time.Millisecond)
+	if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, []string{"y=2"}) {
+		t.Errorf("after the restart: %v, want the AOF's y=2, not the RDB's x=1", got)
+	}
+}
+
+func TestAOFOnPowerLossLosesWhatItsFsyncPolicyLoses(t *testing.T) {
+	for _, tc := range []struct {
+		fsync string
+		wait  time.Duration // between the two writes
+		want  []string
+	}{
+		{"always", 2500 * time.Millisecond, []string{"a=1", "b=2"}},
+		{"everysec", 2500 * time.Millisecond, []string{"a=1"}}, // b had no fsync yet
+		{"no", 2500 * time.Millisecond, nil},                   // the page cache holds both
+		{"no", 36 * time.Second, []string{"a=1"}},              // written back after 30 s
+	} {
+		c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"save", ""}, {"appendonly", "yes"}, {"appendfsync", tc.fsync}}})
+		c.do("127.0.0.1", "SET", "a", "1")
+		c.run(tc.wait)
+		c.do("127.0.0.1", "SET", "b", "2")
+		c.k.Host("127.0.0.1").PowerLoss()
+		c.procs["127.0.0.1"].Start()
+		c.run(10 * time.Millisecond)
+		if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, tc.want) {
+			t.Errorf("appendfsync %s, power lost %v after the first write: %v survived, want %v", tc.fsync, tc.wait, got, tc.want)
+		}
+	}
+	// A kill loses nothing, whatever the policy: the writes are in the page cache.
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": {{"save", ""}, {"appendonly", "yes"}, {"appendfsync", "no"}}})
+	c.do("127.0.0.1", "SET", "a", "1")
+	c.procs["127.0.0.1"].Kill()
+	c.procs["127.0.0.1"].Start()
+	c.run(10 * time.Millisecond)
+	if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, []string{"a=1"}) {
+		t.Errorf("after a kill with appendfsync no: %v, want a=1", got)
+	}
+}
