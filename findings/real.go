@@ -190,11 +190,15 @@ func (r *realResults) section() string {
 	b.WriteString(`
 ## The simulator against real processes
 
-The same scenarios, as catalogued, in the simulator (20 seeds) and against real Debian
-redis-server 7.0.15 processes with real redis-sentinel 7.0.15 and with gosentinel, each
-node on a loopback address of its own, faults by SIGKILL, SIGSTOP and nftables (data in
+The same scenarios, as catalogued, in the simulator and against real Debian redis-server
+7.0.15 processes with real redis-sentinel 7.0.15 and with gosentinel, each node on a
+loopback address of its own, faults by SIGKILL, SIGSTOP and nftables (data in
 [real.json](real.json)). Failover time is from the first +sdown of the master to the first
-+switch-master; the final master is the node the sentinels agreed on at the end.
++switch-master; the final master is the node the sentinels agreed on at the end. Which
+replica is promoted is not determined in these scenarios (equal priorities and, often,
+offsets: the run ids decide), so only that one was matters. A SIGKILL of a real master
+can also cost the last write it acknowledged to each client, which the simulator never
+loses (fidelity/README.md explains why).
 
 | scenario | backend | runs | failovers | failover p50 | lost (rate) | runs with loss | final master (runs) | converged |
 |---|---|---|---|---|---|---|---|---|
