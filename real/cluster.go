@@ -363,6 +363,12 @@ func (c *Cluster) Kill(name string) error {
 	return p.kill()
 }
 
+// PowerLoss is not possible for one process of a real machine: what it wrote is in the
+// page cache this machine shares with every other node, and stays there.
+func (c *Cluster) PowerLoss(string) error {
+	return fmt.Errorf("power loss: %w (the nodes share this machine's page cache)", world.ErrUnsupported)
+}
+
 // Restart starts a killed node again with its config file and data files.
 func (c *Cluster) Restart(name string) error {
 	_, p, err := c.node(name)

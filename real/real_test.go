@@ -193,6 +193,9 @@ duration: 1s
 	if err := c.JumpClock("n1/sentinel", time.Second); !errors.Is(err, world.ErrUnsupported) {
 		t.Errorf("clock jump: %v, want ErrUnsupported", err)
 	}
+	if err := c.PowerLoss("n1/redis"); !errors.Is(err, world.ErrUnsupported) {
+		t.Errorf("power loss: %v, want ErrUnsupported", err)
+	}
 	if err := c.Network(netmodel.Fault{Kind: netmodel.Latency, Hosts: []string{"127.0.0.21"},
 		Dist: netmodel.Dist{Kind: netmodel.Fixed, Min: time.Millisecond}}); !errors.Is(err, world.ErrUnsupported) {
 		t.Errorf("latency: %v, want ErrUnsupported", err)

@@ -126,6 +126,9 @@ func (tl *timeline) do(f Fault, rec *Applied) (*Fault, error) {
 		case Kill:
 			err = tl.w.Kill(n)
 			reverse.Kind = Restart
+		case PowerLoss:
+			err = tl.w.PowerLoss(n)
+			reverse.Kind = Restart
 		case Restart:
 			err = tl.w.Restart(n)
 		case Pause:

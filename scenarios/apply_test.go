@@ -29,6 +29,7 @@ func (f *fakeWorld) rec(format string, args ...any) error {
 	return nil
 }
 func (f *fakeWorld) Kill(n string) error                       { return f.rec("kill %s", n) }
+func (f *fakeWorld) PowerLoss(n string) error                  { return f.rec("power-loss %s", n) }
 func (f *fakeWorld) Restart(n string) error                    { return f.rec("restart %s", n) }
 func (f *fakeWorld) Pause(n string) error                      { return f.rec("pause %s", n) }
 func (f *fakeWorld) Resume(n string) error                     { return f.rec("resume %s", n) }
@@ -68,6 +69,7 @@ func TestTimelineResolvesSelectorsAndUndoesOnTheSameNodes(t *testing.T) {
 		{At: 2 * time.Second, Kind: Partition, Groups: [][]string{{SelectMaster}, {SelectRest}}, For: 3 * time.Second},
 		{At: 3 * time.Second, Kind: ClockJump, Target: "n3/sentinel", By: -5 * time.Second, For: time.Second},
 		{At: 3 * time.Second, Kind: Pause, Target: "n3"},
+		{At: 6 * time.Second, Kind: PowerLoss, Target: "n2", For: 2 * time.Second},
 	}
 	tl := newTimeline(context.Background(), w, faults)
 	if err := tl.runUntil(time.Second + 500*time.Millisecond); err != nil {
@@ -85,6 +87,10 @@ func TestTimelineResolvesSelectorsAndUndoesOnTheSameNodes(t *testing.T) {
 		"3s pause n3/sentinel",
 		"4s jump n3/sentinel 5s",
 		"5s net heal 127.0.0.2,127.0.0.1,127.0.0.3",
+		"6s power-loss n2/redis",
+		"6s power-loss n2/sentinel",
+		"8s restart n2/redis",
+		"8s restart n2/sentinel",
 		"11s restart n1/redis",
 	}
 	if strings.Join(w.calls, "\n") != strings.Join(want, "\n") {

@@ -17,6 +17,7 @@ type FaultKind string
 // faults act on hosts.
 const (
 	Kill      FaultKind = "kill"
+	PowerLoss FaultKind = "power-loss"
 	Restart   FaultKind = "restart"
 	Pause     FaultKind = "pause"
 	Resume    FaultKind = "resume"
@@ -58,7 +59,8 @@ type Fault struct {
 	PPM      int64         // drift
 	Args     []string      // command
 	// For, when set, undoes the fault after this long: resume after pause, restart after
-	// kill, heal after a partition or cut, the opposite jump after a clock jump.
+	// kill or power loss, heal after a partition or cut, the opposite jump after a clock
+	// jump.
 	For time.Duration
 
 	// An undo entry of a running timeline: it acts on the nodes its fault resolved.
@@ -105,7 +107,7 @@ func (f Fault) Validate(t world.Topology) error {
 		return fmt.Errorf("negative duration %v", f.For)
 	}
 	switch f.Kind {
-	case Kill, Restart, Pause, Resume, ClockJump, Drift, Command:
+	case Kill, PowerLoss, Restart, Pause, Resume, ClockJump, Drift, Command:
 		if err := checkTarget(t, f.Target); err != nil {
 			return err
 		}

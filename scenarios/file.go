@@ -502,7 +502,7 @@ func (l *loader) faults(y ynode) error {
 	return nil
 }
 
-var faultKinds = []FaultKind{Kill, Restart, Pause, Resume, ClockJump, Drift, Command, Partition, Cut, Heal, Latency, Loss}
+var faultKinds = []FaultKind{Kill, PowerLoss, Restart, Pause, Resume, ClockJump, Drift, Command, Partition, Cut, Heal, Latency, Loss}
 
 func (l *loader) fault(y ynode) (Fault, error) {
 	entries, err := y.mapping("a fault")
@@ -561,7 +561,7 @@ func containsKind(list []FaultKind, k FaultKind) bool {
 func (l *loader) faultBody(f *Fault, v ynode, extra map[string]ynode) error {
 	var err error
 	switch f.Kind {
-	case Kill, Restart, Pause, Resume:
+	case Kill, PowerLoss, Restart, Pause, Resume:
 		f.Target, err = v.str(string(f.Kind) + " target")
 	case ClockJump:
 		if f.Target, err = v.str("clock-jump target"); err != nil {

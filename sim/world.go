@@ -238,6 +238,15 @@ func (w *World) Kill(node string) error {
 	return err
 }
 
+// PowerLoss kills the node and drops what its disk had not synced.
+func (w *World) PowerLoss(node string) error {
+	p, err := w.proc(node)
+	if err == nil {
+		p.PowerLoss()
+	}
+	return err
+}
+
 // Restart starts a killed (or exited) node again with what it persisted.
 func (w *World) Restart(node string) error {
 	p, err := w.proc(node)

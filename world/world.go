@@ -28,8 +28,11 @@ type World interface {
 	Advance(d time.Duration)
 
 	// Kill is SIGKILL; Restart starts a killed node again with what it persisted;
-	// Pause and Resume are SIGSTOP and SIGCONT.
+	// Pause and Resume are SIGSTOP and SIGCONT. PowerLoss is what a power loss of its
+	// machine does to a node: it dies and loses what its disk had not synced (a kill
+	// loses nothing the node had written, which the page cache keeps).
 	Kill(node string) error
+	PowerLoss(node string) error
 	Restart(node string) error
 	Pause(node string) error
 	Resume(node string) error

@@ -52,17 +52,23 @@ type PowerLosser interface {
 }
 
 // PowerLoss crashes the whole host: every process dies at once, and programs lose what
-// their disk had not synced, those already dead too (what they wrote last may still be
-// in the page cache).
+// their disk had not synced.
 func (h *Host) PowerLoss() {
 	for _, p := range h.procs {
-		if p.Alive() {
-			p.k.trace.record(p.k.now, recKill, uint64(p.id), 1, 0, p.describe("power loss"))
-			p.die()
-		}
-		if pl, ok := p.prog.(PowerLosser); ok {
-			pl.PowerLoss()
-		}
+		p.PowerLoss()
+	}
+}
+
+// PowerLoss is what a power loss of its host does to one process: it dies at once, and
+// its program loses what its disk had not synced, also when it was dead already (what it
+// wrote last may still have been in the page cache).
+func (p *Process) PowerLoss() {
+	if p.Alive() {
+		p.k.trace.record(p.k.now, recKill, uint64(p.id), 1, 0, p.describe("power loss"))
+		p.die()
+	}
+	if pl, ok := p.prog.(PowerLosser); ok {
+		pl.PowerLoss()
 	}
 }
 
