@@ -92,15 +92,31 @@ func Generate(ctx context.Context, dir string, plan Plan) error {
 	if r.stalemate, err = g.failingRun(); err != nil {
 		return err
 	}
-	if r.jepsen, err = g.summary("jepsen-2013-clients-outside"); err != nil {
+	if r.jepsen, err = g.summary("jepsen-2013-clients-outside", Configs[0]); err != nil {
+		return err
+	}
+	if r.powerLoss, err = g.summary(powerLossScenario, Configs[0]); err != nil {
+		return err
+	}
+	if r.powerLossAlways, err = g.summary(powerLossScenario, fsyncAlways); err != nil {
 		return err
 	}
 	return g.readme(r)
 }
 
-// summary sweeps a catalogued scenario as it is and sums it up.
-func (g *generator) summary(name string) (*scenarios.Summary, error) {
-	s, err := scenarios.Lookup(name)
+// powerLossScenario and fsyncAlways are finding 2's power loss, with appendfsync everysec
+// as catalogued and with always.
+const powerLossScenario = "master-power-loss-everysec"
+
+var fsyncAlways = Config{"appendfsync always", []string{"redis.appendfsync=always"}}
+
+// summary sweeps a catalogued scenario under c and sums it up.
+func (g *generator) summary(name string, c Config) (*scenarios.Summary, error) {
+	base, err := scenarios.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	s, err := variant(base, c)
 	if err != nil {
 		return nil, err
 	}
