@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -102,36 +103,19 @@ func (o Op) String() string {
 // the real backend's client goroutines can share one; the simulator calls it from its
 // single loop, so there the order of IDs is deterministic.
 type History struct {
-	mu sync.Mutex
-	// chunks hold the operations, historyChunk to a chunk, so that a long history grows
-	// without copying what it holds.
-	chunks [][]Op
-	n      int
+	mu  sync.Mutex
+	ops []Op
 	// done marks completed operations; Return cannot, since virtual time starts at 0.
 	done []bool
 }
 
-const historyChunk = 4096
-
-// op is operation id.
-func (h *History) op(id int) *Op { return &h.chunks[id/historyChunk][id%historyChunk] }
-
-func (h *History) add(op Op) {
-	if h.n%historyChunk == 0 {
-		h.chunks = append(h.chunks, make([]Op, 0, historyChunk))
-	}
-	last := &h.chunks[len(h.chunks)-1]
-	*last = append(*last, op)
-	h.n++
-}
-
-// ops returns the operations as one slice.
-func (h *History) ops() []Op {
-	out := make([]Op, 0, h.n)
-	for _, c := range h.chunks {
-		out = append(out, c...)
-	}
-	return out
+// Grow makes room for n more operations, so that a history whose length the caller can
+// foresee grows without copying what it holds.
+func (h *History) Grow(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ops = slices.Grow(h.ops, n)
+	h.done = slices.Grow(h.done, n)
 }
 
 // Invoke records the start of an operation at time at and returns its ID. Only the
@@ -139,8 +123,8 @@ func (h *History) ops() []Op {
 func (h *History) Invoke(client int, op Op, at int64) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id := h.n
-	h.add(Op{ID: id, Client: client, Kind: op.Kind, Key: op.Key, Arg: op.Arg,
+	id := len(h.ops)
+	h.ops = append(h.ops, Op{ID: id, Client: client, Kind: op.Kind, Key: op.Key, Arg: op.Arg,
 		Final: op.Final, Status: Unknown, Call: at})
 	h.done = append(h.done, false)
 	return id
@@ -155,7 +139,7 @@ func (h *History) Complete(id int, out Output, status Status, node, role string,
 		panic(fmt.Sprintf("linearize: operation %d completed twice", id))
 	}
 	h.done[id] = true
-	op := h.op(id)
+	op := &h.ops[id]
 	op.Output, op.Status, op.Node, op.Role, op.Return = out, status, node, role, at
 }
 
@@ -163,7 +147,16 @@ func (h *History) Complete(id int, out Output, status Status, node, role string,
 func (h *History) Ops() []Op {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.ops()
+	return slices.Clone(h.ops)
+}
+
+// Finished returns the operations in invocation order without copying them, for a
+// caller that knows no operation will be invoked or completed any more (the
+// simulator's, once its clients have stopped): the history must not change afterwards.
+func (h *History) Finished() []Op {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ops
 }
 
 // FirstWriteAfter is FirstWriteAfter(h.Ops(), t) without copying the history, for
@@ -171,14 +164,7 @@ func (h *History) Ops() []Op {
 func (h *History) FirstWriteAfter(t int64) (int64, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var at int64
-	found := false
-	for _, c := range h.chunks {
-		if a, ok := FirstWriteAfter(c, t); ok && (!found || a < at) {
-			at, found = a, true
-		}
-	}
-	return at, found
+	return FirstWriteAfter(h.ops, t)
 }
 
 // MarshalJSON writes the history as {"ops": [...]}.
@@ -203,10 +189,7 @@ func (h *History) UnmarshalJSON(b []byte) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.chunks, h.n = nil, 0
-	for _, op := range v.Ops {
-		h.add(op)
-	}
+	h.ops = v.Ops
 	// A stored history is finished: nothing in it may be completed again.
 	h.done = make([]bool, len(v.Ops))
 	for i := range h.done {

@@ -10,6 +10,7 @@ import (
 
 func TestHistoryRecordsAndRoundTrips(t *testing.T) {
 	var h History
+	h.Grow(2) // less room than it takes: the third operation grows it again
 	a := h.Invoke(0, Op{Kind: KindSAdd, Key: "set", Arg: "1", Output: Output{Int: 9}, Status: Ok}, 0)
 	b := h.Invoke(1, Op{Kind: KindSAdd, Key: "set", Arg: "2"}, 5)
 	c := h.Invoke(1, Op{Kind: KindSMembers, Key: "set", Final: true}, 30)
@@ -25,6 +26,12 @@ func TestHistoryRecordsAndRoundTrips(t *testing.T) {
 	}
 	if got := h.Ops(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("ops:\n got %+v\nwant %+v", got, want)
+	}
+	if got := h.Finished(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("finished:\n got %+v\nwant %+v", got, want)
+	}
+	if copied := h.Ops(); &copied[0] == &h.Finished()[0] {
+		t.Fatal("Ops shares the history's array; the real backend's clients could still write to it")
 	}
 
 	b1, err := json.Marshal(&h)

@@ -471,3 +471,7 @@ func (w *World) WriteTrace(out io.Writer) error {
 	_, err := w.k.Trace().WriteTo(out)
 	return err
 }
+
+// Synchronous marks the world as one whose clients run only while it runs events, on
+// the caller's goroutine: scenarios then judge its history without copying it.
+func (w *World) Synchronous() {}
