@@ -133,7 +133,7 @@ func (n *node) feed(args []string) {
 	b.push(backlogEntry{offset: n.offset, cmd: args})
 	// Redis keeps the stream in blocks and frees the oldest one only while the rest still
 	// holds repl-backlog-size bytes (incrementalTrimReplicationBacklog).
-	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
+	limit := n.srv.hot.backlogSize
 	for n.offset >= b.first+replBlock && n.offset-b.first+1-replBlock > limit {
 		b.first += replBlock
 	}
@@ -248,7 +248,7 @@ func (n *node) replconf(cl *client, args []string) {
 
 // goodReplicas counts online replicas whose last ACK is within min-replicas-max-lag.
 func (n *node) goodReplicas() int {
-	maxLag := time.Duration(atoiOpt(n.srv.options["min-replicas-max-lag"])) * time.Second
+	maxLag := time.Duration(n.srv.hot.minReplicasMaxLag) * time.Second
 	good := 0
 	for _, r := range n.replicas {
 		if r.replica.online() && n.p.Monotonic()-r.replica.lastAck <= maxLag {
@@ -261,8 +261,8 @@ func (n *node) goodReplicas() int {
 // goodReplicasStatus is checkGoodReplicasStatus: writes are allowed on a replica, when
 // min-replicas-to-write or min-replicas-max-lag is 0, or with enough good replicas.
 func (n *node) goodReplicasStatus() bool {
-	need := atoiOpt(n.srv.options["min-replicas-to-write"])
-	return n.masterHost != "" || need == 0 || atoiOpt(n.srv.options["min-replicas-max-lag"]) == 0 ||
+	need := n.srv.hot.minReplicas
+	return n.masterHost != "" || need == 0 || n.srv.hot.minReplicasMaxLag == 0 ||
 		n.goodReplicas() >= need
 }
 
