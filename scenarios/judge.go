@@ -17,7 +17,7 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 	safety := linearize.SentinelSafety(events)
 	lost := linearize.LostWrites(s.Workload.Kind, ops)
 	lin := linearize.Linearizable(s.Workload.Kind, ops, limit)
-	intervals := linearize.AcceptIntervals(s.writeAccepts(run.World, ops), s.acceptGap())
+	intervals := s.masterIntervals(run.World, ops)
 	split := linearize.SplitBrain(intervals)
 	stale := linearize.StaleReads(ops, intervals)
 	r.Checks = []linearize.Verdict{safety, live, lost, lin, split, stale}
@@ -103,13 +103,13 @@ func found(v linearize.Verdict) linearize.Verdict {
 	return fact(v.Result == linearize.Violated, "%s: %s", v.Name, v.Summary)
 }
 
-// writeAccepts are who accepted writes as master when: from inside the servers where
+// masterIntervals are when each node acted as master: from inside the servers where
 // the world can see it, otherwise from which node acknowledged each write.
-func (s *Scenario) writeAccepts(w world.World, ops []linearize.Op) []linearize.WriteAccept {
+func (s *Scenario) masterIntervals(w world.World, ops []linearize.Op) []linearize.MasterInterval {
 	if a, ok := w.(Accepting); ok {
-		return a.WriteAccepts()
+		return a.AcceptIntervals(s.acceptGap())
 	}
-	return linearize.WriteAccepts(ops)
+	return linearize.AcceptIntervals(linearize.WriteAccepts(ops), s.acceptGap())
 }
 
 // acceptGap joins a node's write acceptances into one interval of acting as master: a

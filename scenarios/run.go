@@ -25,10 +25,11 @@ type Traced interface {
 	EventCount() uint64
 }
 
-// Accepting is what a world that sees inside its servers offers: every write a node
-// accepted as master. Other worlds infer it from the history.
+// Accepting is what a world that sees inside its servers offers: when each node acted
+// as master, from every write it accepted as one (see linearize.AcceptIntervals for
+// gap). Other worlds infer it from the history.
 type Accepting interface {
-	WriteAccepts() []linearize.WriteAccept
+	AcceptIntervals(gap time.Duration) []linearize.MasterInterval
 }
 
 // Synchronous is what a world offers whose clients run only inside its own calls (the
