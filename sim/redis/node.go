@@ -91,6 +91,9 @@ type node struct {
 	lastCmd     *command
 	// reply holds call's single reply.
 	reply [1]resp.Value
+	// inbox is the message being handled, as it arrived: a command that is fed to the
+	// replication stream unchanged goes on in the same box (see boxed).
+	inbox any
 	users map[string]*aclUser // the ACL, by name
 	// masterClient is the client id of the link with the master once it is up, and
 	// masterFrom the offset it started at.
@@ -151,7 +154,9 @@ func (n *node) accept(c *kernel.Conn) {
 	c.OnData = func(msg any) {
 		if args, ok := msg.([]string); ok && !cl.closed {
 			cl.lastInteraction = n.p.Monotonic()
+			n.inbox = msg
 			cl.handle(args)
+			n.inbox = nil
 		} else if _, ok := msg.(keepalive); ok && cl.replica != nil {
 			cl.replica.lastAck = n.p.Monotonic() // a loading replica's newline
 		}

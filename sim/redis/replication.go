@@ -42,12 +42,16 @@ func (r *replicaState) online() bool { return r.state == "online" }
 // up to one block more, from the offset of its first byte.
 type backlog struct {
 	first int64
-	// The n commands it holds, oldest first, are ring[head], ring[head+1], ... modulo the
-	// ring's length, a power of two: commands that leave it are never copied, and a full
-	// ring doubles.
-	ring    []backlogEntry
+	// The n commands it holds, oldest first, are the entries from head on of chunks of
+	// backlogChunk entries each: commands that leave it are never copied, and a chunk
+	// they have all left is used again for the newest.
+	chunks  [][]backlogEntry
+	spare   []backlogEntry
 	head, n int
 }
+
+// backlogChunk is how many commands a chunk of the backlog holds.
+const backlogChunk = 1024
 
 // replBlock is the size of a block of Redis's replication buffer: 16 KB
 // (PROTO_REPLY_CHUNK_BYTES) plus its header, rounded up by jemalloc to 20 KB, less the
@@ -69,26 +73,35 @@ func (b *backlog) newest() *backlogEntry {
 }
 
 // at is the i-th command held, the oldest being 0.
-func (b *backlog) at(i int) *backlogEntry { return &b.ring[(b.head+i)&(len(b.ring)-1)] }
+func (b *backlog) at(i int) *backlogEntry {
+	i += b.head
+	return &b.chunks[i/backlogChunk][i%backlogChunk]
+}
 
 func (b *backlog) push(e backlogEntry) {
-	if b.n == len(b.ring) {
-		grown := make([]backlogEntry, max(16, 2*len(b.ring)))
-		for i := range b.n {
-			grown[i] = *b.at(i)
+	if b.head+b.n == len(b.chunks)*backlogChunk {
+		c := b.spare
+		if c == nil {
+			c = make([]backlogEntry, backlogChunk)
 		}
-		b.ring, b.head = grown, 0
+		b.chunks, b.spare = append(b.chunks, c), nil
 	}
-	b.ring[(b.head+b.n)&(len(b.ring)-1)] = e
+	*b.at(b.n) = e
 	b.n++
 }
 
 // dropOldest lets the oldest command leave: one that ends before the backlog's first
 // byte, in a block already freed.
 func (b *backlog) dropOldest() {
-	b.ring[b.head] = backlogEntry{}
-	b.head = (b.head + 1) & (len(b.ring) - 1)
+	*b.at(0) = backlogEntry{}
+	b.head++
 	b.n--
+	if b.head == backlogChunk {
+		b.spare = b.chunks[0]
+		n := copy(b.chunks, b.chunks[1:])
+		b.chunks[n] = nil
+		b.chunks, b.head = b.chunks[:n], 0
+	}
 }
 
 // createBacklog is createReplicationBacklog: empty, its first byte the next one to come.
@@ -147,11 +160,21 @@ func (n *node) feed(args []string) {
 			rs.held = append(rs.held, args) // a full sync under way
 		case rs.online():
 			if msg == nil {
-				msg = args
+				msg = n.boxed(args)
 			}
 			r.send(msg)
 		}
 	}
+}
+
+// boxed is args ready to send: the box they arrived in when they are the message being
+// handled (a write propagated as the client sent it, the stream proxied to a
+// sub-replica), since boxing a slice again would allocate.
+func (n *node) boxed(args []string) any {
+	if in, ok := n.inbox.([]string); ok && len(in) == len(args) && len(in) > 0 && &in[0] == &args[0] {
+		return n.inbox
+	}
+	return args
 }
 
 // histlen is the number of bytes the backlog holds.
@@ -353,7 +376,9 @@ func (n *node) connectToMaster() {
 		}
 		n.lastIO = n.p.Monotonic()
 		if args, ok := msg.([]string); ok {
+			n.inbox = msg
 			n.fromMasterStream(args)
+			n.inbox = nil
 			return
 		}
 		if m, ok := msg.(syncPayloadStart); ok {
