@@ -50,8 +50,9 @@ type backlog struct {
 	head, n int
 }
 
-// backlogChunk is how many commands a chunk of the backlog holds.
-const backlogChunk = 1024
+// backlogChunk is how many commands a chunk of the backlog holds: 16 KB of entries, an
+// allocation of the heap's small sizes (over 32 KB the collector treats it as large).
+const backlogChunk = 512
 
 // replBlock is the size of a block of Redis's replication buffer: 16 KB
 // (PROTO_REPLY_CHUNK_BYTES) plus its header, rounded up by jemalloc to 20 KB, less the
