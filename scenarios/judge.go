@@ -23,9 +23,15 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 	r.Checks = []linearize.Verdict{safety, live, lost, lin, split, stale}
 
 	r.Ops = len(ops)
+	// One pass over the history for both the count and the times: it may hold hundreds
+	// of thousands of operations.
+	var acks []int64 // when the clients' acknowledged writes returned, final ones aside
 	for i := range ops {
 		if op := &ops[i]; op.IsWrite() && op.Status == linearize.Ok {
 			r.AckedWrites++
+			if !op.Final {
+				acks = append(acks, op.Return)
+			}
 		}
 	}
 	if ev, ok := lost.Evidence.(linearize.LostWritesEvidence); ok {
@@ -39,7 +45,7 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 		r.SplitBrainMs = float64(ev.Total) / float64(time.Millisecond)
 	}
 	r.Failovers, r.FailoverMs = failovers(events)
-	r.UnavailableMs = longestGap(ops, start, start+s.Duration+s.Quiet)
+	r.UnavailableMs = longestGap(acks, start, start+s.Duration+s.Quiet)
 	if ev, ok := live.Evidence.(linearize.LivenessEvidence); ok {
 		if n, found := run.World.Topology().NodeAt(ev.Master); found {
 			r.FinalMaster = n.Name
@@ -147,14 +153,9 @@ func failovers(events []linearize.SentinelEvent) (int, []float64) {
 	return len(seen), times
 }
 
-// longestGap is the longest time from start to end in which no client write succeeded.
-func longestGap(ops []linearize.Op, start, end time.Duration) float64 {
-	var acks []int64
-	for i := range ops {
-		if op := &ops[i]; op.IsWrite() && op.Status == linearize.Ok && !op.Final {
-			acks = append(acks, op.Return)
-		}
-	}
+// longestGap is the longest time from start to end in which no client write succeeded,
+// acks being when writes did.
+func longestGap(acks []int64, start, end time.Duration) float64 {
 	slices.Sort(acks)
 	last, gap := int64(start), int64(0)
 	for _, at := range append(acks, int64(end)) {
