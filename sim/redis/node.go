@@ -222,9 +222,9 @@ func message(v resp.Value) any {
 	return v
 }
 
-// send sends a replica a message of the replication link: a command of the stream (a
-// []string, which the caller may box once for every replica), the start of a full
-// sync's payload, a keepalive.
+// send sends a message boxed by the caller, who may send one box to many: a command of
+// the replication stream to every replica, the start of a full sync's payload, a
+// keepalive, a Pub/Sub message to every subscriber.
 func (cl *client) send(msg any) {
 	if !cl.closed {
 		cl.c.Send(msg)
@@ -280,9 +280,13 @@ func (n *node) role() resp.Value {
 
 func (n *node) publish(channel, msg string) int {
 	count := 0
+	var boxed any // built and boxed once for every subscriber of the channel
 	for _, x := range n.clients {
 		if x.channels[channel] {
-			x.reply(resp.BulkArray("message", channel, msg))
+			if boxed == nil {
+				boxed = resp.BulkArray("message", channel, msg)
+			}
+			x.send(boxed)
 			count++
 		}
 		for _, p := range sortedKeys(x.patterns) {
