@@ -107,6 +107,18 @@ type History struct {
 	ops []Op
 	// done marks completed operations; Return cannot, since virtual time starts at 0.
 	done []bool
+	// firstWrite is FirstWriteAfter's answer so far, nil until it is asked.
+	firstWrite *firstWrite
+}
+
+// firstWrite is FirstWriteAfter(t) over the operations before upTo, all completed, so
+// that it need not be found again: a run that settles asks once a second, and a
+// completed operation no longer changes.
+type firstWrite struct {
+	t     int64
+	upTo  int
+	at    int64
+	found bool
 }
 
 // Grow makes room for n more operations, so that a history whose length the caller can
@@ -124,8 +136,15 @@ func (h *History) Invoke(client int, op Op, at int64) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	id := len(h.ops)
-	h.ops = append(h.ops, Op{ID: id, Client: client, Kind: op.Kind, Key: op.Key, Arg: op.Arg,
-		Final: op.Final, Status: Unknown, Call: at})
+	// Written in place, field by field: past its length a slice's array is zero, and
+	// copying a whole Op in would cost a write barrier for each of its strings.
+	if id < cap(h.ops) {
+		h.ops = h.ops[:id+1]
+	} else {
+		h.ops = append(h.ops, Op{})
+	}
+	o := &h.ops[id]
+	o.ID, o.Client, o.Kind, o.Key, o.Arg, o.Final, o.Status, o.Call = id, client, op.Kind, op.Key, op.Arg, op.Final, Unknown, at
 	h.done = append(h.done, false)
 	return id
 }
@@ -164,7 +183,19 @@ func (h *History) Finished() []Op {
 func (h *History) FirstWriteAfter(t int64) (int64, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return FirstWriteAfter(h.ops, t)
+	if h.firstWrite == nil || h.firstWrite.t != t {
+		h.firstWrite = &firstWrite{t: t}
+	}
+	fw := h.firstWrite
+	for fw.upTo < len(h.ops) && h.done[fw.upTo] {
+		fw.at, fw.found = earlierWrite(&h.ops[fw.upTo], t, fw.at, fw.found)
+		fw.upTo++
+	}
+	at, found := fw.at, fw.found
+	for i := fw.upTo; i < len(h.ops); i++ { // from the first operation still in flight
+		at, found = earlierWrite(&h.ops[i], t, at, found)
+	}
+	return at, found
 }
 
 // MarshalJSON writes the history as {"ops": [...]}.
@@ -189,7 +220,7 @@ func (h *History) UnmarshalJSON(b []byte) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.ops = v.Ops
+	h.ops, h.firstWrite = v.Ops, nil
 	// A stored history is finished: nothing in it may be completed again.
 	h.done = make([]bool, len(v.Ops))
 	for i := range h.done {
