@@ -503,9 +503,8 @@ func (n *node) fromMasterStream(args []string) {
 		n.ack() // the ACK counts what was processed before the GETACK
 	}
 	if c != nil && c.flags&cmdWrite != 0 {
-		if _, changed := n.data.apply(n, c.name, args); changed {
-			n.dirty++
-		}
+		_, changes := n.data.apply(n, c.name, args)
+		n.dirty += changes
 	}
 	n.feed(args) // the stream is proxied as it came, SELECT and PING included
 }
