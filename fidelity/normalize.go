@@ -72,9 +72,6 @@ var byNature = map[string]string{
 	"aof_last_rewrite_time_sec": "<seconds>", "aof_current_rewrite_time_sec": "<seconds>",
 	"current_cow_peak": "<bytes>", "current_cow_size": "<bytes>", "current_cow_size_age": "<seconds>",
 	"rdb_last_cow_size": "<bytes>", "aof_last_cow_size": "<bytes>", "module_fork_last_cow_size": "<bytes>",
-	// The simulation counts a command that changed the dataset as one change; Redis counts
-	// the keys and elements it changed (README.md, what the simulation does not do).
-	"rdb_changes_since_last_save": "<changes>",
 }
 
 // clientID names a client id by its order of first appearance: client1, client2, ...

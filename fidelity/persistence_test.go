@@ -55,6 +55,20 @@ func TestSavePointsMatchRealRedis(t *testing.T) {
 	}, [2]string{"save", "1 1"})
 }
 
+// server.dirty counts the keys and elements a command changed, not the commands.
+func TestChangesMatchRealRedis(t *testing.T) {
+	differentialLife(t, func(j *journal) {
+		for _, cmd := range [][]string{
+			{"SADD", "s", "a", "b", "c"}, {"SADD", "s", "a", "d"}, {"SADD", "s", "a"}, {"SREM", "s", "a", "b", "x"},
+			{"RPUSH", "l", "1", "2", "3", "4"}, {"SET", "k", "v"}, {"SET", "k", "w", "NX"}, {"INCR", "n"},
+			{"INCRBY", "n", "5"}, {"DEL", "k", "n", "missing"}, {"GET", "k"}, {"FLUSHALL"}, {"FLUSHALL"},
+		} {
+			j.do(cmd...)
+			j.info("persistence", "rdb_changes_since_last_save")
+		}
+	}, [2]string{"save", ""})
+}
+
 func TestShutdownMatchesRealRedis(t *testing.T) {
 	t.Run("save-points", func(t *testing.T) {
 		differentialLife(t, func(j *journal) {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 )
 
@@ -102,36 +103,31 @@ func (o Op) String() string {
 // the real backend's client goroutines can share one; the simulator calls it from its
 // single loop, so there the order of IDs is deterministic.
 type History struct {
-	mu sync.Mutex
-	// chunks hold the operations, historyChunk to a chunk, so that a long history grows
-	// without copying what it holds.
-	chunks [][]Op
-	n      int
+	mu  sync.Mutex
+	ops []Op
 	// done marks completed operations; Return cannot, since virtual time starts at 0.
 	done []bool
+	// firstWrite is FirstWriteAfter's answer so far, nil until it is asked.
+	firstWrite *firstWrite
 }
 
-const historyChunk = 4096
-
-// op is operation id.
-func (h *History) op(id int) *Op { return &h.chunks[id/historyChunk][id%historyChunk] }
-
-func (h *History) add(op Op) {
-	if h.n%historyChunk == 0 {
-		h.chunks = append(h.chunks, make([]Op, 0, historyChunk))
-	}
-	last := &h.chunks[len(h.chunks)-1]
-	*last = append(*last, op)
-	h.n++
+// firstWrite is FirstWriteAfter(t) over the operations before upTo, all completed, so
+// that it need not be found again: a run that settles asks once a second, and a
+// completed operation no longer changes.
+type firstWrite struct {
+	t     int64
+	upTo  int
+	at    int64
+	found bool
 }
 
-// ops returns the operations as one slice.
-func (h *History) ops() []Op {
-	out := make([]Op, 0, h.n)
-	for _, c := range h.chunks {
-		out = append(out, c...)
-	}
-	return out
+// Grow makes room for n more operations, so that a history whose length the caller can
+// foresee grows without copying what it holds.
+func (h *History) Grow(n int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ops = slices.Grow(h.ops, n)
+	h.done = slices.Grow(h.done, n)
 }
 
 // Invoke records the start of an operation at time at and returns its ID. Only the
@@ -139,9 +135,16 @@ func (h *History) ops() []Op {
 func (h *History) Invoke(client int, op Op, at int64) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id := h.n
-	h.add(Op{ID: id, Client: client, Kind: op.Kind, Key: op.Key, Arg: op.Arg,
-		Final: op.Final, Status: Unknown, Call: at})
+	id := len(h.ops)
+	// Written in place, field by field: past its length a slice's array is zero, and
+	// copying a whole Op in would cost a write barrier for each of its strings.
+	if id < cap(h.ops) {
+		h.ops = h.ops[:id+1]
+	} else {
+		h.ops = append(h.ops, Op{})
+	}
+	o := &h.ops[id]
+	o.ID, o.Client, o.Kind, o.Key, o.Arg, o.Final, o.Status, o.Call = id, client, op.Kind, op.Key, op.Arg, op.Final, Unknown, at
 	h.done = append(h.done, false)
 	return id
 }
@@ -155,7 +158,7 @@ func (h *History) Complete(id int, out Output, status Status, node, role string,
 		panic(fmt.Sprintf("linearize: operation %d completed twice", id))
 	}
 	h.done[id] = true
-	op := h.op(id)
+	op := &h.ops[id]
 	op.Output, op.Status, op.Node, op.Role, op.Return = out, status, node, role, at
 }
 
@@ -163,7 +166,16 @@ func (h *History) Complete(id int, out Output, status Status, node, role string,
 func (h *History) Ops() []Op {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.ops()
+	return slices.Clone(h.ops)
+}
+
+// Finished returns the operations in invocation order without copying them, for a
+// caller that knows no operation will be invoked or completed any more (the
+// simulator's, once its clients have stopped): the history must not change afterwards.
+func (h *History) Finished() []Op {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ops
 }
 
 // FirstWriteAfter is FirstWriteAfter(h.Ops(), t) without copying the history, for
@@ -171,12 +183,17 @@ func (h *History) Ops() []Op {
 func (h *History) FirstWriteAfter(t int64) (int64, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	var at int64
-	found := false
-	for _, c := range h.chunks {
-		if a, ok := FirstWriteAfter(c, t); ok && (!found || a < at) {
-			at, found = a, true
-		}
+	if h.firstWrite == nil || h.firstWrite.t != t {
+		h.firstWrite = &firstWrite{t: t}
+	}
+	fw := h.firstWrite
+	for fw.upTo < len(h.ops) && h.done[fw.upTo] {
+		fw.at, fw.found = earlierWrite(&h.ops[fw.upTo], t, fw.at, fw.found)
+		fw.upTo++
+	}
+	at, found := fw.at, fw.found
+	for i := fw.upTo; i < len(h.ops); i++ { // from the first operation still in flight
+		at, found = earlierWrite(&h.ops[i], t, at, found)
 	}
 	return at, found
 }
@@ -203,10 +220,7 @@ func (h *History) UnmarshalJSON(b []byte) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.chunks, h.n = nil, 0
-	for _, op := range v.Ops {
-		h.add(op)
-	}
+	h.ops, h.firstWrite = v.Ops, nil
 	// A stored history is finished: nothing in it may be completed again.
 	h.done = make([]bool, len(v.Ops))
 	for i := range h.done {

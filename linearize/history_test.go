@@ -6,10 +6,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"pgregory.net/rapid"
 )
 
 func TestHistoryRecordsAndRoundTrips(t *testing.T) {
 	var h History
+	h.Grow(2) // less room than it takes: the third operation grows it again
 	a := h.Invoke(0, Op{Kind: KindSAdd, Key: "set", Arg: "1", Output: Output{Int: 9}, Status: Ok}, 0)
 	b := h.Invoke(1, Op{Kind: KindSAdd, Key: "set", Arg: "2"}, 5)
 	c := h.Invoke(1, Op{Kind: KindSMembers, Key: "set", Final: true}, 30)
@@ -25,6 +28,12 @@ func TestHistoryRecordsAndRoundTrips(t *testing.T) {
 	}
 	if got := h.Ops(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("ops:\n got %+v\nwant %+v", got, want)
+	}
+	if got := h.Finished(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("finished:\n got %+v\nwant %+v", got, want)
+	}
+	if copied := h.Ops(); &copied[0] == &h.Finished()[0] {
+		t.Fatal("Ops shares the history's array; the real backend's clients could still write to it")
 	}
 
 	b1, err := json.Marshal(&h)
@@ -57,4 +66,37 @@ func TestHistoryRejectsBadInput(t *testing.T) {
 		}
 	}()
 	h.Complete(id, Output{}, Ok, "n1", "master", 1)
+}
+
+// History.FirstWriteAfter remembers what it found among completed operations; asked as
+// a history grows, with operations completing out of order, it answers as the plain
+// function over a copy does.
+func TestHistoryFirstWriteAfterFollowsTheHistory(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var h History
+		var open []int
+		now := int64(0)
+		for range rapid.IntRange(1, 60).Draw(t, "steps") {
+			now += rapid.Int64Range(0, 3).Draw(t, "tick")
+			switch {
+			case len(open) > 0 && rapid.Bool().Draw(t, "complete"):
+				i := rapid.IntRange(0, len(open)-1).Draw(t, "which")
+				status := rapid.SampledFrom([]Status{Ok, Fail, Unknown}).Draw(t, "status")
+				h.Complete(open[i], Output{}, status, "n1", "master", now)
+				open = append(open[:i], open[i+1:]...)
+			default:
+				kind := rapid.SampledFrom([]string{KindSAdd, KindSMembers}).Draw(t, "kind")
+				open = append(open, h.Invoke(0, Op{Kind: kind, Key: "set", Arg: "1"}, now))
+			}
+			since := rapid.Int64Range(0, now+1).Draw(t, "since")
+			if rapid.Bool().Draw(t, "same") {
+				since = 5 // as a run that settles asks: the same time again and again
+			}
+			at, ok := h.FirstWriteAfter(since)
+			wantAt, wantOK := FirstWriteAfter(h.Ops(), since)
+			if at != wantAt || ok != wantOK {
+				t.Fatalf("FirstWriteAfter(%d) = %d, %v; over a copy %d, %v", since, at, ok, wantAt, wantOK)
+			}
+		}
+	})
 }

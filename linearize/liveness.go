@@ -74,9 +74,16 @@ func FirstWriteAfter(ops []Op, t int64) (int64, bool) {
 	var at int64
 	found := false
 	for i := range ops {
-		if op := &ops[i]; op.IsWrite() && op.Status == Ok && op.Call >= t && (!found || op.Return < at) {
-			at, found = op.Return, true
-		}
+		at, found = earlierWrite(&ops[i], t, at, found)
+	}
+	return at, found
+}
+
+// earlierWrite is FirstWriteAfter's step: the earlier of at (if found) and op's return,
+// if op is an acknowledged write invoked at or after t.
+func earlierWrite(op *Op, t, at int64, found bool) (int64, bool) {
+	if op.IsWrite() && op.Status == Ok && op.Call >= t && (!found || op.Return < at) {
+		return op.Return, true
 	}
 	return at, found
 }

@@ -107,31 +107,22 @@ func LostWrites(workload string, ops []Op) Verdict {
 
 func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	kl := KeyLosses{Key: key, FinalRead: -1}
+	// One pass over the operations, which may be hundreds of thousands: the final read,
+	// and the writes by status, each value numbered (ids) in the order first written.
 	var final *Op
-	var nAcked, nUnknown, nFailed int
+	// Most writes are acknowledged: room for all of them at once. The others are few;
+	// none of the lists is nil, as the evidence has them.
+	acked, unknown, failed := make([]string, 0, len(ops)), []string{}, []string{}
+	var ids valueIDs
+	written := make([]bool, 0, len(ops))
 	for _, op := range ops {
 		switch {
-		case op.Kind == read && op.Status == Ok && (final == nil || op.Return > final.Return):
-			final = op
+		case op.Kind == read:
+			if op.Status == Ok && (final == nil || op.Return > final.Return) {
+				final = op
+			}
+			continue
 		case op.Kind != write:
-		case op.Status == Ok:
-			nAcked++
-		case op.Status == Unknown:
-			nUnknown++
-		case op.Status == Fail:
-			nFailed++
-		}
-	}
-	if final == nil {
-		return kl
-	}
-	kl.FinalRead = final.ID
-
-	acked := make([]string, 0, nAcked)
-	unknown := make([]string, 0, nUnknown)
-	failed := make([]string, 0, nFailed)
-	for _, op := range ops {
-		if op.Kind != write {
 			continue
 		}
 		kl.Attempted++
@@ -143,7 +134,16 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 		case Fail:
 			failed = append(failed, op.Arg)
 		}
+		if write != KindIncr {
+			if _, isNew := ids.id(op.Arg); isNew {
+				written = append(written, true)
+			}
+		}
 	}
+	if final == nil {
+		return KeyLosses{Key: key, FinalRead: -1}
+	}
+	kl.FinalRead = final.ID
 	kl.Acknowledged = len(acked)
 
 	if write == KindIncr {
@@ -160,16 +160,7 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 		kl.Excess = max(0, n-int64(len(acked)+len(unknown)))
 	} else {
 		// Values by id: written by some write, and how often the final read holds it.
-		var ids valueIDs
-		written := make([]bool, 0, kl.Attempted)
-		present := make([]int, 0, kl.Attempted)
-		for _, op := range ops {
-			if op.Kind == write {
-				if _, isNew := ids.id(op.Arg); isNew {
-					written, present = append(written, true), append(present, 0)
-				}
-			}
-		}
+		present := make([]int, len(written), len(written)+len(final.Output.Values))
 		for _, v := range final.Output.Values {
 			i, isNew := ids.id(v)
 			if isNew {

@@ -28,8 +28,9 @@ import (
 // history illegal, as they should. If a member was added twice the argument fails, and
 // the history is returned unreduced.
 func reduceSetAdd(ops []*Op, firstRow int) []porcupine.Operation {
-	var reads, adds []*Op
-	var members valueIDs // a member's id is its SADD's index in adds
+	var reads []*Op
+	adds := make([]*Op, 0, len(ops)) // nearly all of them
+	var members valueIDs             // a member's id is its SADD's index in adds
 	for _, op := range ops {
 		if op.Kind == KindSMembers {
 			reads = append(reads, op)

@@ -42,14 +42,37 @@ func WriteAccepts(ops []Op) []WriteAccept {
 // enough that a node which was master, then replica, then master again is not taken for
 // a master throughout.
 func AcceptIntervals(accepts []WriteAccept, gap time.Duration) []MasterInterval {
-	byNode := map[string][]int64{}
+	var byNode []NodeAccepts
+	index := map[string]int{}
 	for _, a := range accepts {
-		byNode[a.Node] = append(byNode[a.Node], a.At)
+		i, ok := index[a.Node]
+		if !ok {
+			i = len(byNode)
+			index[a.Node] = i
+			byNode = append(byNode, NodeAccepts{Node: a.Node})
+		}
+		byNode[i].At = append(byNode[i].At, a.At)
 	}
+	return NodeAcceptIntervals(byNode, gap)
+}
+
+// NodeAccepts are the times at which one node accepted writes as master.
+type NodeAccepts struct {
+	Node string
+	At   []int64
+}
+
+// NodeAcceptIntervals is AcceptIntervals for acceptances grouped by node, as a world
+// that sees inside its servers records them. It sorts the times in place.
+func NodeAcceptIntervals(accepts []NodeAccepts, gap time.Duration) []MasterInterval {
 	var out []MasterInterval
-	for node, times := range byNode { // sorted below
+	for _, a := range accepts {
+		times := a.At
+		if len(times) == 0 {
+			continue
+		}
 		slices.Sort(times)
-		cur := MasterInterval{Node: node, From: times[0], To: times[0]}
+		cur := MasterInterval{Node: a.Node, From: times[0], To: times[0]}
 		for _, t := range times[1:] {
 			if t-cur.To > int64(gap) {
 				out = append(out, cur)

@@ -17,15 +17,21 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 	safety := linearize.SentinelSafety(events)
 	lost := linearize.LostWrites(s.Workload.Kind, ops)
 	lin := linearize.Linearizable(s.Workload.Kind, ops, limit)
-	intervals := linearize.AcceptIntervals(s.writeAccepts(run.World, ops), s.acceptGap())
+	intervals := s.masterIntervals(run.World, ops)
 	split := linearize.SplitBrain(intervals)
 	stale := linearize.StaleReads(ops, intervals)
 	r.Checks = []linearize.Verdict{safety, live, lost, lin, split, stale}
 
 	r.Ops = len(ops)
+	// One pass over the history for both the count and the times: it may hold hundreds
+	// of thousands of operations.
+	var acks []int64 // when the clients' acknowledged writes returned, final ones aside
 	for i := range ops {
 		if op := &ops[i]; op.IsWrite() && op.Status == linearize.Ok {
 			r.AckedWrites++
+			if !op.Final {
+				acks = append(acks, op.Return)
+			}
 		}
 	}
 	if ev, ok := lost.Evidence.(linearize.LostWritesEvidence); ok {
@@ -39,7 +45,7 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 		r.SplitBrainMs = float64(ev.Total) / float64(time.Millisecond)
 	}
 	r.Failovers, r.FailoverMs = failovers(events)
-	r.UnavailableMs = longestGap(ops, start, start+s.Duration+s.Quiet)
+	r.UnavailableMs = longestGap(acks, start, start+s.Duration+s.Quiet)
 	if ev, ok := live.Evidence.(linearize.LivenessEvidence); ok {
 		if n, found := run.World.Topology().NodeAt(ev.Master); found {
 			r.FinalMaster = n.Name
@@ -103,13 +109,13 @@ func found(v linearize.Verdict) linearize.Verdict {
 	return fact(v.Result == linearize.Violated, "%s: %s", v.Name, v.Summary)
 }
 
-// writeAccepts are who accepted writes as master when: from inside the servers where
+// masterIntervals are when each node acted as master: from inside the servers where
 // the world can see it, otherwise from which node acknowledged each write.
-func (s *Scenario) writeAccepts(w world.World, ops []linearize.Op) []linearize.WriteAccept {
+func (s *Scenario) masterIntervals(w world.World, ops []linearize.Op) []linearize.MasterInterval {
 	if a, ok := w.(Accepting); ok {
-		return a.WriteAccepts()
+		return a.AcceptIntervals(s.acceptGap())
 	}
-	return linearize.WriteAccepts(ops)
+	return linearize.AcceptIntervals(linearize.WriteAccepts(ops), s.acceptGap())
 }
 
 // acceptGap joins a node's write acceptances into one interval of acting as master: a
@@ -147,14 +153,9 @@ func failovers(events []linearize.SentinelEvent) (int, []float64) {
 	return len(seen), times
 }
 
-// longestGap is the longest time from start to end in which no client write succeeded.
-func longestGap(ops []linearize.Op, start, end time.Duration) float64 {
-	var acks []int64
-	for i := range ops {
-		if op := &ops[i]; op.IsWrite() && op.Status == linearize.Ok && !op.Final {
-			acks = append(acks, op.Return)
-		}
-	}
+// longestGap is the longest time from start to end in which no client write succeeded,
+// acks being when writes did.
+func longestGap(acks []int64, start, end time.Duration) float64 {
 	slices.Sort(acks)
 	last, gap := int64(start), int64(0)
 	for _, at := range append(acks, int64(end)) {

@@ -25,10 +25,18 @@ type Traced interface {
 	EventCount() uint64
 }
 
-// Accepting is what a world that sees inside its servers offers: every write a node
-// accepted as master. Other worlds infer it from the history.
+// Accepting is what a world that sees inside its servers offers: when each node acted
+// as master, from every write it accepted as one (see linearize.AcceptIntervals for
+// gap). Other worlds infer it from the history.
 type Accepting interface {
-	WriteAccepts() []linearize.WriteAccept
+	AcceptIntervals(gap time.Duration) []linearize.MasterInterval
+}
+
+// Synchronous is what a world offers whose clients run only inside its own calls (the
+// simulator's, on the caller's goroutine): once FinalReads has returned they record
+// nothing more, so the history can be judged in place rather than copied.
+type Synchronous interface {
+	Synchronous()
 }
 
 // Result is one run's outcome: `sentinelsim run --json` prints it as its last line and
@@ -119,6 +127,8 @@ func Execute(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Opti
 		return nil, err
 	}
 	h := new(linearize.History)
+	final := wl.Final()
+	h.Grow(s.maxOps() + len(final))
 	if err := w.StartClients(s.clientSpec(wl), h); err != nil {
 		return nil, err
 	}
@@ -140,12 +150,17 @@ func Execute(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Opti
 		return nil, err
 	}
 	w.StopClients()
-	w.FinalReads(wl.Final(), finalReadLimit)
+	w.FinalReads(final, finalReadLimit)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 
-	run := &Run{Result: r, Ops: h.Ops(), Events: w.Events(), World: w}
+	run := &Run{Result: r, Events: w.Events(), World: w}
+	if _, ok := w.(Synchronous); ok {
+		run.Ops = h.Finished()
+	} else {
+		run.Ops = h.Ops() // the real backend's clients may still be completing operations
+	}
 	r.Faults = append([]Applied{}, tl.log...)
 	r.SimSeconds = w.Now().Seconds()
 	if t, ok := w.(Traced); ok {
@@ -157,6 +172,18 @@ func Execute(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Opti
 	s.judge(run, live, start, opts.LinearizabilityLimit)
 	r.WallSeconds = time.Since(started).Seconds()
 	return run, nil
+}
+
+// maxOps bounds the operations the clients invoke in the scenario's duration and quiet
+// period when they think between operations (each invokes at most one per think time);
+// 0 when they do not think. The history is sized for them at once.
+func (s *Scenario) maxOps() int {
+	think := s.Workload.Think
+	if think <= 0 {
+		return 0
+	}
+	clients := len(s.Topology.OfKind(world.Client))
+	return clients * (int((s.Duration+s.Quiet)/think) + 1)
 }
 
 // finalReadLimit bounds the final reads: a cluster that passed liveness serves them at

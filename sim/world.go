@@ -36,7 +36,7 @@ type World struct {
 
 	onRecord func(sentineld.Record)
 	log      []sentineld.Record
-	accepts  []linearize.WriteAccept
+	accepts  []linearize.NodeAccepts // by redis node, in the topology's order
 }
 
 // Options tune a simulated world.
@@ -105,8 +105,10 @@ func (w *World) addRedis(n world.Node) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.Name, err)
 	}
-	srv.OnWrite = func(node, _ string) {
-		w.accepts = append(w.accepts, linearize.WriteAccept{Node: node, At: int64(w.k.Now())})
+	i := len(w.accepts)
+	w.accepts = append(w.accepts, linearize.NodeAccepts{Node: n.Name})
+	srv.OnWrite = func(string, string) {
+		w.accepts[i].At = append(w.accepts[i].At, int64(w.k.Now()))
 	}
 	w.redis[n.Name] = srv
 	w.procs[n.Name] = w.host(n).Spawn(n.Name, srv)
@@ -217,9 +219,12 @@ func (w *World) Kernel() *kernel.Kernel { return w.k }
 // Log is every sentinel event and log line so far.
 func (w *World) Log() []sentineld.Record { return w.log }
 
-// WriteAccepts are the writes redis nodes accepted from clients as masters, seen from
-// inside the servers: every acceptance, acknowledged to its client or not.
-func (w *World) WriteAccepts() []linearize.WriteAccept { return w.accepts }
+// AcceptIntervals are the intervals in which redis nodes accepted writes from clients as
+// masters, seen from inside the servers: from every acceptance, acknowledged to its
+// client or not, acceptances no more than gap apart joined.
+func (w *World) AcceptIntervals(gap time.Duration) []linearize.MasterInterval {
+	return linearize.NodeAcceptIntervals(w.accepts, gap)
+}
 
 func (w *World) proc(node string) (*kernel.Process, error) {
 	p, ok := w.procs[node]
@@ -480,3 +485,7 @@ func (w *World) WriteTrace(out io.Writer) error {
 	_, err := w.k.Trace().WriteTo(out)
 	return err
 }
+
+// Synchronous marks the world as one whose clients run only while it runs events, on
+// the caller's goroutine: scenarios then judge its history without copying it.
+func (w *World) Synchronous() {}

@@ -197,10 +197,10 @@ func (c *Conn) apply(step netmodel.Step) {
 		n := copy(c.queue, c.queue[1:])
 		c.queue[n] = nil
 		c.queue = c.queue[:n]
-		k.schedule(step.Arrive, event{do: arrival, conn: c, seg: seg})
+		k.scheduleArrival(step.Arrive, c, seg)
 	case netmodel.All:
 		for i, seg := range c.queue {
-			k.schedule(step.Arrive, event{do: arrival, conn: c, seg: seg})
+			k.scheduleArrival(step.Arrive, c, seg)
 			c.queue[i] = nil
 		}
 		c.queue = c.queue[:0]

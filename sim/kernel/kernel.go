@@ -93,6 +93,13 @@ func (k *Kernel) schedule(at time.Duration, e event) int32 {
 	return s
 }
 
+// scheduleArrival queues the arrival of seg at c's peer at time at.
+func (k *Kernel) scheduleArrival(at time.Duration, c *Conn, seg any) {
+	s, e := k.events.take()
+	e.do, e.conn, e.seg = arrival, c, seg
+	k.enqueue(at, s)
+}
+
 // enqueue puts the event in slot s into the heap at time at, after every event already
 // due then.
 func (k *Kernel) enqueue(at time.Duration, s int32) {

@@ -309,8 +309,10 @@ func (t Timer) Stop() bool {
 // After runs fn after d of the process's monotonic time. The timer dies with the
 // incarnation, and waits while the process is paused.
 func (p *Process) After(d time.Duration, fn func()) Timer {
-	s := p.k.schedule(p.k.now+p.unscale(d), event{fn: fn, owner: p, inc: p.inc, timer: true})
-	return Timer{k: p.k, slot: s, gen: p.k.events.slots[s].gen}
+	s, e := p.k.events.take()
+	e.fn, e.owner, e.inc, e.timer = fn, p, p.inc, true
+	p.k.enqueue(p.k.now+p.unscale(d), s)
+	return Timer{k: p.k, slot: s, gen: e.gen}
 }
 
 // Defer runs fn on the process's loop as soon as possible, after the current event.

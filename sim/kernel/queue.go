@@ -63,15 +63,23 @@ func (q *queue) peek() *entry { return &q.heap[0] }
 
 // alloc stores e in a free slot and returns the slot.
 func (q *queue) alloc(e event) int32 {
+	s, slot := q.take()
+	e.gen = slot.gen
+	*slot = e
+	return s
+}
+
+// take returns a free slot, empty but for its generation, for the caller to fill in:
+// the events the kernel schedules most are written in place rather than copied.
+func (q *queue) take() (int32, *event) {
 	if n := len(q.free); n > 0 {
 		s := q.free[n-1]
 		q.free = q.free[:n-1]
-		e.gen = q.slots[s].gen
-		q.slots[s] = e
-		return s
+		return s, &q.slots[s]
 	}
-	q.slots = append(q.slots, e)
-	return int32(len(q.slots) - 1)
+	q.slots = append(q.slots, event{})
+	s := int32(len(q.slots) - 1)
+	return s, &q.slots[s]
 }
 
 // release empties a slot for reuse; Timers that still name it become stale.

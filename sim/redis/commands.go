@@ -207,7 +207,7 @@ func (n *node) check(cl *client, args []string) (*command, *rejection) {
 	if isWrite && !n.goodReplicasStatus() {
 		return cmd, rejNoReplicas
 	}
-	if n.masterHost != "" && n.srv.options["replica-read-only"] == "yes" && isWrite {
+	if n.masterHost != "" && n.srv.hot.replicaReadOnly && isWrite {
 		return cmd, rejReadOnly
 	}
 	if cl.clientType() == "pubsub" {
@@ -218,7 +218,7 @@ func (n *node) check(cl *client, args []string) (*command, *rejection) {
 				"(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.name)}
 		}
 	}
-	if n.masterHost != "" && n.link != linkConnected && n.srv.options["replica-serve-stale-data"] == "no" && denyStale {
+	if n.masterHost != "" && n.link != linkConnected && !n.srv.hot.staleData && denyStale {
 		return cmd, rejMasterDown
 	}
 	if n.loading() && denyLoading {

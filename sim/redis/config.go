@@ -148,6 +148,7 @@ func (n *node) applyConfig(cl *client, name, value string) {
 			n.srv.options[name] = strconv.Itoa(minBacklogSize)
 		}
 	}
+	n.srv.hot = parseHot(n.srv.options)
 }
 
 // parse is performInterfaceSet for one value: the value CONFIG GET will show, or the

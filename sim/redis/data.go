@@ -13,11 +13,12 @@ var (
 
 // exec runs a data command, name being its name in the command table. cl is nil when
 // the command comes from the master's replication stream. Writes that change the
-// dataset are propagated to replicas.
+// dataset count their changes and are propagated to replicas, as is FLUSHALL even when
+// it removed nothing (flushallCommand forces its propagation).
 func (d *dataset) exec(n *node, cl *client, name string, args []string) resp.Value {
-	reply, changed := d.apply(n, name, args)
-	if changed && !reply.IsError() {
-		n.dirty++
+	reply, changes := d.apply(n, name, args)
+	if (changes > 0 || name == "flushall") && !reply.IsError() {
+		n.dirty += changes
 		n.propagate(propagated(n, name, args))
 		if cl != nil && n.masterHost == "" && n.srv.OnWrite != nil {
 			key := ""
@@ -31,9 +32,11 @@ func (d *dataset) exec(n *node, cl *client, name string, args []string) resp.Val
 }
 
 // apply executes a command on the dataset, as the command's function in Redis 7.0.15
-// does (t_string.c, t_set.c, t_list.c, db.c), and reports whether it changed it. n is nil
-// when a full sync replays a snapshot.
-func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) {
+// does (t_string.c, t_set.c, t_list.c, db.c), and returns its reply and the changes it
+// made as those functions add them to server.dirty: the members SADD added and SREM
+// removed, the elements RPUSH pushed, the keys DEL and FLUSHALL removed, one for a SET
+// that set and an INCR. n is nil when a full sync replays a snapshot.
+func (d *dataset) apply(n *node, name string, args []string) (resp.Value, int64) {
 	switch name {
 	case "get":
 		return d.get(args[1])
@@ -47,7 +50,7 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 				count++
 			}
 		}
-		return resp.Int(int64(count)), count > 0
+		return resp.Int(int64(count)), int64(count)
 	case "exists":
 		count := 0
 		for _, k := range args[1:] {
@@ -55,39 +58,39 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 				count++
 			}
 		}
-		return resp.Int(int64(count)), false
+		return resp.Int(int64(count)), 0
 	case "incr", "incrby":
 		by := int64(1)
 		if name == "incrby" {
 			v, ok := string2ll(args[2])
 			if !ok {
-				return errNotInt, false
+				return errNotInt, 0
 			}
 			by = v
 		}
 		if k := d.kind(args[1]); k != "string" && k != "" {
-			return errWrongType, false
+			return errWrongType, 0
 		}
 		cur := int64(0)
 		if v, ok := d.strs[args[1]]; ok {
 			x, ok := string2ll(v)
 			if !ok {
-				return errNotInt, false
+				return errNotInt, 0
 			}
 			cur = x
 		}
 		if (by < 0 && cur < 0 && by < -1<<63-cur) || (by > 0 && cur > 0 && by > 1<<63-1-cur) {
-			return errOverflow, false
+			return errOverflow, 0
 		}
 		cur += by
 		d.strs[args[1]] = formatInt(cur)
-		return resp.Int(cur), true
+		return resp.Int(cur), 1
 	case "sadd":
 		// One lookup for the common case, an existing set: a key is in one map at most.
 		set, ok := d.sets[args[1]]
 		if !ok {
 			if d.kind(args[1]) != "" {
-				return errWrongType, false
+				return errWrongType, 0
 			}
 			set = &memberSet{}
 			d.sets[args[1]] = set
@@ -98,10 +101,10 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 				added++
 			}
 		}
-		return resp.Int(int64(added)), added > 0
+		return resp.Int(int64(added)), int64(added)
 	case "srem":
 		if k := d.kind(args[1]); k != "set" && k != "" {
-			return errWrongType, false
+			return errWrongType, 0
 		}
 		set := d.sets[args[1]]
 		removed := 0
@@ -114,41 +117,41 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 				}
 			}
 		}
-		return resp.Int(int64(removed)), removed > 0
+		return resp.Int(int64(removed)), int64(removed)
 	case "smembers", "scard", "sismember":
 		if k := d.kind(args[1]); k != "set" && k != "" {
-			return errWrongType, false
+			return errWrongType, 0
 		}
 		set := d.sets[args[1]]
 		switch name {
 		case "scard":
-			return resp.Int(int64(set.len())), false
+			return resp.Int(int64(set.len())), 0
 		case "sismember":
 			if set.has(args[2]) {
-				return resp.Int(1), false
+				return resp.Int(1), 0
 			}
-			return resp.Int(0), false
+			return resp.Int(0), 0
 		}
-		return resp.BulkArray(set.sorted()...), false
+		return resp.BulkArray(set.sorted()...), 0
 	case "rpush":
 		if k := d.kind(args[1]); k != "list" && k != "" {
-			return errWrongType, false
+			return errWrongType, 0
 		}
 		d.lists[args[1]] = append(d.lists[args[1]], args[2:]...)
-		return resp.Int(int64(len(d.lists[args[1]]))), true
+		return resp.Int(int64(len(d.lists[args[1]]))), int64(len(args) - 2)
 	case "llen":
 		if k := d.kind(args[1]); k != "list" && k != "" {
-			return errWrongType, false
+			return errWrongType, 0
 		}
-		return resp.Int(int64(len(d.lists[args[1]]))), false
+		return resp.Int(int64(len(d.lists[args[1]]))), 0
 	case "lrange":
 		start, ok1 := string2ll(args[2])
 		end, ok2 := string2ll(args[3])
 		if !ok1 || !ok2 {
-			return errNotInt, false
+			return errNotInt, 0
 		}
 		if k := d.kind(args[1]); k != "list" && k != "" {
-			return errWrongType, false
+			return errWrongType, 0
 		}
 		l := d.lists[args[1]]
 		n := int64(len(l))
@@ -162,22 +165,23 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, bool) 
 			start = 0
 		}
 		if start > end || start >= n {
-			return resp.Array(), false
+			return resp.Array(), 0
 		}
 		if end >= n {
 			end = n - 1
 		}
-		return resp.BulkArray(l[start : end+1]...), false
+		return resp.BulkArray(l[start : end+1]...), 0
 	case "dbsize":
-		return resp.Int(int64(d.size())), false
+		return resp.Int(int64(d.size())), 0
 	case "flushall":
 		if len(args) > 2 || (len(args) == 2 && asciiLower(args[1]) != "sync" && asciiLower(args[1]) != "async") {
-			return errSyntax, false
+			return errSyntax, 0
 		}
+		removed := d.size() // emptyData's count: the keys, not their elements
 		*d = *newDataset()
-		return resp.OK, true // always propagated, even on an empty dataset
+		return resp.OK, int64(removed)
 	}
-	return resp.Err("ERR unknown command '" + args[0] + "'"), false
+	return resp.Err("ERR unknown command '" + args[0] + "'"), 0
 }
 
 // propagated is the form a write takes in the replication stream: SET with an expiry as
@@ -250,14 +254,14 @@ func (d *dataset) remove(key string) {
 }
 
 // get is getGenericCommand: nil for a missing key, WRONGTYPE for another type.
-func (d *dataset) get(key string) (resp.Value, bool) {
+func (d *dataset) get(key string) (resp.Value, int64) {
 	if k := d.kind(key); k != "string" && k != "" {
-		return errWrongType, false
+		return errWrongType, 0
 	}
 	if v, ok := d.strs[key]; ok {
-		return resp.Bulk(v), false
+		return resp.Bulk(v), 0
 	}
-	return resp.Null(), false
+	return resp.Null(), 0
 }
 
 // SET's option flags (t_string.c).
@@ -276,7 +280,7 @@ const (
 // parseExtendedStringArgumentsOrReply does and checked in setGenericCommand's order:
 // syntax, then the expiry, then GET's type check, then NX/XX. Expiries are checked and
 // then ignored: keys never expire in the simulation. n is nil when replaying a snapshot.
-func (d *dataset) set(n *node, args []string) (resp.Value, bool) {
+func (d *dataset) set(n *node, args []string) (resp.Value, int64) {
 	flags := 0
 	expire := ""
 	for j := 3; j < len(args); j++ {
@@ -308,17 +312,17 @@ func (d *dataset) set(n *node, args []string) (resp.Value, bool) {
 			expire = args[j+1]
 			j++
 		default:
-			return errSyntax, false
+			return errSyntax, 0
 		}
 	}
 	if flags&(setEX|setPX|setEXAT|setPXAT) != 0 {
 		ms, ok := string2ll(expire)
 		if !ok {
-			return errNotInt, false
+			return errNotInt, 0
 		}
 		seconds := flags&(setEX|setEXAT) != 0
 		if ms <= 0 || (seconds && ms > (1<<63-1)/1000) {
-			return resp.Err("ERR invalid expire time in 'set' command"), false
+			return resp.Err("ERR invalid expire time in 'set' command"), 0
 		}
 		if seconds {
 			ms *= 1000
@@ -331,26 +335,26 @@ func (d *dataset) set(n *node, args []string) (resp.Value, bool) {
 			ms += now // wraps negative on overflow, as in C
 		}
 		if ms <= 0 {
-			return resp.Err("ERR invalid expire time in 'set' command"), false
+			return resp.Err("ERR invalid expire time in 'set' command"), 0
 		}
 	}
 	var reply resp.Value
 	if flags&setGet != 0 {
 		if reply, _ = d.get(args[1]); reply.IsError() {
-			return reply, false
+			return reply, 0
 		}
 	}
 	found := d.kind(args[1]) != ""
 	if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
 		if flags&setGet != 0 {
-			return reply, false
+			return reply, 0
 		}
-		return resp.Null(), false
+		return resp.Null(), 0
 	}
 	d.remove(args[1])
 	d.strs[args[1]] = args[2]
 	if flags&setGet != 0 {
-		return reply, true
+		return reply, 1
 	}
-	return resp.OK, true
+	return resp.OK, 1
 }

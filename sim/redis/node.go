@@ -91,6 +91,9 @@ type node struct {
 	lastCmd     *command
 	// reply holds call's single reply.
 	reply [1]resp.Value
+	// inbox is the message being handled, as it arrived: a command that is fed to the
+	// replication stream unchanged goes on in the same box (see boxed).
+	inbox any
 	users map[string]*aclUser // the ACL, by name
 	// masterClient is the client id of the link with the master once it is up, and
 	// masterFrom the offset it started at.
@@ -151,7 +154,9 @@ func (n *node) accept(c *kernel.Conn) {
 	c.OnData = func(msg any) {
 		if args, ok := msg.([]string); ok && !cl.closed {
 			cl.lastInteraction = n.p.Monotonic()
+			n.inbox = msg
 			cl.handle(args)
+			n.inbox = nil
 		} else if _, ok := msg.(keepalive); ok && cl.replica != nil {
 			cl.replica.lastAck = n.p.Monotonic() // a loading replica's newline
 		}
@@ -217,9 +222,9 @@ func message(v resp.Value) any {
 	return v
 }
 
-// send sends a replica a message of the replication link: a command of the stream (a
-// []string, which the caller may box once for every replica), the start of a full
-// sync's payload, a keepalive.
+// send sends a message boxed by the caller, who may send one box to many: a command of
+// the replication stream to every replica, the start of a full sync's payload, a
+// keepalive, a Pub/Sub message to every subscriber.
 func (cl *client) send(msg any) {
 	if !cl.closed {
 		cl.c.Send(msg)
@@ -275,9 +280,13 @@ func (n *node) role() resp.Value {
 
 func (n *node) publish(channel, msg string) int {
 	count := 0
+	var boxed any // built and boxed once for every subscriber of the channel
 	for _, x := range n.clients {
 		if x.channels[channel] {
-			x.reply(resp.BulkArray("message", channel, msg))
+			if boxed == nil {
+				boxed = resp.BulkArray("message", channel, msg)
+			}
+			x.send(boxed)
 			count++
 		}
 		for _, p := range sortedKeys(x.patterns) {

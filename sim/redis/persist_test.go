@@ -1,6 +1,7 @@
 package redis
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -138,5 +139,53 @@ func TestAOFOnPowerLossLosesWhatItsFsyncPolicyLoses(t *testing.T) {
 	c.run(10 * time.Millisecond)
 	if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, []string{"a=1"}) {
 		t.Errorf("after a kill with appendfsync no: %v, want a=1", got)
+	}
+}
+
+// rdb_changes_since_last_save counts as server.dirty does: every key and element a
+// command changed (t_set.c, t_list.c, t_string.c, db.c), on the master and on a replica
+// that applies its stream alike.
+func TestChangesCountKeysAndElements(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{
+		"127.0.0.1": {{"save", ""}},
+		"127.0.0.2": {{"save", ""}, {"replicaof", "127.0.0.1 6379"}},
+	})
+	c.run(2 * time.Second)
+	changes := func(addr string) string {
+		return infoField(c.do(addr, "INFO", "persistence").Str, "rdb_changes_since_last_save")
+	}
+	base := map[string]int{}
+	for _, addr := range []string{"127.0.0.1", "127.0.0.2"} {
+		base[addr] = atoiOpt(changes(addr)) // the replica's full sync may count one
+	}
+	steps := []struct {
+		args []string
+		add  int
+	}{
+		{[]string{"SADD", "s", "a", "b", "c"}, 3},
+		{[]string{"SADD", "s", "a", "d"}, 1}, // a is there already
+		{[]string{"SADD", "s", "a"}, 0},
+		{[]string{"SREM", "s", "a", "b", "x"}, 2},
+		{[]string{"RPUSH", "l", "1", "2", "3", "4"}, 4},
+		{[]string{"SET", "k", "v"}, 1},
+		{[]string{"SET", "k", "w", "NX"}, 0}, // not set
+		{[]string{"INCR", "n"}, 1},
+		{[]string{"INCRBY", "n", "5"}, 1},
+		{[]string{"DEL", "k", "n", "missing"}, 2},
+		{[]string{"GET", "k"}, 0},
+		{[]string{"FLUSHALL"}, 2}, // the keys s and l, not their elements
+		{[]string{"FLUSHALL"}, 0},
+	}
+	want := base["127.0.0.1"]
+	for _, s := range steps {
+		c.do("127.0.0.1", s.args...)
+		want += s.add
+		if got := changes("127.0.0.1"); got != fmt.Sprint(want) {
+			t.Fatalf("after %q: rdb_changes_since_last_save %s, want %d", s.args, got, want)
+		}
+	}
+	c.run(time.Second)
+	if got, want := changes("127.0.0.2"), base["127.0.0.2"]+want-base["127.0.0.1"]; got != fmt.Sprint(want) {
+		t.Errorf("replica: rdb_changes_since_last_save %s, want %d", got, want)
 	}
 }

@@ -161,6 +161,29 @@ func TestMinReplicasRefusesWritesWithoutReplicas(t *testing.T) {
 	}
 }
 
+// The options every write reads are parsed once, so CONFIG SET must be seen at once, and a
+// restart must read the file again.
+func TestMinReplicasFollowsConfigSet(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": nil})
+	if r := c.do("127.0.0.1", "SET", "a", "1"); !r.Equal(resp.OK) {
+		t.Fatalf("SET with min-replicas-to-write 0: %v", r)
+	}
+	c.do("127.0.0.1", "CONFIG", "SET", "min-replicas-to-write", "1")
+	if r := c.do("127.0.0.1", "SET", "a", "2"); r.Str != "NOREPLICAS Not enough good replicas to write." {
+		t.Errorf("SET after CONFIG SET min-replicas-to-write 1: %v", r)
+	}
+	c.do("127.0.0.1", "CONFIG", "SET", "min-replicas-max-lag", "0")
+	if r := c.do("127.0.0.1", "SET", "a", "3"); !r.Equal(resp.OK) {
+		t.Errorf("SET after CONFIG SET min-replicas-max-lag 0: %v", r)
+	}
+	c.do("127.0.0.1", "CONFIG", "SET", "min-replicas-max-lag", "10")
+	c.procs["127.0.0.1"].Restart()
+	c.run(time.Second)
+	if r := c.do("127.0.0.1", "SET", "a", "4"); !r.Equal(resp.OK) {
+		t.Errorf("SET after a restart, which drops what CONFIG SET did: %v", r)
+	}
+}
+
 func TestRestartWithoutPersistenceComesBackEmpty(t *testing.T) {
 	c := newCluster(t, map[string][][2]string{
 		"127.0.0.1": {{"save", ""}, {"appendonly", "no"}},

@@ -42,12 +42,17 @@ func (r *replicaState) online() bool { return r.state == "online" }
 // up to one block more, from the offset of its first byte.
 type backlog struct {
 	first int64
-	// The n commands it holds, oldest first, are ring[head], ring[head+1], ... modulo the
-	// ring's length, a power of two: commands that leave it are never copied, and a full
-	// ring doubles.
-	ring    []backlogEntry
+	// The n commands it holds, oldest first, are the entries from head on of chunks of
+	// backlogChunk entries each: commands that leave it are never copied, and a chunk
+	// they have all left is used again for the newest.
+	chunks  [][]backlogEntry
+	spare   []backlogEntry
 	head, n int
 }
+
+// backlogChunk is how many commands a chunk of the backlog holds: 16 KB of entries, an
+// allocation of the heap's small sizes (over 32 KB the collector treats it as large).
+const backlogChunk = 512
 
 // replBlock is the size of a block of Redis's replication buffer: 16 KB
 // (PROTO_REPLY_CHUNK_BYTES) plus its header, rounded up by jemalloc to 20 KB, less the
@@ -69,26 +74,35 @@ func (b *backlog) newest() *backlogEntry {
 }
 
 // at is the i-th command held, the oldest being 0.
-func (b *backlog) at(i int) *backlogEntry { return &b.ring[(b.head+i)&(len(b.ring)-1)] }
+func (b *backlog) at(i int) *backlogEntry {
+	i += b.head
+	return &b.chunks[i/backlogChunk][i%backlogChunk]
+}
 
 func (b *backlog) push(e backlogEntry) {
-	if b.n == len(b.ring) {
-		grown := make([]backlogEntry, max(16, 2*len(b.ring)))
-		for i := range b.n {
-			grown[i] = *b.at(i)
+	if b.head+b.n == len(b.chunks)*backlogChunk {
+		c := b.spare
+		if c == nil {
+			c = make([]backlogEntry, backlogChunk)
 		}
-		b.ring, b.head = grown, 0
+		b.chunks, b.spare = append(b.chunks, c), nil
 	}
-	b.ring[(b.head+b.n)&(len(b.ring)-1)] = e
+	*b.at(b.n) = e
 	b.n++
 }
 
 // dropOldest lets the oldest command leave: one that ends before the backlog's first
 // byte, in a block already freed.
 func (b *backlog) dropOldest() {
-	b.ring[b.head] = backlogEntry{}
-	b.head = (b.head + 1) & (len(b.ring) - 1)
+	*b.at(0) = backlogEntry{}
+	b.head++
 	b.n--
+	if b.head == backlogChunk {
+		b.spare = b.chunks[0]
+		n := copy(b.chunks, b.chunks[1:])
+		b.chunks[n] = nil
+		b.chunks, b.head = b.chunks[:n], 0
+	}
 }
 
 // createBacklog is createReplicationBacklog: empty, its first byte the next one to come.
@@ -133,7 +147,7 @@ func (n *node) feed(args []string) {
 	b.push(backlogEntry{offset: n.offset, cmd: args})
 	// Redis keeps the stream in blocks and frees the oldest one only while the rest still
 	// holds repl-backlog-size bytes (incrementalTrimReplicationBacklog).
-	limit := int64(atoiOpt(n.srv.options["repl-backlog-size"]))
+	limit := n.srv.hot.backlogSize
 	for n.offset >= b.first+replBlock && n.offset-b.first+1-replBlock > limit {
 		b.first += replBlock
 	}
@@ -147,11 +161,21 @@ func (n *node) feed(args []string) {
 			rs.held = append(rs.held, args) // a full sync under way
 		case rs.online():
 			if msg == nil {
-				msg = args
+				msg = n.boxed(args)
 			}
 			r.send(msg)
 		}
 	}
+}
+
+// boxed is args ready to send: the box they arrived in when they are the message being
+// handled (a write propagated as the client sent it, the stream proxied to a
+// sub-replica), since boxing a slice again would allocate.
+func (n *node) boxed(args []string) any {
+	if in, ok := n.inbox.([]string); ok && len(in) == len(args) && len(in) > 0 && &in[0] == &args[0] {
+		return n.inbox
+	}
+	return args
 }
 
 // histlen is the number of bytes the backlog holds.
@@ -248,7 +272,7 @@ func (n *node) replconf(cl *client, args []string) {
 
 // goodReplicas counts online replicas whose last ACK is within min-replicas-max-lag.
 func (n *node) goodReplicas() int {
-	maxLag := time.Duration(atoiOpt(n.srv.options["min-replicas-max-lag"])) * time.Second
+	maxLag := time.Duration(n.srv.hot.minReplicasMaxLag) * time.Second
 	good := 0
 	for _, r := range n.replicas {
 		if r.replica.online() && n.p.Monotonic()-r.replica.lastAck <= maxLag {
@@ -261,8 +285,8 @@ func (n *node) goodReplicas() int {
 // goodReplicasStatus is checkGoodReplicasStatus: writes are allowed on a replica, when
 // min-replicas-to-write or min-replicas-max-lag is 0, or with enough good replicas.
 func (n *node) goodReplicasStatus() bool {
-	need := atoiOpt(n.srv.options["min-replicas-to-write"])
-	return n.masterHost != "" || need == 0 || atoiOpt(n.srv.options["min-replicas-max-lag"]) == 0 ||
+	need := n.srv.hot.minReplicas
+	return n.masterHost != "" || need == 0 || n.srv.hot.minReplicasMaxLag == 0 ||
 		n.goodReplicas() >= need
 }
 
@@ -353,7 +377,9 @@ func (n *node) connectToMaster() {
 		}
 		n.lastIO = n.p.Monotonic()
 		if args, ok := msg.([]string); ok {
+			n.inbox = msg
 			n.fromMasterStream(args)
+			n.inbox = nil
 			return
 		}
 		if m, ok := msg.(syncPayloadStart); ok {
@@ -477,9 +503,8 @@ func (n *node) fromMasterStream(args []string) {
 		n.ack() // the ACK counts what was processed before the GETACK
 	}
 	if c != nil && c.flags&cmdWrite != 0 {
-		if _, changed := n.data.apply(n, c.name, args); changed {
-			n.dirty++
-		}
+		_, changes := n.data.apply(n, c.name, args)
+		n.dirty += changes
 	}
 	n.feed(args) // the stream is proxied as it came, SELECT and PING included
 }

@@ -33,7 +33,9 @@ type Server struct {
 	// fileUsers are the file's user directives: a name and its ACL rules.
 	fileUsers []string
 	options   map[string]string // the running config: the file's, then CONFIG SET's
-	speeds    Speeds
+	// hot is the part of options that every command reads, parsed.
+	hot    hotOptions
+	speeds Speeds
 	// rdb is the RDB file, with the replication id and offset it was saved with ("" when
 	// it holds no replication info). A save point, BGSAVE, SAVE, SHUTDOWN and a full sync
 	// to disk write it; a replica writes the snapshot of its full sync to it before loading
@@ -173,6 +175,25 @@ func Modelled(option string) bool {
 	return ok
 }
 
+// hotOptions are the options read on every command or write, parsed once whenever the
+// running config changes (at start and by CONFIG SET), since a map lookup and a parse
+// for each would cost about as much as the command.
+type hotOptions struct {
+	backlogSize                    int64
+	minReplicas, minReplicasMaxLag int
+	replicaReadOnly, staleData     bool
+}
+
+func parseHot(options map[string]string) hotOptions {
+	return hotOptions{
+		backlogSize:       int64(atoiOpt(options["repl-backlog-size"])),
+		minReplicas:       atoiOpt(options["min-replicas-to-write"]),
+		minReplicasMaxLag: atoiOpt(options["min-replicas-max-lag"]),
+		replicaReadOnly:   options["replica-read-only"] == "yes",
+		staleData:         options["replica-serve-stale-data"] != "no",
+	}
+}
+
 func parseHostPort(v string) (string, int, error) {
 	f := strings.Fields(v)
 	if len(f) != 2 {
@@ -194,6 +215,7 @@ func (s *Server) Start(p *kernel.Process) {
 	}
 	s.powerLost = false
 	s.options = maps.Clone(s.file)
+	s.hot = parseHot(s.options)
 	// Two clients without a connection come first (the Lua and functions engines'), so
 	// the first connection gets id 3.
 	n := &node{srv: s, p: p, started: p.Monotonic(), data: newDataset(), clientID: 2}

@@ -35,10 +35,14 @@ func (s *memberSet) has(m string) bool {
 	if s == nil {
 		return false
 	}
-	if x, ok := smallMember(m); ok && s.hasSmall(x) {
-		return true
-	}
-	return s.other[m]
+	x, small := smallMember(m)
+	return s.holds(m, x, small)
+}
+
+// holds is has with m parsed: an integer is in the bitset or, if it was too large when
+// it was added, in the map.
+func (s *memberSet) holds(m string, x int, small bool) bool {
+	return (small && s.hasSmall(x)) || s.other[m]
 }
 
 func (s *memberSet) hasSmall(x int) bool {
@@ -47,10 +51,11 @@ func (s *memberSet) hasSmall(x int) bool {
 
 // add adds m and reports whether it was new.
 func (s *memberSet) add(m string) bool {
-	if s.has(m) {
+	x, small := smallMember(m)
+	if s.holds(m, x, small) {
 		return false
 	}
-	if x, ok := smallMember(m); ok && x < 2*s.n+smallMemberSlack {
+	if small && x < 2*s.n+smallMemberSlack {
 		for len(s.small) <= x/64 {
 			s.small = append(s.small, 0)
 		}
