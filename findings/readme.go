@@ -22,15 +22,15 @@ func pct(s *scenarios.Summary) string { return fmt.Sprintf("%.1f%%", 100*s.LossR
 
 // report is what results/README.md is written from.
 type report struct {
-	tables    map[string][]row
-	curve     []point
-	failover  []float64
-	jepsen    *scenarios.Summary // jepsen-2013-clients-outside
+	tables   map[string][]row
+	curve    []point
+	failover []float64
+	jepsen   *scenarios.Summary // jepsen-2013-clients-outside
 	// powerLoss and powerLossAlways are master-power-loss-everysec as catalogued and
 	// with appendfsync always.
 	powerLoss, powerLossAlways *scenarios.Summary
-	stalemate *scenarios.Result
-	real      *realResults // nil when the real backend was not run
+	stalemate                  *scenarios.Result
+	real                       *realResults // nil when the real backend was not run
 }
 
 // readme writes results/README.md: the three findings an operator most needs, each
