@@ -82,25 +82,29 @@ func (g *generator) realRuns(p *RealPlan, tables map[string][]row) (*realResults
 	type job struct {
 		scenario, kind string
 		seed           uint64
-		block          int
 	}
 	var jobs []job
 	for _, name := range p.Scenarios {
 		for _, kind := range p.Sentinels {
 			for seed := 1; seed <= p.Runs; seed++ {
-				jobs = append(jobs, job{name, kind, uint64(seed), len(jobs)%p.Parallel + 1})
+				jobs = append(jobs, job{name, kind, uint64(seed)})
 			}
 		}
 	}
 	results := make([]*scenarios.Result, len(jobs))
 	errs := make([]error, len(jobs))
-	slots := make(chan struct{}, p.Parallel)
+	// A run takes a free block of addresses and gives it back when it ends, so that two
+	// runs never share one, however their lengths differ.
+	blocks := make(chan int, p.Parallel)
+	for b := 1; b <= p.Parallel; b++ {
+		blocks <- b
+	}
 	var wg sync.WaitGroup
 	for i, j := range jobs {
 		wg.Go(func() {
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			results[i], errs[i] = g.realRun(p, j.scenario, j.kind, j.seed, j.block)
+			block := <-blocks
+			defer func() { blocks <- block }()
+			results[i], errs[i] = g.realRun(p, j.scenario, j.kind, j.seed, block)
 		})
 	}
 	wg.Wait()
