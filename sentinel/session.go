@@ -43,6 +43,25 @@ type Session struct {
 	onClose  func()
 	// proto is the RESP version HELLO chose: 2 or 3.
 	proto int
+	conn  ConnInfo
+}
+
+// ConnInfo is what the driver knows of a client's connection, for CLIENT LIST.
+type ConnInfo struct {
+	// Pending counts the bytes of replies and pushes not yet written to the socket: the
+	// client's output buffer. Nil means none are ever held back.
+	Pending func() int
+}
+
+// SetConn tells the session about its connection.
+func (c *Session) SetConn(info ConnInfo) { c.conn = info }
+
+// pending is the client's output buffer in bytes.
+func (c *Session) pending() int {
+	if c.conn.Pending == nil {
+		return 0
+	}
+	return c.conn.Pending()
 }
 
 // Open starts a session for a client at addr; push delivers Pub/Sub messages to it.
@@ -301,8 +320,8 @@ func (c *Session) client(args []string) resp.Value {
 	case sub == "list":
 		var b strings.Builder
 		for _, x := range c.hub.sessions {
-			fmt.Fprintf(&b, "id=%d addr=%s name=%s sub=%d psub=%d cmd=client|list\n",
-				x.id, x.addr, x.name, len(x.channels), len(x.patterns))
+			b.WriteString(x.Describe())
+			b.WriteByte('\n')
 		}
 		return resp.Bulk(b.String())
 	case sub == "kill" && len(args) >= 3:
@@ -453,6 +472,17 @@ func (c *Session) command(args []string) resp.Value {
 	}
 	return resp.Err(fmt.Sprintf("ERR unknown subcommand '%s'. Try COMMAND HELP.", args[1]))
 }
+
+// Describe is the session's line in CLIENT LIST, which Redis also logs of a client it
+// disconnects.
+func (c *Session) Describe() string {
+	return fmt.Sprintf("id=%d addr=%s name=%s sub=%d psub=%d omem=%d cmd=client|list",
+		c.id, c.addr, c.name, len(c.channels), len(c.patterns), c.pending())
+}
+
+// PubSub reports whether the client is subscribed to a channel or a pattern: Redis's
+// Pub/Sub class of clients, whose output buffer is limited.
+func (c *Session) PubSub() bool { return len(c.channels)+len(c.patterns) > 0 }
 
 // Closed reports whether the session was killed (CLIENT KILL); the driver then closes
 // the connection.
