@@ -375,7 +375,7 @@ func (srv *Server) serve(nc net.Conn) {
 	srv.post(func() {
 		srv.clients[cl] = true
 		cl.sess = srv.hub.Open(nc.RemoteAddr().String(), cl.push)
-		cl.sess.SetConn(sentinel.ConnInfo{Pending: cl.out.pending})
+		cl.sess.SetConn(sentinel.ConnInfo{LocalAddr: nc.LocalAddr().String(), FD: fdOf(nc), Pending: cl.out.pending})
 		// CLIENT KILL of another client closes its socket now; a client that kills itself
 		// gets its reply first, as Redis closes it after the reply.
 		sess := cl.sess
@@ -482,4 +482,19 @@ func (cl *client) push(v resp.Value) {
 	} else {
 		cl.out.write(resp.Append(nil, v))
 	}
+}
+
+// fdOf is a connection's file descriptor, for CLIENT LIST's fd=.
+func fdOf(nc net.Conn) int {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	raw.Control(func(f uintptr) { fd = int(f) })
+	return fd
 }
