@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,7 +19,8 @@ type Hub struct {
 	sessions []*Session
 	nextID   int64
 	// users are the sentinel's own ACL users; requirepass is the default user's password.
-	users map[string]*aclUser
+	users  map[string]*aclUser
+	aclLog []*aclLogEntry
 	// Shutdown is called by SHUTDOWN.
 	Shutdown func()
 }
@@ -27,6 +29,9 @@ type Hub struct {
 func NewHub(s *Sentinel) *Hub {
 	return &Hub{s: s, users: newUsers(s.requirePass)}
 }
+
+// now is the sentinel's clock, in ms.
+func (h *Hub) now() int64 { return h.s.env.Clock.NowMs() }
 
 // Session is one client connection.
 type Session struct {
@@ -43,13 +48,40 @@ type Session struct {
 	onClose  func()
 	// proto is the RESP version HELLO chose: 2 or 3.
 	proto int
+	conn  ConnInfo
+	// created and lastActive are ms times (CLIENT LIST's age and idle); lastCmd is the
+	// full name of the last command (cmd=).
+	created, lastActive int64
+	lastCmd             string
+}
+
+// ConnInfo is what the driver knows of a client's connection, for CLIENT LIST.
+type ConnInfo struct {
+	// LocalAddr is the address the client connected to (laddr=), FD its descriptor.
+	LocalAddr string
+	FD        int
+	// Pending counts the bytes of replies and pushes not yet written to the socket: the
+	// client's output buffer. Nil means none are ever held back.
+	Pending func() int
+}
+
+// SetConn tells the session about its connection.
+func (c *Session) SetConn(info ConnInfo) { c.conn = info }
+
+// pending is the client's output buffer in bytes.
+func (c *Session) pending() int {
+	if c.conn.Pending == nil {
+		return 0
+	}
+	return c.conn.Pending()
 }
 
 // Open starts a session for a client at addr; push delivers Pub/Sub messages to it.
 func (h *Hub) Open(addr string, push func(resp.Value)) *Session {
 	h.nextID++
+	now := h.now()
 	c := &Session{hub: h, id: h.nextID, addr: addr, push: push, authed: h.defaultAuth(), user: "default",
-		channels: map[string]bool{}, patterns: map[string]bool{}, proto: 2}
+		channels: map[string]bool{}, patterns: map[string]bool{}, proto: 2, created: now, lastActive: now, lastCmd: "NULL"}
 	h.sessions = append(h.sessions, c)
 	return c
 }
@@ -126,13 +158,17 @@ func (c *Session) Do(args []string) (reply resp.Value, ok bool) {
 	if len(args) == 0 {
 		return resp.Value{}, false
 	}
-	spec, fullname, refused := lookupCommand(args)
+	spec, refused := lookupCommand(args)
 	if spec == nil {
 		return refused, true
 	}
-	name := spec.name
-	if !c.authed && !spec.noAuth {
+	c.lastCmd, c.lastActive = spec.fullname, c.hub.now()
+	fullname, name := spec.fullname, strings.ToLower(args[0])
+	if !c.authed && !spec.has("no_auth") {
 		return resp.Err("NOAUTH Authentication required."), true
+	}
+	if denied := c.checkPerm(spec, args); denied.Kind != 0 {
+		return denied, true
 	}
 	// RESP3 has no subscribed context: replies and pushes are told apart by their type.
 	subscribed := c.proto == 2 && len(c.channels)+len(c.patterns) > 0
@@ -223,6 +259,7 @@ func (c *Session) auth(args []string) resp.Value {
 		return resp.Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	}
 	if !c.hub.authenticates(user, pass) {
+		c.hub.logDenial(c, "auth", args[0], user)
 		return resp.Err("WRONGPASS invalid username-password pair or user is disabled.")
 	}
 	c.authed, c.user = true, user
@@ -246,6 +283,7 @@ func (c *Session) hello(args []string) resp.Value {
 		switch {
 		case strings.EqualFold(args[i], "auth") && more >= 2:
 			if !c.hub.authenticates(args[i+1], args[i+2]) {
+				c.hub.logDenial(c, "auth", args[0], args[i+1])
 				return resp.Err("WRONGPASS invalid username-password pair or user is disabled.")
 			}
 			c.authed, c.user = true, args[i+1]
@@ -284,31 +322,75 @@ func (c *Session) setName(name string) resp.Value {
 	return resp.OK
 }
 
+// client is the CLIENT command; lookupCommand has checked the subcommand and its arity.
 func (c *Session) client(args []string) resp.Value {
-	if len(args) < 2 {
-		return arityError("client")
-	}
-	switch sub := strings.ToLower(args[1]); {
-	case sub == "setname" && len(args) == 3:
+	switch sub := strings.ToLower(args[1]); sub {
+	case "setname":
 		return c.setName(args[2])
-	case sub == "getname" && len(args) == 2:
+	case "getname":
 		if c.name == "" {
 			return resp.Null()
 		}
 		return resp.Bulk(c.name)
-	case sub == "id" && len(args) == 2:
+	case "id":
 		return resp.Int(c.id)
-	case sub == "list":
-		var b strings.Builder
-		for _, x := range c.hub.sessions {
-			fmt.Fprintf(&b, "id=%d addr=%s name=%s sub=%d psub=%d cmd=client|list\n",
-				x.id, x.addr, x.name, len(x.channels), len(x.patterns))
-		}
-		return resp.Bulk(b.String())
-	case sub == "kill" && len(args) >= 3:
+	case "info":
+		return resp.Bulk(c.Describe() + "\n")
+	case "list":
+		return c.list(args[2:])
+	case "kill":
 		return c.kill(args[2:])
+	case "help":
+		return statusArray(clientHelp)
+	case "getredir":
+		return resp.Int(-1)
+	case "trackinginfo":
+		return resp.Map(resp.Bulk("flags"), resp.BulkArray("off"), resp.Bulk("redirect"), resp.Int(-1),
+			resp.Bulk("prefixes"), resp.Array())
+	case "caching":
+		return resp.Err("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
+	case "unblock":
+		return resp.Int(0) // a sentinel blocks no client
 	}
-	return resp.Err(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try CLIENT HELP.", args[1]))
+	// PAUSE, UNPAUSE, REPLY, TRACKING, NO-EVICT: accepted; a sentinel has nothing for them
+	// to change (DEVIATIONS.md).
+	return resp.OK
+}
+
+// list is CLIENT LIST [TYPE type | ID id ...].
+func (c *Session) list(args []string) resp.Value {
+	match := func(*Session) bool { return true }
+	switch {
+	case len(args) == 0:
+	case len(args) == 2 && strings.EqualFold(args[0], "type"):
+		kind := strings.ToLower(args[1])
+		if !slices.Contains([]string{"normal", "slave", "replica", "pubsub", "master"}, kind) {
+			return resp.Err(fmt.Sprintf("ERR Unknown client type '%s'", args[1]))
+		}
+		match = func(x *Session) bool {
+			return (kind == "pubsub") == x.PubSub() && (kind == "normal" || kind == "pubsub")
+		}
+	case len(args) >= 2 && strings.EqualFold(args[0], "id"):
+		ids := map[int64]bool{}
+		for _, a := range args[1:] {
+			id, err := strconv.ParseInt(a, 10, 64)
+			if err != nil || id <= 0 {
+				return resp.Err("ERR Invalid client ID")
+			}
+			ids[id] = true
+		}
+		match = func(x *Session) bool { return ids[x.id] }
+	default:
+		return resp.Err("ERR syntax error")
+	}
+	var b strings.Builder
+	for _, x := range c.hub.sessions {
+		if match(x) {
+			b.WriteString(x.Describe())
+			b.WriteByte('\n')
+		}
+	}
+	return resp.Bulk(b.String())
 }
 
 // kill is CLIENT KILL addr | ID id | ADDR addr | TYPE normal|pubsub | SKIPME yes|no.
@@ -357,103 +439,79 @@ func (c *Session) kill(args []string) resp.Value {
 	return resp.Int(int64(killed))
 }
 
-// sentinelCommands is Redis 7.0's command table in Sentinel mode (COMMAND's answer):
-// each command's arity and subcommands (COMMAND LIST adds "cmd|sub" after each container),
-// negative meaning "at least"; noAuth marks the commands a client may send before AUTH.
-var sentinelCommands = []commandSpec{
-	{name: "ping", arity: -1},
-	{name: "sentinel", arity: -2, subs: sentinelSubcommands()},
-	{name: "subscribe", arity: -2}, {name: "unsubscribe", arity: -1}, {name: "psubscribe", arity: -2},
-	{name: "punsubscribe", arity: -1}, {name: "publish", arity: 3}, {name: "info", arity: -1}, {name: "role", arity: 1},
-	{name: "client", arity: -2, subs: []subcommand{{"setname", 3}, {"help", 2}, {"tracking", -3}, {"info", 2},
-		{"unpause", 2}, {"getredir", 2}, {"trackinginfo", 2}, {"kill", -3}, {"pause", -3}, {"caching", 3},
-		{"no-evict", 3}, {"list", -2}, {"unblock", -3}, {"id", 2}, {"reply", 3}, {"getname", 2}}},
-	{name: "shutdown", arity: -1}, {name: "auth", arity: -2, noAuth: true}, {name: "hello", arity: -1, noAuth: true},
-	{name: "acl", arity: -2, subs: []subcommand{{"genpass", -2}, {"help", 2}, {"log", -2}, {"whoami", 2},
-		{"users", 2}, {"setuser", -3}, {"deluser", -3}, {"load", 2}, {"list", 2}, {"getuser", 3}, {"dryrun", -4},
-		{"cat", -2}, {"save", 2}}},
-	{name: "command", arity: -1, subs: []subcommand{{"docs", -2}, {"help", 2}, {"getkeys", -4}, {"list", -2},
-		{"info", -2}, {"count", 2}, {"getkeysandflags", -4}}},
+// Describe is the session's line in CLIENT LIST, which Redis also logs of a client it
+// disconnects, with Redis's fields in Redis's order. What only Redis's allocator knows
+// (the query buffer, the read buffer, the memory totals) is a fixed, plausible value;
+// the output buffer is the driver's: obl holds up to 16 KB of it, as Redis's static
+// reply buffer does, and the rest counts as reply list nodes of 16 KB (oll, omem).
+func (c *Session) Describe() string {
+	now := c.hub.now()
+	flags := "N"
+	if c.PubSub() {
+		flags = "P"
+	}
+	pending := c.pending()
+	obl, rest := min(pending, 16384), max(pending-16384, 0)
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=0 sub=%d psub=%d ssub=0 "+
+		"multi=-1 qbuf=0 qbuf-free=20474 argv-mem=0 multi-mem=0 rbs=16384 rbp=16384 obl=%d oll=%d omem=%d "+
+		"tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+		c.id, c.addr, c.conn.LocalAddr, c.conn.FD, c.name, (now-c.created)/1000, (now-c.lastActive)/1000, flags,
+		len(c.channels), len(c.patterns), obl, (rest+16383)/16384, rest, 37632+rest, c.lastCmd, c.user, c.proto)
 }
 
-type commandSpec struct {
-	name   string
-	arity  int
-	noAuth bool
-	subs   []subcommand
-}
-
-type subcommand struct {
-	name  string
-	arity int
-}
-
-// sentinelSubcommands lists SENTINEL's subcommands from the arities its handler checks.
-func sentinelSubcommands() []subcommand {
-	subs := make([]subcommand, 0, len(sentinelArity))
-	for name, arity := range sentinelArity { //determinism:ok sorted right after
-		subs = append(subs, subcommand{name, arity})
-	}
-	sort.Slice(subs, func(i, j int) bool { return subs[i].name < subs[j].name })
-	return subs
-}
-
-// lookupCommand finds a command and checks its arity, as processCommand does before
-// anything else (authentication included): the reply is Redis's error when the command or
-// subcommand does not exist or has the wrong number of arguments, and fullname is the
-// name Redis reports it by ("sentinel|masters").
-func lookupCommand(args []string) (spec *commandSpec, fullname string, reply resp.Value) {
-	name := strings.ToLower(args[0])
-	for i := range sentinelCommands {
-		if sentinelCommands[i].name == name {
-			spec = &sentinelCommands[i]
-		}
-	}
-	if spec == nil {
-		return nil, "", UnknownCommand(args)
-	}
-	fullname, arity := name, spec.arity
-	if len(spec.subs) > 0 && len(args) > 1 {
-		found := false
-		for _, sub := range spec.subs {
-			if strings.EqualFold(sub.name, args[1]) {
-				fullname, arity, found = name+"|"+sub.name, sub.arity, true
-			}
-		}
-		if !found {
-			return nil, "", resp.Err(noNewlines.Replace(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cut(args[1], 128), strings.ToUpper(name))))
-		}
-	}
-	if (arity > 0 && len(args) != arity) || len(args) < -arity {
-		return nil, "", arityError(fullname)
-	}
-	return spec, fullname, resp.Value{}
-}
-
-func (c *Session) command(args []string) resp.Value {
-	if len(args) == 1 {
-		out := make([]resp.Value, len(sentinelCommands))
-		for i, cmd := range sentinelCommands {
-			out[i] = resp.Array(resp.Bulk(cmd.name), resp.Int(int64(cmd.arity)))
-		}
-		return resp.Array(out...)
-	}
-	switch strings.ToLower(args[1]) {
-	case "count":
-		return resp.Int(int64(len(sentinelCommands)))
-	case "list":
-		var names []string
-		for _, cmd := range sentinelCommands {
-			names = append(names, cmd.name)
-			for _, sub := range cmd.subs {
-				names = append(names, cmd.name+"|"+sub.name)
-			}
-		}
-		return resp.BulkArray(names...)
-	}
-	return resp.Err(fmt.Sprintf("ERR unknown subcommand '%s'. Try COMMAND HELP.", args[1]))
-}
+// PubSub reports whether the client is subscribed to a channel or a pattern: Redis's
+// Pub/Sub class of clients, whose output buffer is limited.
+func (c *Session) PubSub() bool { return len(c.channels)+len(c.patterns) > 0 }
 
 // Closed reports whether the session was killed (CLIENT KILL); the driver then closes
 // the connection.
 func (c *Session) Closed() bool { return c.closed }
+
+var clientHelp = strings.Split(`CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:
+CACHING (YES|NO)
+    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.
+GETREDIR
+    Return the client ID we are redirecting to when tracking is enabled.
+GETNAME
+    Return the name of the current connection.
+ID
+    Return the ID of the current connection.
+INFO
+    Return information about the current client connection.
+KILL <ip:port>
+    Kill connection made from <ip:port>.
+KILL <option> <value> [<option> <value> [...]]
+    Kill connections. Options are:
+    * ADDR (<ip:port>|<unixsocket>:0)
+      Kill connections made from the specified address
+    * LADDR (<ip:port>|<unixsocket>:0)
+      Kill connections made to specified local address
+    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)
+      Kill connections by type.
+    * USER <username>
+      Kill connections authenticated by <username>.
+    * SKIPME (YES|NO)
+      Skip killing current connection (default: yes).
+LIST [options ...]
+    Return information about client connections. Options:
+    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)
+      Return clients of specified type.
+UNPAUSE
+    Stop the current client pause, resuming traffic.
+PAUSE <timeout> [WRITE|ALL]
+    Suspend all, or just write, clients for <timeout> milliseconds.
+REPLY (ON|OFF|SKIP)
+    Control the replies sent to the current connection.
+SETNAME <name>
+    Assign the name <name> to the current connection.
+UNBLOCK <clientid> [TIMEOUT|ERROR]
+    Unblock the specified blocked client.
+TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]
+         [OPTIN] [OPTOUT] [NOLOOP]
+    Control server assisted client side caching.
+TRACKINGINFO
+    Report tracking status for the current connection.
+NO-EVICT (ON|OFF)
+    Protect current client connection from eviction.
+HELP
+    Prints this help.`, "\n")

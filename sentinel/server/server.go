@@ -4,11 +4,12 @@
 // One goroutine, the loop, owns the state machine. Timers, finished dials, replies from
 // the instances, client commands and script exits arrive as functions on one channel and
 // run there in turn, so the state machine sees the same single-threaded world as in the
-// simulator.
+// simulator. The loop never writes to a socket: each connection, client or link, has an
+// outbox that a writer goroutine of its own drains, so a peer that stops reading stalls
+// only itself.
 package server
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -43,7 +44,7 @@ type Server struct {
 	held    []heldLine
 	holding bool
 	// clients are the open client connections, closed when the server exits.
-	clients map[net.Conn]bool
+	clients map[*client]bool
 	// running is the session whose command the loop is running.
 	running *sentinel.Session
 }
@@ -187,8 +188,8 @@ func Run(confPath string, stdout io.Writer, signals <-chan os.Signal) (int, erro
 	srv.logNow(sentinel.Notice, fmt.Sprintf("Running mode=sentinel, port=%d.", srv.port))
 	srv.release()
 	code := srv.loop(signals)
-	for nc := range srv.clients {
-		nc.Close()
+	for cl := range srv.clients { //determinism:ok every one is closed
+		cl.out.close()
 	}
 	return code, nil
 }
@@ -202,7 +203,7 @@ func newServer(confPath string, stdout io.Writer) (*Server, settings, error) {
 	srv := &Server{confPath: confPath, tasks: make(chan func(), 1024), log: stdout, level: set.level,
 		pid: os.Getpid(), started: time.Now(), exit: make(chan int, 1), port: conf.Port, pidfile: set.pidfile,
 		sourceAddr: set.sourceAddr, rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid()))),
-		holding: true, clients: map[net.Conn]bool{}}
+		holding: true, clients: map[*client]bool{}}
 	if set.logfile != "" {
 		f, err := os.OpenFile(set.logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 		if err != nil {
@@ -340,6 +341,7 @@ func (srv *Server) loop(signals <-chan os.Signal) int {
 				continue
 			}
 			tick.Reset(srv.s.Tick())
+			srv.checkLimits()
 		case fn := <-srv.tasks:
 			fn()
 		}
@@ -366,53 +368,50 @@ func (srv *Server) accept(l net.Listener) {
 }
 
 // serve reads a connection's commands (inline or multibulk) and runs each on the loop
-// through the sentinel's Hub; replies and Pub/Sub pushes are written in order, in the
-// RESP version the session speaks.
+// through the sentinel's Hub; replies and Pub/Sub pushes go to the client's outbox in
+// order, in the RESP version the session speaks.
 func (srv *Server) serve(nc net.Conn) {
-	w := &writer{w: bufio.NewWriter(nc)}
-	opened := make(chan *sentinel.Session, 1)
+	cl := &client{out: newOutbox(nc)}
 	srv.post(func() {
-		srv.clients[nc] = true
-		sess := srv.hub.Open(nc.RemoteAddr().String(), w.push)
-		w.sess = sess
+		srv.clients[cl] = true
+		cl.sess = srv.hub.Open(nc.RemoteAddr().String(), cl.push)
+		cl.sess.SetConn(sentinel.ConnInfo{LocalAddr: nc.LocalAddr().String(), FD: fdOf(nc), Pending: cl.out.pending})
 		// CLIENT KILL of another client closes its socket now; a client that kills itself
 		// gets its reply first, as Redis closes it after the reply.
+		sess := cl.sess
 		sess.OnClose(func() {
 			if srv.running != sess {
-				srv.hangUp(nc)
+				srv.hangUp(cl)
 			}
 		})
-		opened <- sess
-	})
-	sess := <-opened
-	defer srv.post(func() {
-		sess.Close()
-		srv.hangUp(nc)
 	})
 	r := resp.NewReader(nc)
 	for {
 		args, err := r.ReadCommand()
 		if err != nil {
-			if errors.Is(err, resp.ErrProtocol) {
-				// The reply goes out before the connection closes, as Redis's does.
-				done := make(chan struct{})
-				srv.post(func() {
-					w.push(resp.Err("ERR Protocol error: " + strings.TrimPrefix(err.Error(), "protocol error: ")))
-					close(done)
-				})
-				<-done
-			}
+			srv.post(func() {
+				if errors.Is(err, resp.ErrProtocol) {
+					// The reply goes out before the connection closes, as Redis's does.
+					cl.push(resp.Err("ERR Protocol error: " + strings.TrimPrefix(err.Error(), "protocol error: ")))
+					srv.hangUpAfterReply(cl)
+				}
+				srv.hangUp(cl)
+			})
 			return
 		}
 		done := make(chan bool, 1)
 		srv.post(func() {
-			srv.running = sess
-			reply, ok := sess.Do(args)
+			srv.running = cl.sess
+			reply, ok := cl.sess.Do(args)
 			srv.running = nil
 			if ok {
-				w.push(reply)
+				cl.push(reply)
 			}
-			done <- sess.Closed()
+			if cl.sess.Closed() {
+				srv.hangUpAfterReply(cl)
+			}
+			srv.checkLimit(cl, "scheduled to be closed ASAP")
+			done <- cl.sess.Closed()
 		})
 		if <-done {
 			return
@@ -420,24 +419,82 @@ func (srv *Server) serve(nc net.Conn) {
 	}
 }
 
-// hangUp closes a client's connection; its serve goroutine then ends.
-func (srv *Server) hangUp(nc net.Conn) {
-	delete(srv.clients, nc)
-	nc.Close()
-}
-
-// writer serialises what goes out on one client connection.
-type writer struct {
-	w    *bufio.Writer
-	sess *sentinel.Session
-}
-
-// push is called on the loop only, so writes need no lock.
-func (w *writer) push(v resp.Value) {
-	if w.sess != nil && w.sess.Proto() == 3 {
-		w.w.Write(resp.Append3(nil, v))
-	} else {
-		w.w.Write(resp.Append(nil, v))
+// hangUp ends a client's session and closes its connection at once, dropping what it
+// was not sent, as freeClient does; its serve goroutine then ends.
+func (srv *Server) hangUp(cl *client) {
+	if srv.forget(cl) {
+		cl.out.close()
 	}
-	w.w.Flush()
+}
+
+// hangUpAfterReply ends a client's session and closes its connection once what is queued
+// is sent.
+func (srv *Server) hangUpAfterReply(cl *client) {
+	if srv.forget(cl) {
+		cl.out.closeAfterSending()
+	}
+}
+
+// forget ends a client's session, once: it reports whether the client was still open.
+func (srv *Server) forget(cl *client) bool {
+	if !srv.clients[cl] {
+		return false
+	}
+	delete(srv.clients, cl)
+	cl.sess.Close()
+	return true
+}
+
+// checkLimits is clientsCron's check of every client's output buffer.
+func (srv *Server) checkLimits() {
+	for cl := range srv.clients { //determinism:ok each client is checked on its own
+		srv.checkLimit(cl, "closed")
+	}
+}
+
+// checkLimit disconnects a Pub/Sub client whose output buffer is past its limit, and
+// logs it as Redis does; how says when ("closed" by the cron, "scheduled to be closed
+// ASAP" on a reply).
+func (srv *Server) checkLimit(cl *client, how string) {
+	if !srv.clients[cl] || !cl.sess.PubSub() {
+		cl.softSince = time.Time{}
+		return
+	}
+	if !pubsubLimit.reached(cl.out.pending(), time.Now(), &cl.softSince) {
+		return
+	}
+	srv.logLine(sentinel.Warning, "Client "+cl.sess.Describe()+" "+how+" for overcoming of output buffer limits.")
+	srv.hangUp(cl)
+}
+
+// client is one client connection.
+type client struct {
+	out  *outbox
+	sess *sentinel.Session
+	// softSince is when the output buffer went over the soft limit.
+	softSince time.Time
+}
+
+// push encodes a reply or a push for the client; it is called on the loop only.
+func (cl *client) push(v resp.Value) {
+	if cl.sess != nil && cl.sess.Proto() == 3 {
+		cl.out.write(resp.Append3(nil, v))
+	} else {
+		cl.out.write(resp.Append(nil, v))
+	}
+}
+
+// fdOf is a connection's file descriptor, for CLIENT LIST's fd=.
+func fdOf(nc net.Conn) int {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	raw.Control(func(f uintptr) { fd = int(f) })
+	return fd
 }

@@ -193,15 +193,21 @@ func TestTransportPipeline(t *testing.T) {
 // writeConf writes a sentinel config file on a free port, its log and pid file beside it.
 func writeConf(t *testing.T, extra string) (path string, port int) {
 	t.Helper()
+	return writeConfOn(t, "127.0.0.1", extra)
+}
+
+// writeConfOn is writeConf for a sentinel bound to host.
+func writeConfOn(t *testing.T, host, extra string) (path string, port int) {
+	t.Helper()
 	dir := t.TempDir()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", host+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	port = l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	path = filepath.Join(dir, "sentinel.conf")
-	text := fmt.Sprintf("port %d\nbind 127.0.0.1\nlogfile %s\npidfile %s\n%s", port,
+	text := fmt.Sprintf("port %d\nbind %s\nlogfile %s\npidfile %s\n%s", port, host,
 		filepath.Join(dir, "sentinel.log"), filepath.Join(dir, "sentinel.pid"), extra)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -219,8 +225,14 @@ type running struct {
 
 func startServer(t *testing.T, extra string) *running {
 	t.Helper()
-	conf, port := writeConf(t, extra)
-	r := &running{conf: conf, addr: fmt.Sprintf("127.0.0.1:%d", port), signals: make(chan os.Signal, 1), exited: make(chan int, 1)}
+	return startServerOn(t, "127.0.0.1", extra)
+}
+
+// startServerOn is startServer for a sentinel bound to host.
+func startServerOn(t *testing.T, host, extra string) *running {
+	t.Helper()
+	conf, port := writeConfOn(t, host, extra)
+	r := &running{conf: conf, addr: fmt.Sprintf("%s:%d", host, port), signals: make(chan os.Signal, 1), exited: make(chan int, 1)}
 	go func() {
 		code, err := Run(conf, io.Discard, r.signals)
 		if err != nil {

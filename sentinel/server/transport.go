@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"net"
@@ -76,7 +75,7 @@ func (t transport) Dial(addr sentinel.Addr, onDisconnect func(err error)) (senti
 type conn struct {
 	srv          *Server
 	nc           net.Conn // nil until connected
-	w            *bufio.Writer
+	out          *outbox
 	unsent       [][]string // queued before the connection was up
 	replies      sentinel.Pipeline
 	onDisconnect func(error)
@@ -95,12 +94,12 @@ func (c *conn) connected(nc net.Conn, err error) {
 		c.lost(err)
 		return
 	}
-	c.nc, c.w = nc, bufio.NewWriter(nc)
+	// A write that fails closes the socket, and the reader then reports the loss.
+	c.nc, c.out = nc, newOutbox(nc)
 	for _, args := range c.unsent {
 		c.write(args)
 	}
 	c.unsent = nil
-	c.flush()
 	go c.read(resp.NewReader(nc))
 }
 
@@ -116,17 +115,11 @@ func (c *conn) read(r *resp.Reader) {
 	}
 }
 
+// write queues a command on the link's outbox, as hiredis buffers it: a peer that does
+// not read stalls only this link, which the sentinel drops by its own rules (pending
+// commands, the PING timeout), never the loop.
 func (c *conn) write(args []string) {
-	c.w.Write(resp.AppendCommand(nil, args...))
-}
-
-// flush sends what was written. A peer that does not read for long enough is a lost
-// connection, not a stalled sentinel.
-func (c *conn) flush() {
-	c.nc.SetWriteDeadline(time.Now().Add(dialTimeout))
-	if err := c.w.Flush(); err != nil {
-		c.lost(err)
-	}
+	c.out.write(resp.AppendCommand(nil, args...))
 }
 
 func (c *conn) send(args []string) error {
@@ -138,7 +131,6 @@ func (c *conn) send(args []string) error {
 		return nil
 	}
 	c.write(args)
-	c.flush()
 	return nil
 }
 
@@ -198,8 +190,8 @@ func (c *conn) lost(err error) {
 // with a NULL reply when its context goes away.
 func (c *conn) finish() {
 	c.done = true
-	if c.nc != nil {
-		c.nc.Close()
+	if c.out != nil {
+		c.out.close()
 	}
 	c.replies.Fail()
 }

@@ -93,6 +93,7 @@ func (p *Program) tick() {
 // accept serves one client connection through the sentinel's Hub.
 func (p *Program) accept(c *kernel.Conn) {
 	sess := p.hub.Open(fmt.Sprintf("%s:%d", c.RemoteAddr(), c.RemotePort()), func(v resp.Value) { c.Send(v) })
+	sess.SetConn(sentinel.ConnInfo{LocalAddr: fmt.Sprintf("%s:%d", c.LocalAddr(), c.LocalPort())})
 	c.OnData = func(msg any) {
 		args, ok := msg.([]string)
 		if !ok || sess.Closed() {
