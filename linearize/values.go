@@ -16,7 +16,7 @@ const smallLimit = 1 << 10
 
 // id returns the value's id, numbering it if it is new, and whether it was new.
 func (v *valueIDs) id(s string) (int32, bool) {
-	x, small := decimal(s)
+	x, small := SmallDecimal(s)
 	if i, ok := v.find(s, x, small); ok {
 		return i, false
 	}
@@ -37,7 +37,7 @@ func (v *valueIDs) id(s string) (int32, bool) {
 
 // lookup returns the value's id, if it has one.
 func (v *valueIDs) lookup(s string) (int32, bool) {
-	x, small := decimal(s)
+	x, small := SmallDecimal(s)
 	return v.find(s, x, small)
 }
 
@@ -51,9 +51,11 @@ func (v *valueIDs) find(s string, x int, small bool) (int32, bool) {
 	return i, ok
 }
 
-// decimal parses s if it is a non-negative integer as strconv.Itoa writes it (no sign,
-// no leading zeros, so that each integer has one spelling) of at most nine digits.
-func decimal(s string) (int, bool) {
+// SmallDecimal parses s if it is a non-negative integer as strconv.Itoa writes it (no
+// sign, no leading zeros, so that each integer has one spelling) of at most nine
+// digits: the values the workloads write, for which the checkers here and the simulated
+// server's sets keep arrays indexed by the integer instead of maps of strings.
+func SmallDecimal(s string) (int, bool) {
 	if len(s) == 0 || len(s) > 9 || (s[0] == '0' && len(s) > 1) {
 		return 0, false
 	}

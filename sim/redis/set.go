@@ -6,14 +6,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sentinelsim/sentinelsim/linearize"
 )
 
 // memberSet is a set's members. The workloads add the decimal integers 0, 1, 2, ...,
 // and sets of tens of thousands of them are common, so a member written as
-// strconv.Itoa writes a small non-negative integer is a bit in a bitset indexed by that
-// integer: adding it is setting a bit, not a hash-map insert, and the members come out
-// sorted without sorting. Any other member goes to a map. Each member is in exactly
-// one of the two. The zero value and nil are empty sets.
+// strconv.Itoa writes a small non-negative integer (linearize.SmallDecimal) is a bit
+// in a bitset indexed by that integer: adding it is setting a bit, not a hash-map
+// insert, and the members come out sorted without sorting. Any other member goes to a
+// map. Each member is in exactly one of the two. The zero value and nil are empty sets.
 type memberSet struct {
 	small []uint64 // bit x: the member strconv.Itoa(x)
 	other map[string]bool
@@ -35,7 +37,7 @@ func (s *memberSet) has(m string) bool {
 	if s == nil {
 		return false
 	}
-	x, small := smallMember(m)
+	x, small := linearize.SmallDecimal(m)
 	return s.holds(m, x, small)
 }
 
@@ -51,7 +53,7 @@ func (s *memberSet) hasSmall(x int) bool {
 
 // add adds m and reports whether it was new.
 func (s *memberSet) add(m string) bool {
-	x, small := smallMember(m)
+	x, small := linearize.SmallDecimal(m)
 	if s.holds(m, x, small) {
 		return false
 	}
@@ -75,7 +77,7 @@ func (s *memberSet) remove(m string) bool {
 	if s == nil {
 		return false
 	}
-	switch x, ok := smallMember(m); {
+	switch x, ok := linearize.SmallDecimal(m); {
 	case ok && s.hasSmall(x):
 		s.small[x/64] &^= 1 << (x % 64)
 	case s.other[m]:
@@ -172,21 +174,4 @@ func (s *memberSet) sorted() []string {
 		out = append(out, e.s)
 	}
 	return out
-}
-
-// smallMember parses m if it is a non-negative integer as strconv.Itoa writes it (no
-// sign, no leading zeros, so that each integer has one spelling) of at most nine digits.
-func smallMember(m string) (int, bool) {
-	if len(m) == 0 || len(m) > 9 || (m[0] == '0' && len(m) > 1) {
-		return 0, false
-	}
-	x := 0
-	for i := 0; i < len(m); i++ {
-		c := m[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		x = 10*x + int(c-'0')
-	}
-	return x, true
 }
