@@ -65,13 +65,46 @@ func keyNames(prefix string, n int) []string {
 	return keys
 }
 
-// values hands out unique values "0", "1", ...
+// values hands out unique values "0", "1", ... Their decimals are written a block at a
+// time into one string, and each value is a piece of it: a value costs no allocation
+// of its own, and a history holds hundreds of thousands.
 type values struct {
-	next atomic.Int64
+	next  atomic.Int64
+	block atomic.Pointer[valueBlock]
+}
+
+// valueBlockSize is how many values a block holds.
+const valueBlockSize = 256
+
+// valueBlock is the values from first on: value first+i is text[ends[i]:ends[i+1]].
+type valueBlock struct {
+	first int64
+	text  string
+	ends  [valueBlockSize + 1]uint16
 }
 
 func (v *values) take() string {
-	return strconv.FormatInt(v.next.Add(1)-1, 10)
+	n := v.next.Add(1) - 1
+	b := v.block.Load()
+	if b == nil || n < b.first || n >= b.first+valueBlockSize {
+		// Clients of the real backend may get here at once for one block, or with a
+		// value of a block already replaced: each makes its own, all alike.
+		b = newValueBlock(n - n%valueBlockSize)
+		v.block.Store(b)
+	}
+	i := n - b.first
+	return b.text[b.ends[i]:b.ends[i+1]]
+}
+
+func newValueBlock(first int64) *valueBlock {
+	b := &valueBlock{first: first}
+	text := make([]byte, 0, valueBlockSize*len(strconv.FormatInt(first+valueBlockSize, 10)))
+	for i := range int64(valueBlockSize) {
+		text = strconv.AppendInt(text, first+i, 10)
+		b.ends[i+1] = uint16(len(text))
+	}
+	b.text = string(text)
+	return b
 }
 
 type setAdd struct {

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -86,6 +88,40 @@ func TestCommandsAndReplies(t *testing.T) {
 		out, st := ParseReply(c.op, c.reply)
 		if !reflect.DeepEqual(out, c.out) || st != c.status {
 			t.Errorf("%v: reply %#v parsed to %+v %s, want %+v %s", c.op, c.reply, out, st, c.out, c.status)
+		}
+	}
+}
+
+// The values are "0", "1", ... in order, across blocks, and each once when clients take
+// them at once.
+func TestValuesCountUp(t *testing.T) {
+	var v values
+	for i := range 3*valueBlockSize + 7 {
+		if got := v.take(); got != strconv.Itoa(i) {
+			t.Fatalf("value %d is %q", i, got)
+		}
+	}
+	var shared values
+	const clients, each = 4, 1000
+	got := make([][]string, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for range each {
+				got[c] = append(got[c], shared.take())
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, vs := range got {
+		for _, s := range vs {
+			seen[s] = true
+		}
+	}
+	for i := range clients * each {
+		if !seen[strconv.Itoa(i)] {
+			t.Fatalf("value %d never handed out (%d distinct)", i, len(seen))
 		}
 	}
 }
