@@ -96,15 +96,31 @@ func (v *values) take() string {
 	return b.text[b.ends[i]:b.ends[i+1]]
 }
 
+// newValueBlock writes the decimals of a block, counting up digit by digit rather than
+// formatting each.
 func newValueBlock(first int64) *valueBlock {
 	b := &valueBlock{first: first}
-	text := make([]byte, 0, valueBlockSize*len(strconv.FormatInt(first+valueBlockSize, 10)))
-	for i := range int64(valueBlockSize) {
-		text = strconv.AppendInt(text, first+i, 10)
+	digits := strconv.AppendInt(nil, first, 10)
+	text := make([]byte, 0, valueBlockSize*(len(digits)+1))
+	for i := range valueBlockSize {
+		text = append(text, digits...)
 		b.ends[i+1] = uint16(len(text))
+		digits = increment(digits)
 	}
 	b.text = string(text)
 	return b
+}
+
+// increment adds one to the decimal number digits.
+func increment(digits []byte) []byte {
+	for i := len(digits) - 1; i >= 0; i-- {
+		if digits[i] < '9' {
+			digits[i]++
+			return digits
+		}
+		digits[i] = '0'
+	}
+	return append([]byte{'1'}, digits...)
 }
 
 type setAdd struct {
