@@ -189,26 +189,33 @@ func finalReads(keys []string, kind string) []Op {
 }
 
 // Command returns the Redis command for an operation.
-func Command(op Op) []string {
+func Command(op Op) []string { return AppendCommand(nil, op) }
+
+// MaxCommandLen is the most arguments Command returns.
+const MaxCommandLen = 4
+
+// AppendCommand appends the Redis command for an operation to dst, so that a caller can
+// cut many commands from one array.
+func AppendCommand(dst []string, op Op) []string {
 	switch op.Kind {
 	case KindSAdd:
-		return []string{"SADD", op.Key, op.Arg}
+		return append(dst, "SADD", op.Key, op.Arg)
 	case KindSMembers:
-		return []string{"SMEMBERS", op.Key}
+		return append(dst, "SMEMBERS", op.Key)
 	case KindGet:
-		return []string{"GET", op.Key}
+		return append(dst, "GET", op.Key)
 	case KindSet:
-		return []string{"SET", op.Key, op.Arg}
+		return append(dst, "SET", op.Key, op.Arg)
 	case KindSetNX:
-		return []string{"SET", op.Key, op.Arg, "NX"}
+		return append(dst, "SET", op.Key, op.Arg, "NX")
 	case KindDel:
-		return []string{"DEL", op.Key}
+		return append(dst, "DEL", op.Key)
 	case KindIncr:
-		return []string{"INCR", op.Key}
+		return append(dst, "INCR", op.Key)
 	case KindRPush:
-		return []string{"RPUSH", op.Key, op.Arg}
+		return append(dst, "RPUSH", op.Key, op.Arg)
 	case KindLRange:
-		return []string{"LRANGE", op.Key, "0", "-1"}
+		return append(dst, "LRANGE", op.Key, "0", "-1")
 	}
 	panic(fmt.Sprintf("linearize: no command for operation kind %q", op.Kind))
 }

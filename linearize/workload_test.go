@@ -41,8 +41,8 @@ func TestWorkloadsAreDeterministicAndUnique(t *testing.T) {
 				if !slices.Contains(kindsOf[name], op.Kind) {
 					t.Fatalf("%s generated a %s", name, op.Kind)
 				}
-				if len(Command(op)) < 2 {
-					t.Fatalf("no command for %v", op)
+				if n := len(Command(op)); n < 2 || n > MaxCommandLen {
+					t.Fatalf("command %q for %v: want 2 to MaxCommandLen arguments", Command(op), op)
 				}
 			}
 			if !a[len(a)-1].Final {

@@ -99,6 +99,9 @@ type Client struct {
 	node, role string
 	out        linearize.Output
 	status     linearize.Status
+	// cmds is the array the next commands are cut from, one allocation for many: the
+	// master's replication backlog keeps the commands a while anyway.
+	cmds []string
 	// The callbacks of every operation, made once: an operation allocates no closure.
 	nextFn    func()
 	masterFn  func(*link, error)
@@ -183,7 +186,20 @@ func (c *Client) onMaster(m *link, err error) {
 		return
 	}
 	c.opLink, c.node, c.role = m, c.nodeName(m), c.masterRole
-	m.call(linearize.Command(c.op), c.cfg.Spec.Timeout, c.replyFn)
+	m.call(c.command(c.op), c.cfg.Spec.Timeout, c.replyFn)
+}
+
+// commandsPerArray is how many commands of the most arguments an array of cmds holds.
+const commandsPerArray = 256
+
+// command is linearize.Command(op), cut from cmds.
+func (c *Client) command(op linearize.Op) []string {
+	if cap(c.cmds)-len(c.cmds) < linearize.MaxCommandLen {
+		c.cmds = make([]string, 0, commandsPerArray*linearize.MaxCommandLen)
+	}
+	start := len(c.cmds)
+	c.cmds = linearize.AppendCommand(c.cmds, op)
+	return c.cmds[start:len(c.cmds):len(c.cmds)]
 }
 
 // onReply records the master's reply, or sends WAIT first if the scenario asks.
