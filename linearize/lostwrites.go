@@ -67,7 +67,7 @@ func LostWrites(workload string, ops []Op) Verdict {
 		return v
 	}
 
-	var groups keyGroups
+	groups := keyGroups{first: len(ops)}
 	for i := range ops {
 		if op := &ops[i]; op.Kind == write || (op.Kind == read && op.Final) {
 			groups.add(op)
