@@ -125,6 +125,26 @@ func (s *memberSet) clone() *memberSet {
 	return c
 }
 
+// smallMembers appends the bitset's members, ascending, to out. Their decimals are
+// written into one string, of which each member is a piece: a set of tens of thousands
+// of members costs a few allocations, not one per member.
+func (s *memberSet) smallMembers(out []string) []string {
+	var text []byte
+	ends := make([]int, 0, s.n-len(s.other))
+	for i, word := range s.small {
+		for ; word != 0; word &= word - 1 {
+			text = strconv.AppendInt(text, int64(64*i+bits.TrailingZeros64(word)), 10)
+			ends = append(ends, len(text))
+		}
+	}
+	all, start := string(text), 0
+	for _, end := range ends {
+		out = append(out, all[start:end])
+		start = end
+	}
+	return out
+}
+
 // sorted returns the members in the order SMEMBERS and the snapshot give: integers
 // (as strconv.ParseInt reads them) by value, as Redis keeps an intset, two spellings of
 // one value ("7", "007") by their bytes; then anything else by its bytes. (Redis lists
@@ -135,11 +155,7 @@ func (s *memberSet) sorted() []string {
 	if s == nil {
 		return out
 	}
-	for i, word := range s.small {
-		for ; word != 0; word &= word - 1 {
-			out = append(out, strconv.Itoa(64*i+bits.TrailingZeros64(word)))
-		}
-	}
+	out = s.smallMembers(out)
 	if len(s.other) == 0 {
 		return out // distinct integers, ascending: what the sort below would give
 	}
