@@ -225,7 +225,8 @@ func AppendCommand(dst []string, op Op) []string {
 // nil (nil bulk or array), or error (an error reply such as "READONLY ..."). An error reply
 // means the command was rejected before it ran, so the operation failed. Network errors
 // are not replies: the client records them itself, as Fail if nothing was sent and
-// Unknown otherwise.
+// Unknown otherwise. A []string reply is handed over: it becomes the output's Values
+// (sorted in place for SMEMBERS), as a final read's may hold hundreds of thousands.
 //
 // A reply of an unexpected shape yields Unknown, the conservative status: the history
 // stays sound and the Error field says what arrived.
@@ -277,7 +278,7 @@ func stringArray(reply any) ([]string, bool) {
 	case nil:
 		return []string{}, true
 	case []string:
-		return append([]string{}, r...), true
+		return r, true
 	case []any:
 		vals := make([]string, len(r))
 		for i, v := range r {
