@@ -3,7 +3,7 @@ package linearize
 import (
 	"fmt"
 	"strconv"
-	"sync/atomic"
+	"sync"
 )
 
 // Rand is the caller's random source; math/rand/v2's *Rand satisfies it, and so does the
@@ -15,7 +15,8 @@ type Rand interface {
 // Workload generates the operations clients send. One Workload serves all clients of a
 // run: written values come from a shared counter so that every written value is unique,
 // which is what makes lost writes attributable and the linearizability check fast.
-// Generation is safe for concurrent use.
+// Generation is not safe for concurrent use: clients that generate from goroutines of
+// their own share Shared(w).
 type Workload interface {
 	// Name is the workload's name, one of WorkloadNames.
 	Name() string
@@ -65,12 +66,34 @@ func keyNames(prefix string, n int) []string {
 	return keys
 }
 
+// Shared returns w made safe for concurrent use.
+func Shared(w Workload) Workload { return &shared{w: w} }
+
+type shared struct {
+	mu sync.Mutex
+	w  Workload
+}
+
+func (s *shared) Name() string { return s.w.Name() }
+
+func (s *shared) Next(r Rand) Op {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Next(r)
+}
+
+func (s *shared) Final() []Op {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Final()
+}
+
 // values hands out unique values "0", "1", ... Their decimals are written a block at a
 // time into one string, and each value is a piece of it: a value costs no allocation
 // of its own, and a history holds hundreds of thousands.
 type values struct {
-	next  atomic.Int64
-	block atomic.Pointer[valueBlock]
+	next  int64
+	block *valueBlock
 }
 
 // valueBlockSize is how many values a block holds.
@@ -84,13 +107,12 @@ type valueBlock struct {
 }
 
 func (v *values) take() string {
-	n := v.next.Add(1) - 1
-	b := v.block.Load()
-	if b == nil || n < b.first || n >= b.first+valueBlockSize {
-		// Clients of the real backend may get here at once for one block, or with a
-		// value of a block already replaced: each makes its own, all alike.
-		b = newValueBlock(n - n%valueBlockSize)
-		v.block.Store(b)
+	n := v.next
+	v.next++
+	b := v.block
+	if b == nil || n >= b.first+valueBlockSize {
+		b = newValueBlock(n)
+		v.block = b
 	}
 	i := n - b.first
 	return b.text[b.ends[i]:b.ends[i+1]]

@@ -92,8 +92,8 @@ func TestCommandsAndReplies(t *testing.T) {
 	}
 }
 
-// The values are "0", "1", ... in order, across blocks, and each once when clients take
-// them at once.
+// The values are "0", "1", ... in order, across blocks, and each once when clients
+// share a workload from goroutines of their own.
 func TestValuesCountUp(t *testing.T) {
 	var v values
 	for i := range 3*valueBlockSize + 7 {
@@ -101,14 +101,15 @@ func TestValuesCountUp(t *testing.T) {
 			t.Fatalf("value %d is %q", i, got)
 		}
 	}
-	var shared values
+	w, _ := NewWorkload("set-add", 1)
+	shared := Shared(w)
 	const clients, each = 4, 1000
 	got := make([][]string, clients)
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Go(func() {
 			for range each {
-				got[c] = append(got[c], shared.take())
+				got[c] = append(got[c], shared.Next(nil).Arg)
 			}
 		})
 	}

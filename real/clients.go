@@ -37,6 +37,7 @@ type client struct {
 // StartClients starts a go-redis FailoverClient per client node of the topology.
 func (c *Cluster) StartClients(spec world.ClientSpec, h *linearize.History) error {
 	h.Share() // the clients' goroutines record into it while the scenario reads it
+	spec.Workload = linearize.Shared(spec.Workload)
 	c.mu.Lock()
 	c.history = h
 	c.mu.Unlock()
