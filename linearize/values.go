@@ -47,6 +47,9 @@ func (v *valueIDs) find(s string, x int, small bool) (int32, bool) {
 	if small && x < len(v.small) && v.small[x] > 0 {
 		return v.small[x] - 1, true
 	}
+	if len(v.other) == 0 {
+		return 0, false
+	}
 	i, ok := v.other[s]
 	return i, ok
 }
@@ -61,11 +64,11 @@ func SmallDecimal(s string) (int, bool) {
 	}
 	x := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
+		d := s[i] - '0' // wraps around below '0': one comparison
+		if d > 9 {
 			return 0, false
 		}
-		x = 10*x + int(c-'0')
+		x = 10*x + int(d)
 	}
 	return x, true
 }

@@ -44,7 +44,7 @@ func (s *memberSet) has(m string) bool {
 // holds is has with m parsed: an integer is in the bitset or, if it was too large when
 // it was added, in the map.
 func (s *memberSet) holds(m string, x int, small bool) bool {
-	return (small && s.hasSmall(x)) || s.other[m]
+	return (small && s.hasSmall(x)) || (len(s.other) > 0 && s.other[m])
 }
 
 func (s *memberSet) hasSmall(x int) bool {
