@@ -131,8 +131,21 @@ func (c *Conn) Closed() bool { return c.state == connClosed }
 
 // Send writes one message. It fails only when the connection is closed.
 func (c *Conn) Send(msg any) error {
-	if c.state == connClosed {
+	switch {
+	case c.state == connClosed:
 		return ErrClosed
+	case c.state == connOpen && len(c.queue) == 0 && !c.out.Stalled():
+		// The common case, as transmit without a detour through the queue: nothing
+		// waits, so if anything arrives it is msg.
+		step := c.out.Send(c.k.net, c.k.now, c.k.netRng)
+		if step.Deliver == netmodel.Head {
+			c.k.scheduleArrival(step.Arrive, c, msg)
+			step.Deliver = netmodel.None
+		} else {
+			c.queue = append(c.queue, msg)
+		}
+		c.apply(step)
+		return nil
 	}
 	c.queue = append(c.queue, msg)
 	if c.state == connOpen {
