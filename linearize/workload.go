@@ -242,24 +242,25 @@ func AppendCommand(dst []string, op Op) []string {
 	panic(fmt.Sprintf("linearize: no command for operation kind %q", op.Kind))
 }
 
-// ParseReply turns a reply to Command(op) into the operation's output and status. Replies
-// are plain values: string (status or bulk), int64, []string or []any of strings (arrays),
-// nil (nil bulk or array), or error (an error reply such as "READONLY ..."). An error reply
-// means the command was rejected before it ran, so the operation failed. Network errors
-// are not replies: the client records them itself, as Fail if nothing was sent and
-// Unknown otherwise. A []string reply is handed over: it becomes the output's Values
-// (sorted in place for SMEMBERS), as a final read's may hold hundreds of thousands.
+// ParseReply turns a reply to Command(op), for an op of the given kind, into the
+// operation's output and status. Replies are plain values: string (status or bulk),
+// int64, []string or []any of strings (arrays), nil (nil bulk or array), or error (an
+// error reply such as "READONLY ..."). An error reply means the command was rejected
+// before it ran, so the operation failed. Network errors are not replies: the client
+// records them itself, as Fail if nothing was sent and Unknown otherwise. A []string
+// reply is handed over: it becomes the output's Values (sorted in place for SMEMBERS),
+// as a final read's may hold hundreds of thousands.
 //
 // A reply of an unexpected shape yields Unknown, the conservative status: the history
 // stays sound and the Error field says what arrived.
-func ParseReply(op Op, reply any) (Output, Status) {
+func ParseReply(kind string, reply any) (Output, Status) {
 	if err, ok := reply.(error); ok {
 		return Output{Error: err.Error()}, Fail
 	}
 	unexpected := func() (Output, Status) {
-		return Output{Error: fmt.Sprintf("unexpected reply %T %v to %s", reply, reply, op.Kind)}, Unknown
+		return Output{Error: fmt.Sprintf("unexpected reply %T %v to %s", reply, reply, kind)}, Unknown
 	}
-	switch op.Kind {
+	switch kind {
 	case KindSAdd, KindDel, KindIncr, KindRPush:
 		if n, ok := reply.(int64); ok {
 			return Output{Int: n}, Ok
@@ -287,7 +288,7 @@ func ParseReply(op Op, reply any) (Output, Status) {
 		if !ok {
 			return unexpected()
 		}
-		if op.Kind == KindSMembers {
+		if kind == KindSMembers {
 			sortStrings(vals) // sets have no order; sorting makes histories comparable
 		}
 		return Output{Values: vals}, Ok

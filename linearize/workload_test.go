@@ -85,7 +85,7 @@ func TestCommandsAndReplies(t *testing.T) {
 		if got := Command(c.op); !slices.Equal(got, c.cmd) {
 			t.Errorf("%v: command %q, want %q", c.op, got, c.cmd)
 		}
-		out, st := ParseReply(c.op, c.reply)
+		out, st := ParseReply(c.op.Kind, c.reply)
 		if !reflect.DeepEqual(out, c.out) || st != c.status {
 			t.Errorf("%v: reply %#v parsed to %+v %s, want %+v %s", c.op, c.reply, out, st, c.out, c.status)
 		}

@@ -213,7 +213,7 @@ func (c *Client) onReply(v resp.Value, err error) {
 	if v.ErrorPrefix() == "READONLY" {
 		c.dropMaster(m) // go-redis drops a connection that answers READONLY
 	}
-	out, status := linearize.ParseReply(c.op, plain(v))
+	out, status := linearize.ParseReply(c.op.Kind, plain(v))
 	spec := c.cfg.Spec
 	if spec.Wait == 0 || !c.op.IsWrite() || status != linearize.Ok {
 		c.finish(out, status, c.node, c.role)
