@@ -153,28 +153,26 @@ func (c *Client) FinalReads(ops []linearize.Op, deadline time.Duration, done fun
 // next starts the next operation, unless one is running (the caller guarantees it is
 // not) or the client has stopped.
 func (c *Client) next() {
-	var op linearize.Op
 	switch {
 	case len(c.finals) > 0 && c.p.Kernel().Now() >= c.finalDeadline:
 		c.finals = nil
 		c.finalDone()
 		return
 	case len(c.finals) > 0:
-		op = c.finals[0]
+		c.op = c.finals[0]
 	case c.stopped:
 		return
 	default:
-		op = c.cfg.Spec.Workload.Next(c.p.Rand())
+		c.op = c.cfg.Spec.Workload.Next(c.p.Rand())
 	}
-	c.do(op)
+	c.do()
 }
 
-// do runs one operation: find the master if there is no connection to it, send the
+// do runs the operation c.op: find the master if there is no connection to it, send the
 // command, wait for WAIT if asked, record the outcome, think, and go on. The steps are
 // onMaster, onReply, onWait and finish.
-func (c *Client) do(op linearize.Op) {
-	c.op = op
-	c.opID = c.cfg.History.Invoke(c.cfg.ID, op, c.now())
+func (c *Client) do() {
+	c.opID = c.cfg.History.Invoke(c.cfg.ID, c.op, c.now())
 	c.busy = true
 	c.withMaster(c.masterFn)
 }
