@@ -46,11 +46,11 @@ func (e *entry) before(f *entry) bool {
 	return e.at < f.at || (e.at == f.at && e.seq < f.seq)
 }
 
-// queue is a 4-ary min-heap of small entries over a slab of events, written out for the
-// concrete types: the queue is the simulator's innermost loop, and four children per
-// entry make the heap half as deep as a binary one. Slots are reused through a free
-// list, so a world in its steady state schedules without allocating, and a stopped
-// timer leaves the heap at once instead of weighing on it until it would have fired.
+// queue is a binary min-heap of small entries over a slab of events, written out for the
+// concrete types: the queue is the simulator's innermost loop. Slots are reused through
+// a free list, so a world in its steady state schedules without allocating, and a
+// stopped timer leaves the heap at once instead of weighing on it until it would have
+// fired.
 type queue struct {
 	heap  []entry
 	slots []event
@@ -114,7 +114,7 @@ func (q *queue) remove(i int) {
 	if i == last {
 		return
 	}
-	if i > 0 && x.before(&q.heap[(i-1)/4]) {
+	if i > 0 && x.before(&q.heap[(i-1)/2]) {
 		q.up(i, x)
 	} else {
 		q.down(i, x)
@@ -127,7 +127,7 @@ func (q *queue) remove(i int) {
 func (q *queue) up(i int, x entry) {
 	h, slots := q.heap, q.slots
 	for i > 0 {
-		parent := (i - 1) / 4
+		parent := (i - 1) / 2
 		if !x.before(&h[parent]) {
 			break
 		}
@@ -137,23 +137,17 @@ func (q *queue) up(i int, x entry) {
 	set(h, slots, i, x)
 }
 
-// down places x, whose place is free at i, at or below i. Of four children it takes
-// the lesser of each pair, then of the two.
+// down places x, whose place is free at i, at or below i.
 func (q *queue) down(i int, x entry) {
 	h, slots := q.heap, q.slots
 	n := len(h)
 	for {
-		c := 4*i + 1
-		if c >= n {
+		least := 2*i + 1
+		if least >= n {
 			break
 		}
-		least := c
-		if c+4 <= n {
-			least = lesser(h, lesser(h, c, c+1), lesser(h, c+2, c+3))
-		} else {
-			for j := c + 1; j < n; j++ {
-				least = lesser(h, least, j)
-			}
+		if right := least + 1; right < n && h[right].before(&h[least]) {
+			least = right
 		}
 		if !h[least].before(&x) {
 			break
@@ -162,15 +156,6 @@ func (q *queue) down(i int, x entry) {
 		i = least
 	}
 	set(h, slots, i, x)
-}
-
-// lesser returns whichever of the positions a and b holds the earlier entry, a if
-// neither.
-func lesser(h []entry, a, b int) int {
-	if h[b].before(&h[a]) {
-		return b
-	}
-	return a
 }
 
 // set puts e at heap position i and tells its event where it is.
