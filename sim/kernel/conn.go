@@ -228,8 +228,9 @@ func (c *Conn) apply(step netmodel.Step) {
 	}
 }
 
-// arrive handles a segment reaching this end's host.
-func (c *Conn) arrive(seg any) {
+// arrive handles a segment reaching this end's host; hash is its trace hash if hashed
+// says it is known already.
+func (c *Conn) arrive(seg any, hash uint64, hashed bool) {
 	k := c.k
 	if ctl, ok := seg.(control); ok {
 		if c.state == connClosed {
@@ -257,14 +258,20 @@ func (c *Conn) arrive(seg any) {
 	if k.trace.keep {
 		text = func() string { return c.describe(describe(seg))() }
 	}
-	k.trace.record(k.now, recDeliver, c.id, 0, hashPayload(seg), text)
+	if !hashed {
+		hash = hashPayload(seg)
+	}
+	k.trace.record(k.now, recDeliver, c.id, 0, hash, text)
 	// As c.proc.run, without a closure unless the process is paused.
 	switch p := c.proc; {
 	case p.inc != c.inc || p.state == stateDead:
 	case p.state == statePaused:
 		p.deferCall(c.inc, func() { c.deliver(seg) })
 	default:
+		k.inArgs, _ = seg.([]string)
+		k.inHash = hash
 		c.deliver(seg)
+		k.inArgs = nil
 	}
 }
 

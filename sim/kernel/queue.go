@@ -9,7 +9,7 @@ type action uint8
 
 const (
 	callFn     action = iota // fn()
-	arrival                  // conn.peer.arrive(seg): a segment reaches the far end
+	arrival                  // conn.peer.arrive(seg, ...): a segment reaches the far end
 	retransmit               // conn.retransmit(): a retransmission timer of the stream
 )
 
@@ -25,8 +25,10 @@ type event struct {
 	inc   uint32
 	do    action
 	// timer: a Timer's event, traced when it fires. stopped: a timer stopped while it
-	// waited in its paused owner's deferred list.
-	timer, stopped bool
+	// waited in its paused owner's deferred list. hashed: an arrival whose segment's
+	// trace hash is known already, hash (see Kernel.forwarded).
+	timer, stopped, hashed bool
+	hash                   uint64
 	// pos is the event's place in the heap, -1 while it waits in a deferred list.
 	pos int32
 	// gen counts the slot's uses, so that a Timer of an event that is gone does nothing.
