@@ -113,6 +113,7 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	// Most writes are acknowledged: room for all of them at once. The others are few.
 	acked, unknown, failed := make([]value, 0, len(ops)), []value(nil), []value(nil)
 	var ids valueIDs
+	ids.grow(len(ops))
 	written := make([]bool, 0, len(ops))
 	for _, op := range ops {
 		switch {

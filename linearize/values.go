@@ -1,5 +1,7 @@
 package linearize
 
+import "slices"
+
 // valueIDs numbers the distinct values of a history 0, 1, 2, ... in the order they are
 // first seen. The workloads write the decimal integers 0, 1, 2, ..., so those are kept
 // in a slice indexed by the integer, which is many times faster than a map of strings
@@ -13,6 +15,10 @@ type valueIDs struct {
 // smallLimit bounds the integers kept in the slice, relative to the values seen, so
 // that one huge integer does not make a huge slice.
 const smallLimit = 1 << 10
+
+// grow makes room for n small integers at once: the workloads' values are the integers
+// 0, 1, 2, ..., and a slice that grows one at a time is copied at every doubling.
+func (v *valueIDs) grow(n int) { v.small = slices.Grow(v.small, n) }
 
 // id returns the value's id, numbering it if it is new, and whether it was new.
 func (v *valueIDs) id(s string) (int32, bool) {

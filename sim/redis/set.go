@@ -129,8 +129,9 @@ func (s *memberSet) clone() *memberSet {
 // written into one string, of which each member is a piece: a set of tens of thousands
 // of members costs a few allocations, not one per member.
 func (s *memberSet) smallMembers(out []string) []string {
-	var text []byte
-	ends := make([]int, 0, s.n-len(s.other))
+	n := s.n - len(s.other)
+	text := make([]byte, 0, n*decimalDigits(64*len(s.small))) // no member has more digits
+	ends := make([]int, 0, n)
 	for i, word := range s.small {
 		for ; word != 0; word &= word - 1 {
 			text = strconv.AppendInt(text, int64(64*i+bits.TrailingZeros64(word)), 10)
