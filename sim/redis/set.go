@@ -127,14 +127,24 @@ func (s *memberSet) clone() *memberSet {
 
 // smallMembers appends the bitset's members, ascending, to out. Their decimals are
 // written into one string, of which each member is a piece: a set of tens of thousands
-// of members costs a few allocations, not one per member.
+// of members costs a few allocations, not one per member. A member close to the one
+// before is counted up to rather than formatted.
 func (s *memberSet) smallMembers(out []string) []string {
 	n := s.n - len(s.other)
 	text := make([]byte, 0, n*decimalDigits(64*len(s.small))) // no member has more digits
 	ends := make([]int, 0, n)
+	var digits []byte // the decimal of last
+	last := -1
 	for i, word := range s.small {
 		for ; word != 0; word &= word - 1 {
-			text = strconv.AppendInt(text, int64(64*i+bits.TrailingZeros64(word)), 10)
+			x := 64*i + bits.TrailingZeros64(word)
+			if last < 0 || x-last > 8 {
+				digits, last = strconv.AppendInt(digits[:0], int64(x), 10), x
+			}
+			for ; last < x; last++ {
+				digits = linearize.NextDecimal(digits)
+			}
+			text = append(text, digits...)
 			ends = append(ends, len(text))
 		}
 	}
