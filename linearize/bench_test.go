@@ -55,7 +55,7 @@ func concurrentHistory(name string, keys, clients, n int, seed uint64) []Op {
 		if !e.applied {
 			continue
 		}
-		out, st := ParseReply(e.op, db.do(Command(e.op)))
+		out, st := ParseReply(e.op.Kind, db.do(Command(e.op)))
 		if e.op.Status != Unknown {
 			e.op.Output, e.op.Status = out, st
 		}

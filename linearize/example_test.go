@@ -21,13 +21,13 @@ func Example() {
 		op := w.Next(r)
 		id := h.Invoke(0, op, now)
 		_ = linearize.Command(op) // what a client sends
-		out, status := linearize.ParseReply(op, reply)
+		out, status := linearize.ParseReply(op.Kind, reply)
 		now += int64(time.Millisecond)
 		h.Complete(id, out, status, "127.0.0.1:6379", "master", now)
 	}
 	final := w.Final()[0]
 	id := h.Invoke(0, final, now)
-	out, status := linearize.ParseReply(final, []any{"0", "3"})
+	out, status := linearize.ParseReply(final.Kind, []any{"0", "3"})
 	h.Complete(id, out, status, "127.0.0.1:6380", "master", now+1)
 
 	fmt.Println(linearize.LostWrites(w.Name(), h.Ops()).Summary)

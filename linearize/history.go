@@ -99,12 +99,14 @@ func (o Op) String() string {
 	return s + " -> " + string(o.Status)
 }
 
-// History collects the operations of one run. It is safe for concurrent use, so that
-// the real backend's client goroutines can share one; the simulator calls it from its
-// single loop, so there the order of IDs is deterministic.
+// History collects the operations of one run. The simulator calls it from its single
+// loop, so there the order of IDs is deterministic and it takes no lock; once Share is
+// called, as the real backend does for its client goroutines, it is safe for concurrent
+// use.
 type History struct {
-	mu  sync.Mutex
-	ops []Op
+	mu     sync.Mutex
+	shared bool
+	ops    []Op
 	// done marks completed operations; Return cannot, since virtual time starts at 0.
 	done []bool
 	// firstWrite is FirstWriteAfter's answer so far, nil until it is asked.
@@ -121,11 +123,29 @@ type firstWrite struct {
 	found bool
 }
 
+// Share makes the history safe for concurrent use from now on. Call it before any
+// other goroutine can reach the history: the simulator's, never shared, takes no lock
+// for each of the hundreds of thousands of operations it records.
+func (h *History) Share() { h.shared = true }
+
+// lock and unlock take and release the lock of a shared history.
+func (h *History) lock() {
+	if h.shared {
+		h.mu.Lock()
+	}
+}
+
+func (h *History) unlock() {
+	if h.shared {
+		h.mu.Unlock()
+	}
+}
+
 // Grow makes room for n more operations, so that a history whose length the caller can
 // foresee grows without copying what it holds.
 func (h *History) Grow(n int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lock()
+	defer h.unlock()
 	h.ops = slices.Grow(h.ops, n)
 	h.done = slices.Grow(h.done, n)
 }
@@ -133,8 +153,8 @@ func (h *History) Grow(n int) {
 // Invoke records the start of an operation at time at and returns its ID. Only the
 // operation's Kind, Key, Arg and Final are kept from op.
 func (h *History) Invoke(client int, op Op, at int64) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lock()
+	defer h.unlock()
 	id := len(h.ops)
 	// Written in place, field by field: past its length a slice's array is zero, and
 	// copying a whole Op in would cost a write barrier for each of its strings.
@@ -152,8 +172,8 @@ func (h *History) Invoke(client int, op Op, at int64) int {
 // Complete records the end of operation id at time at. Completing an operation twice
 // is a bug in the client and panics, since it would silently rewrite history.
 func (h *History) Complete(id int, out Output, status Status, node, role string, at int64) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lock()
+	defer h.unlock()
 	if h.done[id] {
 		panic(fmt.Sprintf("linearize: operation %d completed twice", id))
 	}
@@ -164,8 +184,8 @@ func (h *History) Complete(id int, out Output, status Status, node, role string,
 
 // Ops returns a copy of the operations in invocation order.
 func (h *History) Ops() []Op {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lock()
+	defer h.unlock()
 	return slices.Clone(h.ops)
 }
 
@@ -173,16 +193,16 @@ func (h *History) Ops() []Op {
 // caller that knows no operation will be invoked or completed any more (the
 // simulator's, once its clients have stopped): the history must not change afterwards.
 func (h *History) Finished() []Op {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lock()
+	defer h.unlock()
 	return h.ops
 }
 
 // FirstWriteAfter is FirstWriteAfter(h.Ops(), t) without copying the history, for
 // callers that ask often while a run goes on.
 func (h *History) FirstWriteAfter(t int64) (int64, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lock()
+	defer h.unlock()
 	if h.firstWrite == nil || h.firstWrite.t != t {
 		h.firstWrite = &firstWrite{t: t}
 	}
@@ -218,8 +238,8 @@ func (h *History) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("history: operation %d has id %d; ids must count up from 0", i, op.ID)
 		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.lock()
+	defer h.unlock()
 	h.ops, h.firstWrite = v.Ops, nil
 	// A stored history is finished: nothing in it may be completed again.
 	h.done = make([]bool, len(v.Ops))

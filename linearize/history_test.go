@@ -5,10 +5,44 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"pgregory.net/rapid"
 )
+
+// TestSharedHistory has goroutines record at once, as the real backend's clients do,
+// while another reads: every operation gets its own ID and its completion (the race
+// detector, when on, checks the locking).
+func TestSharedHistory(t *testing.T) {
+	var h History
+	h.Share()
+	const clients, each = 4, 200
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for i := range each {
+				id := h.Invoke(c, Op{Kind: KindSAdd, Key: "set", Arg: "x"}, int64(i))
+				h.Complete(id, Output{Int: 1}, Ok, "n1", "master", int64(i+1))
+			}
+		})
+	}
+	wg.Go(func() {
+		for range each {
+			h.FirstWriteAfter(0)
+		}
+	})
+	wg.Wait()
+	ops := h.Ops()
+	if len(ops) != clients*each {
+		t.Fatalf("%d operations recorded, want %d", len(ops), clients*each)
+	}
+	for i, op := range ops {
+		if op.ID != i || op.Status != Ok {
+			t.Fatalf("operation %d: id %d, status %s", i, op.ID, op.Status)
+		}
+	}
+}
 
 func TestHistoryRecordsAndRoundTrips(t *testing.T) {
 	var h History

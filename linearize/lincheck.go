@@ -122,7 +122,7 @@ func byKey(workload string, ops []Op) ([]keyOps, int, error) {
 	if !ok {
 		return nil, 0, fmt.Errorf("unknown workload %q (known: %v)", workload, WorkloadNames)
 	}
-	var keys keyGroups
+	keys := keyGroups{first: len(ops)}
 	rows := 0
 	for i := range ops {
 		op := &ops[i]
@@ -151,6 +151,9 @@ type keyGroups struct {
 	index map[string]int
 	last  int // index of the key added last, if any
 	keys  []keyOps
+	// first is the room made at once for the first key's operations: most histories
+	// have one key, whose list would otherwise be copied at every doubling.
+	first int
 }
 
 func (g *keyGroups) add(op *Op) {
@@ -162,7 +165,8 @@ func (g *keyGroups) add(op *Op) {
 			}
 			j = len(g.keys)
 			g.index[op.Key] = j
-			g.keys = append(g.keys, keyOps{key: op.Key})
+			g.keys = append(g.keys, keyOps{key: op.Key, ops: make([]*Op, 0, g.first)})
+			g.first = 0
 		}
 		g.last = j
 	}

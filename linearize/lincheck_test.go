@@ -202,7 +202,7 @@ func TestSequentialHistoriesAreLinearizable(t *testing.T) {
 			op.Client = r.IntN(4)
 			op.Call, op.Return = now, now+1+int64(r.IntN(5))
 			now = op.Return + 1
-			op.Output, op.Status = ParseReply(op, db.do(Command(op)))
+			op.Output, op.Status = ParseReply(op.Kind, db.do(Command(op)))
 			if op.IsWrite() && r.IntN(5) == 0 {
 				// The write ran, but its reply was lost.
 				op.Output, op.Status = Output{Error: "i/o timeout"}, Unknown

@@ -67,7 +67,7 @@ func LostWrites(workload string, ops []Op) Verdict {
 		return v
 	}
 
-	var groups keyGroups
+	groups := keyGroups{first: len(ops)}
 	for i := range ops {
 		if op := &ops[i]; op.Kind == write || (op.Kind == read && op.Final) {
 			groups.add(op)
@@ -110,10 +110,10 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 	// One pass over the operations, which may be hundreds of thousands: the final read,
 	// and the writes by status, each value numbered (ids) in the order first written.
 	var final *Op
-	// Most writes are acknowledged: room for all of them at once. The others are few;
-	// none of the lists is nil, as the evidence has them.
-	acked, unknown, failed := make([]string, 0, len(ops)), []string{}, []string{}
+	// Most writes are acknowledged: room for all of them at once. The others are few.
+	acked, unknown, failed := make([]value, 0, len(ops)), []value(nil), []value(nil)
 	var ids valueIDs
+	ids.grow(len(ops))
 	written := make([]bool, 0, len(ops))
 	for _, op := range ops {
 		switch {
@@ -126,18 +126,20 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 			continue
 		}
 		kl.Attempted++
-		switch op.Status {
-		case Ok:
-			acked = append(acked, op.Arg)
-		case Unknown:
-			unknown = append(unknown, op.Arg)
-		case Fail:
-			failed = append(failed, op.Arg)
-		}
+		w := value{s: op.Arg}
 		if write != KindIncr {
-			if _, isNew := ids.id(op.Arg); isNew {
+			var isNew bool
+			if w.id, isNew = ids.id(op.Arg); isNew {
 				written = append(written, true)
 			}
+		}
+		switch op.Status {
+		case Ok:
+			acked = append(acked, w)
+		case Unknown:
+			unknown = append(unknown, w)
+		case Fail:
+			failed = append(failed, w)
 		}
 	}
 	if final == nil {
@@ -174,19 +176,25 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 				kl.Unexpected = append(kl.Unexpected, v)
 			}
 		}
-		isPresent := func(w string) bool {
-			i, _ := ids.lookup(w)
-			return present[i] > 0
-		}
 		for _, w := range acked {
-			if isPresent(w) {
+			if present[w.id] > 0 {
 				kl.Survivors++
 			} else {
-				kl.Lost = append(kl.Lost, w)
+				kl.Lost = append(kl.Lost, w.s)
 			}
 		}
-		kl.Recovered = slices.DeleteFunc(unknown, func(w string) bool { return !isPresent(w) })
-		kl.FailedButPresent = slices.DeleteFunc(failed, func(w string) bool { return !isPresent(w) })
+		// None of the lists is nil, as the evidence has them.
+		kl.Recovered, kl.FailedButPresent = []string{}, []string{}
+		for _, w := range unknown {
+			if present[w.id] > 0 {
+				kl.Recovered = append(kl.Recovered, w.s)
+			}
+		}
+		for _, w := range failed {
+			if present[w.id] > 0 {
+				kl.FailedButPresent = append(kl.FailedButPresent, w.s)
+			}
+		}
 		kl.LostCount = len(kl.Lost)
 		for _, l := range [][]string{kl.Lost, kl.Recovered, kl.FailedButPresent, kl.Unexpected, kl.Duplicated} {
 			sortValues(l)
@@ -196,6 +204,12 @@ func keyLosses(key string, ops []*Op, write, read string) KeyLosses {
 		kl.LossRate = float64(kl.LostCount) / float64(kl.Acknowledged)
 	}
 	return kl
+}
+
+// value is a written value and its id in a valueIDs.
+type value struct {
+	s  string
+	id int32
 }
 
 // sortValues sorts numerically where values are integers, as the workloads write them.

@@ -31,6 +31,7 @@ func reduceSetAdd(ops []*Op, firstRow int) []porcupine.Operation {
 	var reads []*Op
 	adds := make([]*Op, 0, len(ops)) // nearly all of them
 	var members valueIDs             // a member's id is its SADD's index in adds
+	members.grow(len(ops))
 	for _, op := range ops {
 		if op.Kind == KindSMembers {
 			reads = append(reads, op)

@@ -3,7 +3,7 @@ package linearize
 import (
 	"fmt"
 	"strconv"
-	"sync/atomic"
+	"sync"
 )
 
 // Rand is the caller's random source; math/rand/v2's *Rand satisfies it, and so does the
@@ -15,7 +15,8 @@ type Rand interface {
 // Workload generates the operations clients send. One Workload serves all clients of a
 // run: written values come from a shared counter so that every written value is unique,
 // which is what makes lost writes attributable and the linearizability check fast.
-// Generation is safe for concurrent use.
+// Generation is not safe for concurrent use: clients that generate from goroutines of
+// their own share Shared(w).
 type Workload interface {
 	// Name is the workload's name, one of WorkloadNames.
 	Name() string
@@ -65,13 +66,84 @@ func keyNames(prefix string, n int) []string {
 	return keys
 }
 
-// values hands out unique values "0", "1", ...
+// Shared returns w made safe for concurrent use.
+func Shared(w Workload) Workload { return &shared{w: w} }
+
+type shared struct {
+	mu sync.Mutex
+	w  Workload
+}
+
+func (s *shared) Name() string { return s.w.Name() }
+
+func (s *shared) Next(r Rand) Op {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Next(r)
+}
+
+func (s *shared) Final() []Op {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Final()
+}
+
+// values hands out unique values "0", "1", ... Their decimals are written a block at a
+// time into one string, and each value is a piece of it: a value costs no allocation
+// of its own, and a history holds hundreds of thousands.
 type values struct {
-	next atomic.Int64
+	next  int64
+	block *valueBlock
+}
+
+// valueBlockSize is how many values a block holds.
+const valueBlockSize = 256
+
+// valueBlock is the values from first on: value first+i is text[ends[i]:ends[i+1]].
+type valueBlock struct {
+	first int64
+	text  string
+	ends  [valueBlockSize + 1]uint16
 }
 
 func (v *values) take() string {
-	return strconv.FormatInt(v.next.Add(1)-1, 10)
+	n := v.next
+	v.next++
+	b := v.block
+	if b == nil || n >= b.first+valueBlockSize {
+		b = newValueBlock(n)
+		v.block = b
+	}
+	i := n - b.first
+	return b.text[b.ends[i]:b.ends[i+1]]
+}
+
+// newValueBlock writes the decimals of a block, counting up digit by digit rather than
+// formatting each.
+func newValueBlock(first int64) *valueBlock {
+	b := &valueBlock{first: first}
+	digits := strconv.AppendInt(nil, first, 10)
+	text := make([]byte, 0, valueBlockSize*(len(digits)+1))
+	for i := range valueBlockSize {
+		text = append(text, digits...)
+		b.ends[i+1] = uint16(len(text))
+		digits = NextDecimal(digits)
+	}
+	b.text = string(text)
+	return b
+}
+
+// NextDecimal adds one to the decimal number digits, in place where it can: counting up
+// a list of integers this way costs far less than formatting each.
+func NextDecimal(digits []byte) []byte {
+	for i := len(digits) - 1; i >= 0; i-- {
+		if digits[i] < '9' {
+			digits[i]++
+			return digits
+		}
+		digits[i] = '0'
+	}
+	return append([]byte{'1'}, digits...)
 }
 
 type setAdd struct {
@@ -140,47 +212,56 @@ func finalReads(keys []string, kind string) []Op {
 }
 
 // Command returns the Redis command for an operation.
-func Command(op Op) []string {
+func Command(op Op) []string { return AppendCommand(nil, op) }
+
+// MaxCommandLen is the most arguments Command returns.
+const MaxCommandLen = 4
+
+// AppendCommand appends the Redis command for an operation to dst, so that a caller can
+// cut many commands from one array.
+func AppendCommand(dst []string, op Op) []string {
 	switch op.Kind {
 	case KindSAdd:
-		return []string{"SADD", op.Key, op.Arg}
+		return append(dst, "SADD", op.Key, op.Arg)
 	case KindSMembers:
-		return []string{"SMEMBERS", op.Key}
+		return append(dst, "SMEMBERS", op.Key)
 	case KindGet:
-		return []string{"GET", op.Key}
+		return append(dst, "GET", op.Key)
 	case KindSet:
-		return []string{"SET", op.Key, op.Arg}
+		return append(dst, "SET", op.Key, op.Arg)
 	case KindSetNX:
-		return []string{"SET", op.Key, op.Arg, "NX"}
+		return append(dst, "SET", op.Key, op.Arg, "NX")
 	case KindDel:
-		return []string{"DEL", op.Key}
+		return append(dst, "DEL", op.Key)
 	case KindIncr:
-		return []string{"INCR", op.Key}
+		return append(dst, "INCR", op.Key)
 	case KindRPush:
-		return []string{"RPUSH", op.Key, op.Arg}
+		return append(dst, "RPUSH", op.Key, op.Arg)
 	case KindLRange:
-		return []string{"LRANGE", op.Key, "0", "-1"}
+		return append(dst, "LRANGE", op.Key, "0", "-1")
 	}
 	panic(fmt.Sprintf("linearize: no command for operation kind %q", op.Kind))
 }
 
-// ParseReply turns a reply to Command(op) into the operation's output and status. Replies
-// are plain values: string (status or bulk), int64, []string or []any of strings (arrays),
-// nil (nil bulk or array), or error (an error reply such as "READONLY ..."). An error reply
-// means the command was rejected before it ran, so the operation failed. Network errors
-// are not replies: the client records them itself, as Fail if nothing was sent and
-// Unknown otherwise.
+// ParseReply turns a reply to Command(op), for an op of the given kind, into the
+// operation's output and status. Replies are plain values: string (status or bulk),
+// int64, []string or []any of strings (arrays), nil (nil bulk or array), or error (an
+// error reply such as "READONLY ..."). An error reply means the command was rejected
+// before it ran, so the operation failed. Network errors are not replies: the client
+// records them itself, as Fail if nothing was sent and Unknown otherwise. A []string
+// reply is handed over: it becomes the output's Values (sorted in place for SMEMBERS),
+// as a final read's may hold hundreds of thousands.
 //
 // A reply of an unexpected shape yields Unknown, the conservative status: the history
 // stays sound and the Error field says what arrived.
-func ParseReply(op Op, reply any) (Output, Status) {
+func ParseReply(kind string, reply any) (Output, Status) {
 	if err, ok := reply.(error); ok {
 		return Output{Error: err.Error()}, Fail
 	}
 	unexpected := func() (Output, Status) {
-		return Output{Error: fmt.Sprintf("unexpected reply %T %v to %s", reply, reply, op.Kind)}, Unknown
+		return Output{Error: fmt.Sprintf("unexpected reply %T %v to %s", reply, reply, kind)}, Unknown
 	}
-	switch op.Kind {
+	switch kind {
 	case KindSAdd, KindDel, KindIncr, KindRPush:
 		if n, ok := reply.(int64); ok {
 			return Output{Int: n}, Ok
@@ -208,7 +289,7 @@ func ParseReply(op Op, reply any) (Output, Status) {
 		if !ok {
 			return unexpected()
 		}
-		if op.Kind == KindSMembers {
+		if kind == KindSMembers {
 			sortStrings(vals) // sets have no order; sorting makes histories comparable
 		}
 		return Output{Values: vals}, Ok
@@ -221,7 +302,7 @@ func stringArray(reply any) ([]string, bool) {
 	case nil:
 		return []string{}, true
 	case []string:
-		return append([]string{}, r...), true
+		return r, true
 	case []any:
 		vals := make([]string, len(r))
 		for i, v := range r {

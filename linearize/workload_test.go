@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -39,8 +41,8 @@ func TestWorkloadsAreDeterministicAndUnique(t *testing.T) {
 				if !slices.Contains(kindsOf[name], op.Kind) {
 					t.Fatalf("%s generated a %s", name, op.Kind)
 				}
-				if len(Command(op)) < 2 {
-					t.Fatalf("no command for %v", op)
+				if n := len(Command(op)); n < 2 || n > MaxCommandLen {
+					t.Fatalf("command %q for %v: want 2 to MaxCommandLen arguments", Command(op), op)
 				}
 			}
 			if !a[len(a)-1].Final {
@@ -83,9 +85,44 @@ func TestCommandsAndReplies(t *testing.T) {
 		if got := Command(c.op); !slices.Equal(got, c.cmd) {
 			t.Errorf("%v: command %q, want %q", c.op, got, c.cmd)
 		}
-		out, st := ParseReply(c.op, c.reply)
+		out, st := ParseReply(c.op.Kind, c.reply)
 		if !reflect.DeepEqual(out, c.out) || st != c.status {
 			t.Errorf("%v: reply %#v parsed to %+v %s, want %+v %s", c.op, c.reply, out, st, c.out, c.status)
+		}
+	}
+}
+
+// The values are "0", "1", ... in order, across blocks, and each once when clients
+// share a workload from goroutines of their own.
+func TestValuesCountUp(t *testing.T) {
+	var v values
+	for i := range 3*valueBlockSize + 7 {
+		if got := v.take(); got != strconv.Itoa(i) {
+			t.Fatalf("value %d is %q", i, got)
+		}
+	}
+	w, _ := NewWorkload("set-add", 1)
+	shared := Shared(w)
+	const clients, each = 4, 1000
+	got := make([][]string, clients)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for range each {
+				got[c] = append(got[c], shared.Next(nil).Arg)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, vs := range got {
+		for _, s := range vs {
+			seen[s] = true
+		}
+	}
+	for i := range clients * each {
+		if !seen[strconv.Itoa(i)] {
+			t.Fatalf("value %d never handed out (%d distinct)", i, len(seen))
 		}
 	}
 }

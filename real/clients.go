@@ -36,6 +36,8 @@ type client struct {
 
 // StartClients starts a go-redis FailoverClient per client node of the topology.
 func (c *Cluster) StartClients(spec world.ClientSpec, h *linearize.History) error {
+	h.Share() // the clients' goroutines record into it while the scenario reads it
+	spec.Workload = linearize.Shared(spec.Workload)
 	c.mu.Lock()
 	c.history = h
 	c.mu.Unlock()
@@ -146,15 +148,15 @@ func (cl *client) do(c *Cluster, h *linearize.History, op linearize.Op) lineariz
 func outcome(op linearize.Op, reply any, err error) (linearize.Output, linearize.Status) {
 	switch {
 	case errors.Is(err, redis.Nil):
-		return linearize.ParseReply(op, nil)
+		return linearize.ParseReply(op.Kind, nil)
 	case isServerError(err):
-		return linearize.ParseReply(op, err)
+		return linearize.ParseReply(op.Kind, err)
 	case err != nil && neverSent(err):
 		return linearize.Output{Error: err.Error()}, linearize.Fail
 	case err != nil:
 		return linearize.Output{Error: err.Error()}, linearize.Unknown
 	}
-	return linearize.ParseReply(op, reply)
+	return linearize.ParseReply(op.Kind, reply)
 }
 
 func isServerError(err error) bool {

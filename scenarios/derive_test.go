@@ -62,7 +62,7 @@ func (w *lossyWorld) StartClients(_ world.ClientSpec, h *linearize.History) erro
 	w.h = h
 	op := linearize.Op{Kind: linearize.KindSAdd, Key: "set", Arg: "0"}
 	id := h.Invoke(0, op, int64(w.now))
-	out, status := linearize.ParseReply(op, int64(1))
+	out, status := linearize.ParseReply(op.Kind, int64(1))
 	h.Complete(id, out, status, "n1/redis", "master", int64(w.now)+1)
 	return nil
 }
@@ -73,7 +73,7 @@ func (w *lossyWorld) FinalReads(ops []linearize.Op, _ time.Duration) {
 	}
 	for _, op := range ops {
 		id := w.h.Invoke(0, op, int64(w.now))
-		out, status := linearize.ParseReply(op, []any{})
+		out, status := linearize.ParseReply(op.Kind, []any{})
 		w.h.Complete(id, out, status, "n1/redis", "master", int64(w.now)+1)
 	}
 }

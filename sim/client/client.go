@@ -99,6 +99,9 @@ type Client struct {
 	node, role string
 	out        linearize.Output
 	status     linearize.Status
+	// cmds is the array the next commands are cut from, one allocation for many: the
+	// master's replication backlog keeps the commands a while anyway.
+	cmds []string
 	// The callbacks of every operation, made once: an operation allocates no closure.
 	nextFn    func()
 	masterFn  func(*link, error)
@@ -150,28 +153,26 @@ func (c *Client) FinalReads(ops []linearize.Op, deadline time.Duration, done fun
 // next starts the next operation, unless one is running (the caller guarantees it is
 // not) or the client has stopped.
 func (c *Client) next() {
-	var op linearize.Op
 	switch {
 	case len(c.finals) > 0 && c.p.Kernel().Now() >= c.finalDeadline:
 		c.finals = nil
 		c.finalDone()
 		return
 	case len(c.finals) > 0:
-		op = c.finals[0]
+		c.op = c.finals[0]
 	case c.stopped:
 		return
 	default:
-		op = c.cfg.Spec.Workload.Next(c.p.Rand())
+		c.op = c.cfg.Spec.Workload.Next(c.p.Rand())
 	}
-	c.do(op)
+	c.do()
 }
 
-// do runs one operation: find the master if there is no connection to it, send the
+// do runs the operation c.op: find the master if there is no connection to it, send the
 // command, wait for WAIT if asked, record the outcome, think, and go on. The steps are
 // onMaster, onReply, onWait and finish.
-func (c *Client) do(op linearize.Op) {
-	c.op = op
-	c.opID = c.cfg.History.Invoke(c.cfg.ID, op, c.now())
+func (c *Client) do() {
+	c.opID = c.cfg.History.Invoke(c.cfg.ID, c.op, c.now())
 	c.busy = true
 	c.withMaster(c.masterFn)
 }
@@ -183,7 +184,20 @@ func (c *Client) onMaster(m *link, err error) {
 		return
 	}
 	c.opLink, c.node, c.role = m, c.nodeName(m), c.masterRole
-	m.call(linearize.Command(c.op), c.cfg.Spec.Timeout, c.replyFn)
+	m.call(c.command(c.op), c.cfg.Spec.Timeout, c.replyFn)
+}
+
+// commandsPerArray is how many commands of the most arguments an array of cmds holds.
+const commandsPerArray = 256
+
+// command is linearize.Command(op), cut from cmds.
+func (c *Client) command(op linearize.Op) []string {
+	if cap(c.cmds)-len(c.cmds) < linearize.MaxCommandLen {
+		c.cmds = make([]string, 0, commandsPerArray*linearize.MaxCommandLen)
+	}
+	start := len(c.cmds)
+	c.cmds = linearize.AppendCommand(c.cmds, op)
+	return c.cmds[start:len(c.cmds):len(c.cmds)]
 }
 
 // onReply records the master's reply, or sends WAIT first if the scenario asks.
@@ -197,7 +211,7 @@ func (c *Client) onReply(v resp.Value, err error) {
 	if v.ErrorPrefix() == "READONLY" {
 		c.dropMaster(m) // go-redis drops a connection that answers READONLY
 	}
-	out, status := linearize.ParseReply(c.op, plain(v))
+	out, status := linearize.ParseReply(c.op.Kind, plain(v))
 	spec := c.cfg.Spec
 	if spec.Wait == 0 || !c.op.IsWrite() || status != linearize.Ok {
 		c.finish(out, status, c.node, c.role)

@@ -131,8 +131,21 @@ func (c *Conn) Closed() bool { return c.state == connClosed }
 
 // Send writes one message. It fails only when the connection is closed.
 func (c *Conn) Send(msg any) error {
-	if c.state == connClosed {
+	switch {
+	case c.state == connClosed:
 		return ErrClosed
+	case c.state == connOpen && len(c.queue) == 0 && !c.out.Stalled():
+		// The common case, as transmit without a detour through the queue: nothing
+		// waits, so if anything arrives it is msg.
+		step := c.out.Send(c.k.net, c.k.now, c.k.netRng)
+		if step.Deliver == netmodel.Head {
+			c.k.scheduleArrival(step.Arrive, c, msg)
+			step.Deliver = netmodel.None
+		} else {
+			c.queue = append(c.queue, msg)
+		}
+		c.apply(step)
+		return nil
 	}
 	c.queue = append(c.queue, msg)
 	if c.state == connOpen {
@@ -215,8 +228,9 @@ func (c *Conn) apply(step netmodel.Step) {
 	}
 }
 
-// arrive handles a segment reaching this end's host.
-func (c *Conn) arrive(seg any) {
+// arrive handles a segment reaching this end's host; hash is its trace hash if hashed
+// says it is known already.
+func (c *Conn) arrive(seg any, hash uint64, hashed bool) {
 	k := c.k
 	if ctl, ok := seg.(control); ok {
 		if c.state == connClosed {
@@ -244,14 +258,20 @@ func (c *Conn) arrive(seg any) {
 	if k.trace.keep {
 		text = func() string { return c.describe(describe(seg))() }
 	}
-	k.trace.record(k.now, recDeliver, c.id, 0, hashPayload(seg), text)
+	if !hashed {
+		hash = hashPayload(seg)
+	}
+	k.trace.record(k.now, recDeliver, c.id, 0, hash, text)
 	// As c.proc.run, without a closure unless the process is paused.
 	switch p := c.proc; {
 	case p.inc != c.inc || p.state == stateDead:
 	case p.state == statePaused:
 		p.deferCall(c.inc, func() { c.deliver(seg) })
 	default:
+		k.inArgs, _ = seg.([]string)
+		k.inHash = hash
 		c.deliver(seg)
+		k.inArgs = nil
 	}
 }
 

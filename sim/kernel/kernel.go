@@ -27,6 +27,11 @@ type Kernel struct {
 	conns  uint64 // connection ids handed out
 	trace  *Trace
 	ran    uint64 // events run
+	// inArgs is the command being delivered and inHash its trace hash, so that a
+	// process that forwards it as it came, as a master's replication stream does, does
+	// not have it hashed again at every replica.
+	inArgs []string
+	inHash uint64
 }
 
 // Options configure a kernel.
@@ -97,7 +102,19 @@ func (k *Kernel) schedule(at time.Duration, e event) int32 {
 func (k *Kernel) scheduleArrival(at time.Duration, c *Conn, seg any) {
 	s, e := k.events.take()
 	e.do, e.conn, e.seg = arrival, c, seg
+	e.hash, e.hashed = k.forwarded(seg)
 	k.enqueue(at, s)
+}
+
+// forwarded returns the trace hash of seg if it is the command being delivered, the
+// same array: a message does not change once sent, so its hash then is the one it
+// arrived with.
+func (k *Kernel) forwarded(seg any) (uint64, bool) {
+	args, ok := seg.([]string)
+	if !ok || len(args) == 0 || len(args) != len(k.inArgs) || &args[0] != &k.inArgs[0] {
+		return 0, false
+	}
+	return k.inHash, true
 }
 
 // enqueue puts the event in slot s into the heap at time at, after every event already
@@ -167,12 +184,12 @@ func (k *Kernel) dispatch(s int32) bool {
 			k.trace.record(k.now, recTimer, uint64(p.id), 0, 0, nil)
 		}
 	}
-	do, fn, conn, seg := e.do, e.fn, e.conn, e.seg
+	do, fn, conn, seg, hash, hashed := e.do, e.fn, e.conn, e.seg, e.hash, e.hashed
 	k.events.release(s)
 	k.ran++
 	switch do {
 	case arrival:
-		conn.peer.arrive(seg)
+		conn.peer.arrive(seg, hash, hashed)
 	case retransmit:
 		conn.retransmit()
 	default:

@@ -9,7 +9,7 @@ type action uint8
 
 const (
 	callFn     action = iota // fn()
-	arrival                  // conn.peer.arrive(seg): a segment reaches the far end
+	arrival                  // conn.peer.arrive(seg, ...): a segment reaches the far end
 	retransmit               // conn.retransmit(): a retransmission timer of the stream
 )
 
@@ -25,8 +25,10 @@ type event struct {
 	inc   uint32
 	do    action
 	// timer: a Timer's event, traced when it fires. stopped: a timer stopped while it
-	// waited in its paused owner's deferred list.
-	timer, stopped bool
+	// waited in its paused owner's deferred list. hashed: an arrival whose segment's
+	// trace hash is known already, hash (see Kernel.forwarded).
+	timer, stopped, hashed bool
+	hash                   uint64
 	// pos is the event's place in the heap, -1 while it waits in a deferred list.
 	pos int32
 	// gen counts the slot's uses, so that a Timer of an event that is gone does nothing.
@@ -121,40 +123,45 @@ func (q *queue) remove(i int) {
 	}
 }
 
-// up places x, whose place is free at i, at or above i.
+// up places x, whose place is free at i, at or above i. (up and down read the heap and
+// the slots into locals: through q the compiler would load them again after every
+// store.)
 func (q *queue) up(i int, x entry) {
+	h, slots := q.heap, q.slots
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !x.before(&q.heap[parent]) {
+		if !x.before(&h[parent]) {
 			break
 		}
-		q.set(i, q.heap[parent])
+		set(h, slots, i, h[parent])
 		i = parent
 	}
-	q.set(i, x)
+	set(h, slots, i, x)
 }
 
 // down places x, whose place is free at i, at or below i.
 func (q *queue) down(i int, x entry) {
-	n := len(q.heap)
+	h, slots := q.heap, q.slots
+	n := len(h)
 	for {
 		least := 2*i + 1
 		if least >= n {
 			break
 		}
-		if right := least + 1; right < n && q.heap[right].before(&q.heap[least]) {
+		if right := least + 1; right < n && h[right].before(&h[least]) {
 			least = right
 		}
-		if !q.heap[least].before(&x) {
+		if !h[least].before(&x) {
 			break
 		}
-		q.set(i, q.heap[least])
+		set(h, slots, i, h[least])
 		i = least
 	}
-	q.set(i, x)
+	set(h, slots, i, x)
 }
 
-func (q *queue) set(i int, e entry) {
-	q.heap[i] = e
-	q.slots[e.slot].pos = int32(i)
+// set puts e at heap position i and tells its event where it is.
+func set(h []entry, slots []event, i int, e entry) {
+	h[i] = e
+	slots[e.slot].pos = int32(i)
 }

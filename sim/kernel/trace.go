@@ -128,6 +128,12 @@ func mix(h, v uint64) uint64 {
 func hashString(s string) uint64 { return mixString(fnvOffset, s) }
 
 func mixString(h uint64, s string) uint64 {
+	for ; len(s) >= 4; s = s[4:] { // unrolled: most strings are a few bytes long
+		h = (h ^ uint64(s[0])) * fnvPrime
+		h = (h ^ uint64(s[1])) * fnvPrime
+		h = (h ^ uint64(s[2])) * fnvPrime
+		h = (h ^ uint64(s[3])) * fnvPrime
+	}
 	for i := 0; i < len(s); i++ {
 		h = (h ^ uint64(s[i])) * fnvPrime
 	}
@@ -164,8 +170,14 @@ func hashValue(h uint64, v resp.Value) uint64 {
 	h = mix(h, uint64(v.Kind))
 	h = mixString(h, v.Str)
 	h = mix(h, uint64(v.Int))
-	for _, e := range v.Array {
-		h = hashValue(h, e)
+	for i := range v.Array {
+		if e := &v.Array[i]; len(e.Array) == 0 {
+			// hashValue(h, *e) without the call, for arrays of tens of thousands of
+			// members.
+			h = mix(mix(mixString(mix(h, uint64(e.Kind)), e.Str), uint64(e.Int)), 0)
+		} else {
+			h = hashValue(h, *e)
+		}
 	}
 	return mix(h, uint64(len(v.Array)))
 }

@@ -87,7 +87,7 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, int64)
 		return resp.Int(cur), 1
 	case "sadd":
 		// One lookup for the common case, an existing set: a key is in one map at most.
-		set, ok := d.sets[args[1]]
+		set, ok := d.setNamed(args[1])
 		if !ok {
 			if d.kind(args[1]) != "" {
 				return errWrongType, 0
@@ -112,7 +112,7 @@ func (d *dataset) apply(n *node, name string, args []string) (resp.Value, int64)
 			if set.remove(m) {
 				removed++
 				if set.len() == 0 {
-					delete(d.sets, args[1])
+					d.remove(args[1])
 					break // Redis stops once the set is gone
 				}
 			}
@@ -251,6 +251,19 @@ func (d *dataset) remove(key string) {
 	delete(d.strs, key)
 	delete(d.sets, key)
 	delete(d.lists, key)
+	d.lastSet = nil
+}
+
+// setNamed is d.sets[key], remembered for the next call.
+func (d *dataset) setNamed(key string) (*memberSet, bool) {
+	if d.lastSet != nil && key == d.lastSetKey {
+		return d.lastSet, true
+	}
+	set, ok := d.sets[key]
+	if ok {
+		d.lastSetKey, d.lastSet = key, set
+	}
+	return set, ok
 }
 
 // get is getGenericCommand: nil for a missing key, WRONGTYPE for another type.

@@ -127,7 +127,7 @@ func (n *node) propagate(args []string) {
 	if n.masterHost != "" || (n.backlog == nil && len(n.replicas) == 0) {
 		return
 	}
-	if name := args[0]; !strings.EqualFold(name, "ping") && !strings.EqualFold(name, "replconf") && n.selDB != 0 {
+	if name := args[0]; n.selDB != 0 && !strings.EqualFold(name, "ping") && !strings.EqualFold(name, "replconf") {
 		n.feed([]string{"SELECT", "0"})
 		n.selDB = 0
 	}

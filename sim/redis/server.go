@@ -313,6 +313,10 @@ type dataset struct {
 	strs  map[string]string
 	sets  map[string]*memberSet
 	lists map[string][]string
+	// lastSet is the set looked up last and lastSetKey its key: the workloads add to one
+	// set over and over, and comparing the key costs less than a lookup.
+	lastSetKey string
+	lastSet    *memberSet
 }
 
 func newDataset() *dataset {

@@ -6,14 +6,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/sentinelsim/sentinelsim/linearize"
 )
 
 // memberSet is a set's members. The workloads add the decimal integers 0, 1, 2, ...,
 // and sets of tens of thousands of them are common, so a member written as
-// strconv.Itoa writes a small non-negative integer is a bit in a bitset indexed by that
-// integer: adding it is setting a bit, not a hash-map insert, and the members come out
-// sorted without sorting. Any other member goes to a map. Each member is in exactly
-// one of the two. The zero value and nil are empty sets.
+// strconv.Itoa writes a small non-negative integer (linearize.SmallDecimal) is a bit
+// in a bitset indexed by that integer: adding it is setting a bit, not a hash-map
+// insert, and the members come out sorted without sorting. Any other member goes to a
+// map. Each member is in exactly one of the two. The zero value and nil are empty sets.
 type memberSet struct {
 	small []uint64 // bit x: the member strconv.Itoa(x)
 	other map[string]bool
@@ -35,14 +37,14 @@ func (s *memberSet) has(m string) bool {
 	if s == nil {
 		return false
 	}
-	x, small := smallMember(m)
+	x, small := linearize.SmallDecimal(m)
 	return s.holds(m, x, small)
 }
 
 // holds is has with m parsed: an integer is in the bitset or, if it was too large when
 // it was added, in the map.
 func (s *memberSet) holds(m string, x int, small bool) bool {
-	return (small && s.hasSmall(x)) || s.other[m]
+	return (small && s.hasSmall(x)) || (len(s.other) > 0 && s.other[m])
 }
 
 func (s *memberSet) hasSmall(x int) bool {
@@ -51,7 +53,7 @@ func (s *memberSet) hasSmall(x int) bool {
 
 // add adds m and reports whether it was new.
 func (s *memberSet) add(m string) bool {
-	x, small := smallMember(m)
+	x, small := linearize.SmallDecimal(m)
 	if s.holds(m, x, small) {
 		return false
 	}
@@ -75,7 +77,7 @@ func (s *memberSet) remove(m string) bool {
 	if s == nil {
 		return false
 	}
-	switch x, ok := smallMember(m); {
+	switch x, ok := linearize.SmallDecimal(m); {
 	case ok && s.hasSmall(x):
 		s.small[x/64] &^= 1 << (x % 64)
 	case s.other[m]:
@@ -123,6 +125,37 @@ func (s *memberSet) clone() *memberSet {
 	return c
 }
 
+// smallMembers appends the bitset's members, ascending, to out. Their decimals are
+// written into one string, of which each member is a piece: a set of tens of thousands
+// of members costs a few allocations, not one per member. A member close to the one
+// before is counted up to rather than formatted.
+func (s *memberSet) smallMembers(out []string) []string {
+	n := s.n - len(s.other)
+	text := make([]byte, 0, n*decimalDigits(64*len(s.small))) // no member has more digits
+	ends := make([]int, 0, n)
+	var digits []byte // the decimal of last
+	last := -1
+	for i, word := range s.small {
+		for ; word != 0; word &= word - 1 {
+			x := 64*i + bits.TrailingZeros64(word)
+			if last < 0 || x-last > 8 {
+				digits, last = strconv.AppendInt(digits[:0], int64(x), 10), x
+			}
+			for ; last < x; last++ {
+				digits = linearize.NextDecimal(digits)
+			}
+			text = append(text, digits...)
+			ends = append(ends, len(text))
+		}
+	}
+	all, start := string(text), 0
+	for _, end := range ends {
+		out = append(out, all[start:end])
+		start = end
+	}
+	return out
+}
+
 // sorted returns the members in the order SMEMBERS and the snapshot give: integers
 // (as strconv.ParseInt reads them) by value, as Redis keeps an intset, two spellings of
 // one value ("7", "007") by their bytes; then anything else by its bytes. (Redis lists
@@ -133,11 +166,7 @@ func (s *memberSet) sorted() []string {
 	if s == nil {
 		return out
 	}
-	for i, word := range s.small {
-		for ; word != 0; word &= word - 1 {
-			out = append(out, strconv.Itoa(64*i+bits.TrailingZeros64(word)))
-		}
-	}
+	out = s.smallMembers(out)
 	if len(s.other) == 0 {
 		return out // distinct integers, ascending: what the sort below would give
 	}
@@ -172,21 +201,4 @@ func (s *memberSet) sorted() []string {
 		out = append(out, e.s)
 	}
 	return out
-}
-
-// smallMember parses m if it is a non-negative integer as strconv.Itoa writes it (no
-// sign, no leading zeros, so that each integer has one spelling) of at most nine digits.
-func smallMember(m string) (int, bool) {
-	if len(m) == 0 || len(m) > 9 || (m[0] == '0' && len(m) > 1) {
-		return 0, false
-	}
-	x := 0
-	for i := 0; i < len(m); i++ {
-		c := m[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		x = 10*x + int(c-'0')
-	}
-	return x, true
 }

@@ -77,3 +77,29 @@ func TestMemberSetActsAsASet(t *testing.T) {
 		}
 	})
 }
+
+// A set that SREM emptied, DEL removed or SET overwrote is gone, although the dataset
+// remembers the set it looked up last.
+func TestDatasetForgetsRemovedSets(t *testing.T) {
+	d := newDataset()
+	do := func(args ...string) string { v, _ := d.apply(nil, strings.ToLower(args[0]), args); return v.String() }
+	steps := [][2]string{
+		{"SADD k a", "(integer) 1"},
+		{"SADD k a", "(integer) 0"}, // the set is remembered from here on
+		{"SREM k a", "(integer) 1"},
+		{"SADD k b", "(integer) 1"},
+		{"SADD k b", "(integer) 0"},
+		{"SMEMBERS k", `["b"]`},
+		{"DEL k", "(integer) 1"},
+		{"SADD k c", "(integer) 1"},
+		{"SADD k c", "(integer) 0"},
+		{"SMEMBERS k", `["c"]`},
+		{"SET k v", "OK"},
+		{"SADD k d", "(error) WRONGTYPE Operation against a key holding the wrong kind of value"},
+	}
+	for _, s := range steps {
+		if got := do(strings.Fields(s[0])...); got != s[1] {
+			t.Fatalf("%s: %q, want %q", s[0], got, s[1])
+		}
+	}
+}
