@@ -43,7 +43,7 @@ func TestACLMatchesRealRedis(t *testing.T) {
 			j.do(c...)
 		}
 		j.n.Kill()
-		j.n.Start()
+		j.n.Start() // no dataset to load; and INFO would need AUTH
 		for _, c := range [][]string{
 			{"ACL", "USERS"}, // the users ACL SETUSER made are gone with the kill
 			{"ACL", "SETUSER", "dave", "on", ">d", "~*", "-@all", "+select|0", "+set"},
@@ -60,7 +60,7 @@ func TestACLMatchesRealRedis(t *testing.T) {
 		}
 		// Restarted, with requirepass set, a new connection must authenticate first.
 		j.n.Kill()
-		j.n.Start()
+		j.n.Start() // no dataset to load; and INFO would need AUTH
 		for _, c := range [][]string{
 			{"PING"}, {"GET", "a"}, {"ACL", "WHOAMI"}, {"HELLO", "2"}, {"HELLO", "2", "AUTH", "default", "bad"},
 			{"AUTH", "secret"}, {"PING"}, {"ACL", "USERS"}, {"AUTH", "dave", "d"}, {"SET", "a", "1"},

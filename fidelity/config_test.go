@@ -85,7 +85,7 @@ func TestConfigSetIsNotPersistedWithoutRewrite(t *testing.T) {
 		j.do("SET", "k2", "v2") // in the AOF only
 		get(j)
 		j.n.Kill()
-		j.n.Start()
+		j.start()
 		get(j)                // the file's values
 		dataset(j, "k", "k2") // the RDB's dataset: appendonly is no again
 		for _, c := range changed {
@@ -96,13 +96,13 @@ func TestConfigSetIsNotPersistedWithoutRewrite(t *testing.T) {
 		j.do("SET", "k3", "v3")
 		j.do("CONFIG", "REWRITE")
 		j.n.Kill()
-		j.n.Start()
+		j.start()
 		get(j)
 		dataset(j, "k", "k2", "k3")               // the AOF's
 		j.do("CONFIG", "SET", "appendonly", "no") // fsynced and closed: k4 is not in it
 		j.do("SET", "k4", "v4")
 		j.n.Kill()
-		j.n.Start()
+		j.start()
 		dataset(j, "k", "k3", "k4")
 	})
 }

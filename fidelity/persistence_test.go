@@ -38,7 +38,7 @@ func TestSavePointsMatchRealRedis(t *testing.T) {
 		j.do("SET", "b", "2") // not saved: killed before its save point is due
 		j.runID()
 		j.n.Kill()
-		j.n.Start()
+		j.start()
 		j.runID() // a new one
 		dataset(j, "a", "b")
 		j.info("persistence", persistenceFields...)
@@ -49,7 +49,7 @@ func TestSavePointsMatchRealRedis(t *testing.T) {
 		j.n.Pause(2500 * time.Millisecond)
 		j.info("persistence", persistenceFields...)
 		j.n.Kill()
-		j.n.Start()
+		j.start()
 		j.do("CONFIG", "GET", "save")
 		dataset(j, "a", "c")
 	}, [2]string{"save", "1 1"})
@@ -78,11 +78,11 @@ func TestShutdownMatchesRealRedis(t *testing.T) {
 			}
 			j.do("SET", "a", "1")
 			j.doClosing("SHUTDOWN", "NOSAVE") // with save points, but told not to save
-			j.n.Start()
+			j.start()
 			dataset(j, "a")
 			j.do("SET", "b", "2")
 			j.doClosing("SHUTDOWN") // save points configured: it saves
-			j.n.Start()
+			j.start()
 			dataset(j, "b")
 			j.info("persistence", persistenceFields...)
 		}, [2]string{"save", "3600 1"})
@@ -91,11 +91,11 @@ func TestShutdownMatchesRealRedis(t *testing.T) {
 		differentialLife(t, func(j *journal) {
 			j.do("SET", "a", "1")
 			j.doClosing("SHUTDOWN") // no save points: nothing saved
-			j.n.Start()
+			j.start()
 			dataset(j, "a")
 			j.do("SET", "b", "2")
 			j.doClosing("SHUTDOWN", "SAVE") // told to save
-			j.n.Start()
+			j.start()
 			dataset(j, "b")
 		})
 	})
@@ -118,7 +118,7 @@ func TestBackgroundSaveMatchesRealRedis(t *testing.T) {
 		// dies too and the RDB file is not written.
 		j.n.Kill()
 		j.n.Pause(1500 * time.Millisecond)
-		j.n.Start()
+		j.start()
 		dataset(j, "k1", "after-fork")
 		for _, k := range []string{"k1", "k2", "k3", "k4", "k5"} {
 			j.do("SET", k, "v")
@@ -130,7 +130,7 @@ func TestBackgroundSaveMatchesRealRedis(t *testing.T) {
 		j.n.Pause(500 * time.Millisecond)
 		j.n.Kill()
 		j.n.Pause(1500 * time.Millisecond)
-		j.n.Start()
+		j.start()
 		dataset(j, "k1", "after-fork")
 		j.info("persistence", persistenceFields...)
 	}, [2]string{"rdb-key-save-delay", "200000"})
@@ -144,7 +144,7 @@ func TestRestartPrefersTheAOF(t *testing.T) {
 		j.do("SET", "y", "2")
 		j.info("persistence", persistenceFields...)
 		j.n.Kill()
-		j.n.Start()
+		j.start()
 		dataset(j, "x", "y") // the AOF's dataset, not the RDB's
 		j.info("persistence", persistenceFields...)
 	}, [2]string{"appendonly", "yes"})
