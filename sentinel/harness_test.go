@@ -26,11 +26,12 @@ import (
 //	                 or the commands named CMD, only; "sends=(ADDR,CMD)" both; and
 //	                 any command takes "quiet" to print nothing but a cmd's reply)
 //	run ms=N         tick every 100 ms for N ms, answering the servers set with serve
-//	serve addr=A [ping=loading|busy|masterdown]   answer every command to A by
-//	                 itself: PONG (or the -LOADING, -BUSY or -MASTERDOWN error), the
-//	                 INFO text given as input (the previous one if none), :1 to
-//	                 PUBLISH, +OK otherwise; confirm SUBSCRIBE and pass what is
-//	                 published on to the subscribers; "serve addr=A off" stops
+//	serve addr=A [ping=loading|busy|masterdown] [pubsub=mute]   answer every
+//	                 command to A by itself: PONG (or the -LOADING, -BUSY or
+//	                 -MASTERDOWN error), the INFO text given as input (the previous
+//	                 one if none), :1 to PUBLISH, +OK otherwise; confirm SUBSCRIBE and
+//	                 pass what is published on to the subscribers, unless its Pub/Sub
+//	                 is mute (a connection that went silent); "serve addr=A off" stops
 //	vote addr=A down=0|1 leader=ID epoch=N   how peer A answers is-master-down-by-addr
 //	                 (and, like serve, every other command); "vote addr=A off" stops
 //	reply conn=A#N [to=CMD]   the input (one RESP value per line, see parseReply)
@@ -253,12 +254,12 @@ func (h *harness) answerServed() {
 			for len(c.pending) > 0 {
 				args := c.pending[0].args
 				c.reply(h.naturalReply(key, args))
-				if srv.serving && h.commandName(args[0]) == "PUBLISH" {
+				if srv.serving && !srv.mute && h.commandName(args[0]) == "PUBLISH" {
 					h.deliver(key, resp.BulkArray("message", args[1], args[2]))
 				}
 				progress = true
 			}
-			if srv.serving && c.sub != nil && !c.subscribed {
+			if srv.serving && !srv.mute && c.sub != nil && !c.subscribed {
 				c.subscribed = true
 				c.sub(resp.Array(resp.Bulk("subscribe"), resp.Bulk(helloChannel), resp.Int(1)))
 				progress = true
@@ -291,6 +292,7 @@ type server struct {
 	serving bool
 	info    string     // INFO's text; "" before any was given
 	ping    resp.Value // PING's reply
+	mute    bool       // its Pub/Sub confirms no subscription and passes nothing on
 }
 
 func (h *harness) server(addr string) *server {
@@ -419,6 +421,12 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 			if srv.ping, ok = pingReplies[ping]; !ok {
 				t.Fatalf("%s: serve ping=%s: not one of loading, busy, masterdown", d.Pos, ping)
 			}
+			var pubsub string
+			d.MaybeScanArgs(t, "pubsub", &pubsub)
+			if pubsub != "" && pubsub != "mute" {
+				t.Fatalf("%s: serve pubsub=%s: only mute", d.Pos, pubsub)
+			}
+			srv.mute = pubsub == "mute"
 			if text := strings.TrimSpace(d.Input); text != "" {
 				srv.info = strings.ReplaceAll(text, "\n", "\r\n") + "\r\n"
 			}
