@@ -46,8 +46,10 @@ import (
 //	fork fails|ok    whether script starts fail
 //	refuse addr=A    dials to A fail at once (connection refused) until "refuse addr=A
 //	                 off"
-//	cmd [lines]      the input is a client command; the output is its reply (with
-//	                 lines, an array's elements one a line)
+//	cmd [lines] [client=C]   the input is a client command; the output is its reply
+//	                 (with lines, an array's elements one a line); with client, it goes
+//	                 through client C's session (opened at first use), as a connected
+//	                 client's would, and what is pushed to C shows as "push C: ..."
 //	config           the output is the current config file
 //	renamed NEW=OLD ...   the servers take command NEW for OLD (their rename-command)
 //	failio [off]     saving the config file fails (or works again)
@@ -80,6 +82,9 @@ type harness struct {
 	sends     bool
 	sendTo    []string // with sends, what is traced: only these addresses and commands
 	failIO    bool
+	// hub serves the clients named by "cmd client=C"; it is made at first use.
+	hub     *Hub
+	clients map[string]*Session
 }
 
 func newHarness(t *testing.T) *harness {
@@ -125,7 +130,27 @@ func (h *harness) IntN(n int) int {
 	return h.randV % n
 }
 
-func (h *harness) Event(e Event) { h.out = append(h.out, e.Type+" "+e.Text) }
+func (h *harness) Event(e Event) {
+	h.out = append(h.out, e.Type+" "+e.Text)
+	if h.hub != nil {
+		h.hub.PublishEvent(e)
+	}
+}
+
+// session is client name's session with the sentinel; what is pushed to it is printed.
+func (h *harness) session(name string) *Session {
+	if h.hub == nil {
+		h.hub, h.clients = NewHub(h.s), map[string]*Session{}
+	}
+	if c := h.clients[name]; c != nil {
+		return c
+	}
+	c := h.hub.Open("127.0.0.1:"+strconv.Itoa(50000+len(h.clients)), func(v resp.Value) {
+		h.out = append(h.out, "push "+name+": "+v.String())
+	})
+	h.clients[name] = c
+	return c
+}
 func (h *harness) Log(level Level, line string) {
 	if level >= h.logLevel {
 		h.out = append(h.out, "log: "+line)
@@ -391,7 +416,7 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 		for _, c := range h.conns {
 			c.closed = true
 		}
-		h.conns = nil
+		h.conns, h.hub, h.clients = nil, nil, nil
 		s, err := New(h.env(), conf)
 		if err != nil {
 			return err.Error()
@@ -505,7 +530,7 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := h.s.Command(args)
+		v, replied := h.clientCommand(t, d, args)
 		reply := v.String()
 		if d.HasArg("lines") && v.Kind == resp.KindArray {
 			elems := make([]string, len(v.Array))
@@ -515,7 +540,11 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 			reply = strings.Join(elems, "\n")
 		}
 		h.answerServed()
-		if out := h.flush(); out != "ok" {
+		out := h.flush()
+		switch {
+		case !replied:
+			return out // only pushes: SUBSCRIBE and the like
+		case out != "ok":
 			return out + "\n" + reply
 		}
 		return reply
@@ -572,6 +601,17 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 		t.Fatalf("%s: unknown command %s", d.Pos, d.Cmd)
 	}
 	return h.flush()
+}
+
+// clientCommand runs a script's client command on the sentinel, or on the session of
+// the client the script names; replied is false when the command only pushed.
+func (h *harness) clientCommand(t *testing.T, d *datadriven.TestData, args []string) (v resp.Value, replied bool) {
+	if !d.HasArg("client") {
+		return h.s.Command(args), true
+	}
+	var name string
+	d.ScanArgs(t, "client", &name)
+	return h.session(name).Do(args)
 }
 
 // parseReply reads one RESP value from lines: +status, -error, :int, $bulk text (the
