@@ -59,15 +59,23 @@ func TestWalkthroughOn200Seeds(t *testing.T) {
 	}
 }
 
-// checkLeaderSequence finds the leader and requires its master events, from the first
-// +sdown of the master to its +switch-master, to be exactly the leader sequence.
+// checkLeaderSequence requires exactly one +elected-leader after the kill (the sequence
+// below keeps only the first event of each type, so it cannot see a second election),
+// and the leader's master events, from the first +sdown of the master to its
+// +switch-master, to be exactly the leader sequence.
 func checkLeaderSequence(t *testing.T, seed uint64, events []linearize.SentinelEvent, killed int64) {
 	t.Helper()
-	leader := ""
+	leader, elections := "", 0
 	for _, e := range events {
 		if e.Type == "+elected-leader" {
 			leader = e.Sentinel
+			if e.At >= killed {
+				elections++
+			}
 		}
+	}
+	if elections != 1 {
+		t.Errorf("seed %d: %d +elected-leader events after the kill, want exactly one", seed, elections)
 	}
 	var got []string
 	for _, e := range events {

@@ -26,11 +26,12 @@ import (
 //	                 or the commands named CMD, only; "sends=(ADDR,CMD)" both; and
 //	                 any command takes "quiet" to print nothing but a cmd's reply)
 //	run ms=N         tick every 100 ms for N ms, answering the servers set with serve
-//	serve addr=A [ping=loading|busy|masterdown]   answer every command to A by
-//	                 itself: PONG (or the -LOADING, -BUSY or -MASTERDOWN error), the
-//	                 INFO text given as input (the previous one if none), :1 to
-//	                 PUBLISH, +OK otherwise; confirm SUBSCRIBE and pass what is
-//	                 published on to the subscribers; "serve addr=A off" stops
+//	serve addr=A [ping=loading|busy|masterdown] [pubsub=mute]   answer every
+//	                 command to A by itself: PONG (or the -LOADING, -BUSY or
+//	                 -MASTERDOWN error), the INFO text given as input (the previous
+//	                 one if none), :1 to PUBLISH, +OK otherwise; confirm SUBSCRIBE and
+//	                 pass what is published on to the subscribers, unless its Pub/Sub
+//	                 is mute (a connection that went silent); "serve addr=A off" stops
 //	vote addr=A down=0|1 leader=ID epoch=N   how peer A answers is-master-down-by-addr
 //	                 (and, like serve, every other command); "vote addr=A off" stops
 //	reply conn=A#N [to=CMD]   the input (one RESP value per line, see parseReply)
@@ -45,8 +46,10 @@ import (
 //	fork fails|ok    whether script starts fail
 //	refuse addr=A    dials to A fail at once (connection refused) until "refuse addr=A
 //	                 off"
-//	cmd [lines]      the input is a client command; the output is its reply (with
-//	                 lines, an array's elements one a line)
+//	cmd [lines] [client=C]   the input is a client command; the output is its reply
+//	                 (with lines, an array's elements one a line); with client, it goes
+//	                 through client C's session (opened at first use), as a connected
+//	                 client's would, and what is pushed to C shows as "push C: ..."
 //	config           the output is the current config file
 //	renamed NEW=OLD ...   the servers take command NEW for OLD (their rename-command)
 //	failio [off]     saving the config file fails (or works again)
@@ -79,6 +82,9 @@ type harness struct {
 	sends     bool
 	sendTo    []string // with sends, what is traced: only these addresses and commands
 	failIO    bool
+	// hub serves the clients named by "cmd client=C"; it is made at first use.
+	hub     *Hub
+	clients map[string]*Session
 }
 
 func newHarness(t *testing.T) *harness {
@@ -124,7 +130,27 @@ func (h *harness) IntN(n int) int {
 	return h.randV % n
 }
 
-func (h *harness) Event(e Event) { h.out = append(h.out, e.Type+" "+e.Text) }
+func (h *harness) Event(e Event) {
+	h.out = append(h.out, e.Type+" "+e.Text)
+	if h.hub != nil {
+		h.hub.PublishEvent(e)
+	}
+}
+
+// session is client name's session with the sentinel; what is pushed to it is printed.
+func (h *harness) session(name string) *Session {
+	if h.hub == nil {
+		h.hub, h.clients = NewHub(h.s), map[string]*Session{}
+	}
+	if c := h.clients[name]; c != nil {
+		return c
+	}
+	c := h.hub.Open("127.0.0.1:"+strconv.Itoa(50000+len(h.clients)), func(v resp.Value) {
+		h.out = append(h.out, "push "+name+": "+v.String())
+	})
+	h.clients[name] = c
+	return c
+}
 func (h *harness) Log(level Level, line string) {
 	if level >= h.logLevel {
 		h.out = append(h.out, "log: "+line)
@@ -253,12 +279,12 @@ func (h *harness) answerServed() {
 			for len(c.pending) > 0 {
 				args := c.pending[0].args
 				c.reply(h.naturalReply(key, args))
-				if srv.serving && h.commandName(args[0]) == "PUBLISH" {
+				if srv.serving && !srv.mute && h.commandName(args[0]) == "PUBLISH" {
 					h.deliver(key, resp.BulkArray("message", args[1], args[2]))
 				}
 				progress = true
 			}
-			if srv.serving && c.sub != nil && !c.subscribed {
+			if srv.serving && !srv.mute && c.sub != nil && !c.subscribed {
 				c.subscribed = true
 				c.sub(resp.Array(resp.Bulk("subscribe"), resp.Bulk(helloChannel), resp.Int(1)))
 				progress = true
@@ -291,6 +317,7 @@ type server struct {
 	serving bool
 	info    string     // INFO's text; "" before any was given
 	ping    resp.Value // PING's reply
+	mute    bool       // its Pub/Sub confirms no subscription and passes nothing on
 }
 
 func (h *harness) server(addr string) *server {
@@ -389,7 +416,7 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 		for _, c := range h.conns {
 			c.closed = true
 		}
-		h.conns = nil
+		h.conns, h.hub, h.clients = nil, nil, nil
 		s, err := New(h.env(), conf)
 		if err != nil {
 			return err.Error()
@@ -419,6 +446,12 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 			if srv.ping, ok = pingReplies[ping]; !ok {
 				t.Fatalf("%s: serve ping=%s: not one of loading, busy, masterdown", d.Pos, ping)
 			}
+			var pubsub string
+			d.MaybeScanArgs(t, "pubsub", &pubsub)
+			if pubsub != "" && pubsub != "mute" {
+				t.Fatalf("%s: serve pubsub=%s: only mute", d.Pos, pubsub)
+			}
+			srv.mute = pubsub == "mute"
 			if text := strings.TrimSpace(d.Input); text != "" {
 				srv.info = strings.ReplaceAll(text, "\n", "\r\n") + "\r\n"
 			}
@@ -497,7 +530,7 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := h.s.Command(args)
+		v, replied := h.clientCommand(t, d, args)
 		reply := v.String()
 		if d.HasArg("lines") && v.Kind == resp.KindArray {
 			elems := make([]string, len(v.Array))
@@ -507,7 +540,11 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 			reply = strings.Join(elems, "\n")
 		}
 		h.answerServed()
-		if out := h.flush(); out != "ok" {
+		out := h.flush()
+		switch {
+		case !replied:
+			return out // only pushes: SUBSCRIBE and the like
+		case out != "ok":
 			return out + "\n" + reply
 		}
 		return reply
@@ -564,6 +601,17 @@ func (h *harness) do(t *testing.T, d *datadriven.TestData) string {
 		t.Fatalf("%s: unknown command %s", d.Pos, d.Cmd)
 	}
 	return h.flush()
+}
+
+// clientCommand runs a script's client command on the sentinel, or on the session of
+// the client the script names; replied is false when the command only pushed.
+func (h *harness) clientCommand(t *testing.T, d *datadriven.TestData, args []string) (v resp.Value, replied bool) {
+	if !d.HasArg("client") {
+		return h.s.Command(args), true
+	}
+	var name string
+	d.ScanArgs(t, "client", &name)
+	return h.session(name).Do(args)
 }
 
 // parseReply reads one RESP value from lines: +status, -error, :int, $bulk text (the
