@@ -212,10 +212,10 @@ func (s *Scenario) ReplayCommand(seed uint64, b Backend) string {
 	backend := b.Name()
 	src := "--scenario " + s.Name
 	if s.Source != "" && s.Source != "catalogue" {
-		src = "--file " + s.Source
+		src = "--file " + shellWord(s.Source)
 	}
 	if s.FaultsFile != "" {
-		src += " --faults " + s.FaultsFile
+		src += " --faults " + shellWord(s.FaultsFile)
 	}
 	for _, set := range s.Settings {
 		src += " --set " + shellWord(set)

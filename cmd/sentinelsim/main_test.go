@@ -89,6 +89,10 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		{[]string{"sweep", "--scenario", "swarm", "--shard", "3/2"}, "want i/n"},
 		{[]string{"sweep", "--scenario", "swarm", "--seeds", "0"}, "want 1 or more"},
 		{[]string{"report", "main.go"}, "main.go:1: not a result line"},
+		{[]string{"report"}, "name one or more files"},
+		{[]string{"run", "--scenario", "swarm", "--file", "x.yaml"}, "--scenario and --file both name the scenario"},
+		{[]string{"replay", "--result", "r.json", "--seed", "3"}, "--seed with --result"},
+		{[]string{"replay", "--result", "r.json", "--set", "redis.appendonly=yes"}, "--set with --result"},
 		{[]string{"nosuch"}, "unknown command"},
 		{[]string{"run", "--set", "appendonly=yes"}, "want SECTION.KEY=VALUE"},
 		{[]string{"sweep", "--scenario", "swarm", "--set", "redis.maxmemory=1mb"}, `unsupported option "maxmemory"`},
@@ -319,4 +323,105 @@ func TestSettingsReplay(t *testing.T) {
 	if strings.Contains(lastLine(plain), `"trace_hash":"`+first.TraceHash+`"`) {
 		t.Error("the settings changed nothing: the run without them has the same trace")
 	}
+}
+
+// A saved result replays the run it came from however that run was chosen: --set
+// settings, a scenario file and a fault file come back from its replay command, so the
+// trace hash matches; and a result whose replay command names another file's scenario
+// is refused rather than diverging.
+func TestReplayOfAResultRunsWhatItRan(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kill.yaml")
+	writeFile(t, file, `name: kill-among-noise
+about: The master is killed among faults that do not matter.
+hosts:
+  local: {addr: 127.0.0.1, redis: [6382, 6383, 6384], sentinel: [5000, 5001, 5002], clients: 1}
+sentinel: {quorum: 2, down-after-milliseconds: 3000, failover-timeout: 3000}
+faults:
+  - {at: 2s, pause: local/redis:6384, for: 1s}
+  - {at: 6s, kill: master, for: 15s}
+duration: 30s
+quiet: 20s
+`)
+	faults := filepath.Join(dir, "pause.yaml")
+	writeFile(t, faults, "faults:\n  - {at: 3s, pause: master, for: 10s}\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"run --set", []string{"run", "--scenario", "partition-master-minority", "--seed", "1", "--set", "redis.min-replicas-to-write=1"}},
+		{"sweep --set", []string{"sweep", "--scenario", "partition-master-minority", "--seeds", "1", "--first", "4", "--quiet",
+			"--set", "sentinel.down-after-milliseconds=1000"}},
+		{"run --file", []string{"run", "--file", file, "--seed", "2"}},
+		{"run --file --faults", []string{"run", "--file", file, "--faults", faults, "--seed", "3"}},
+	} {
+		out, err := execute(append(tc.args, "--json")...)
+		if exitCode(err) == 2 {
+			t.Fatalf("%s: %v\n%s", tc.name, err, out)
+		}
+		line := strings.Split(strings.TrimSpace(out), "\n")[0] // sweep: the seed's result, before the summary
+		saved := filepath.Join(dir, "result.json")
+		writeFile(t, saved, line)
+		var r struct {
+			TraceHash string `json:"trace_hash"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil || r.TraceHash == "" {
+			t.Fatalf("%s: no result with a trace hash: %v\n%s", tc.name, err, line)
+		}
+		out, err = execute("replay", "--result", saved, "--trace", filepath.Join(dir, "trace.txt"))
+		if err != nil || !strings.Contains(out, "trace "+r.TraceHash) {
+			t.Errorf("%s: replay --result: %v\n%s", tc.name, err, out)
+		}
+	}
+	other := filepath.Join(dir, "other.yaml")
+	writeFile(t, other, strings.Replace(readString(t, file), "name: kill-among-noise", "name: renamed", 1))
+	out, _ := execute("run", "--file", other, "--seed", "1", "--json")
+	saved := filepath.Join(dir, "renamed.json")
+	writeFile(t, saved, strings.Replace(lastLine(out), `"scenario":"renamed"`, `"scenario":"kill-among-noise"`, 1))
+	if _, err := execute("replay", "--result", saved); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "runs renamed, not kill-among-noise") {
+		t.Errorf("a result whose replay command runs another scenario: %v, want status 2 naming both", err)
+	}
+}
+
+// A run that cannot be carried out still ends run --json with the contract's line: a
+// failing result whose error says why.
+func TestRunJSONOfARunThatCannotBeCarriedOut(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "refused.yaml")
+	writeFile(t, file, `name: refused
+about: The replicas cannot authenticate with the master, so the cluster never comes up.
+hosts:
+  n1: [redis, sentinel, client]
+  n2: [redis, sentinel]
+sentinel: {quorum: 1}
+redis: {requirepass: secret}
+duration: 10s
+`)
+	out, err := execute("run", "--file", file, "--seed", "5", "--json")
+	if exitCode(err) != 1 {
+		t.Errorf("status %d (%v), want 1", exitCode(err), err)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(lastLine(out)), &r); err != nil {
+		t.Fatalf("the last line is not JSON: %v\n%s", err, out)
+	}
+	for _, k := range contract {
+		if v, ok := r[k]; !ok || v == nil {
+			t.Errorf("the result lacks %q or has it null", k)
+		}
+	}
+	if e, _ := r["error"].(string); r["verdict"] != "fail" || r["seed"] != 5.0 || !strings.Contains(e, "has not synced with the master") {
+		t.Errorf("result %v: want a failing seed 5 whose error says replication never came up", r)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readString(t *testing.T, path string) string {
+	t.Helper()
+	return string(readFile(t, path))
 }

@@ -161,7 +161,12 @@ func reportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report FILE...",
 		Short: "Summarise the JSON lines of one or more sweeps (shards merge)",
-		Args:  cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, files []string) error {
+			if len(files) == 0 {
+				return usage("report: name one or more files of sweep results (sweep --out)")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, files []string) error {
 			var results []*scenarios.Result
 			for _, f := range files {
