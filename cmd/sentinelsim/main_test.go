@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -424,4 +426,48 @@ func writeFile(t *testing.T, path, text string) {
 func readString(t *testing.T, path string) string {
 	t.Helper()
 	return string(readFile(t, path))
+}
+
+// bench --json reports every measurement with its shape: which scenario variant, how
+// many workers and processors, seeds, and positive rates; the one-core row runs with one
+// processor, and the scheduler gets its processors back afterwards. Timings are not
+// checked: they depend on the machine.
+func TestBenchJSONReportsEveryMeasurement(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	out, err := execute("bench", "--seeds", "1", "--json")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	var rep struct{ Bench []benchRow }
+	if err := json.Unmarshal([]byte(lastLine(out)), &rep); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out)
+	}
+	want := []benchRow{
+		{Name: "one core", Sentinels: 3, Clients: 5, Workers: 1, Procs: 1},
+		{Name: "sweep, every core", Sentinels: 3, Clients: 5, Workers: runtime.NumCPU(), Procs: procs},
+		{Name: "sentinels 5", Sentinels: 5, Clients: 5, Workers: 1, Procs: procs},
+		{Name: "sentinels 9", Sentinels: 9, Clients: 5, Workers: 1, Procs: procs},
+		{Name: "sentinels 17", Sentinels: 17, Clients: 5, Workers: 1, Procs: procs},
+		{Name: "clients 1", Sentinels: 3, Clients: 1, Workers: 1, Procs: procs},
+		{Name: "clients 20", Sentinels: 3, Clients: 20, Workers: 1, Procs: procs},
+	}
+	if len(rep.Bench) != len(want) {
+		t.Fatalf("%d measurements, want %d:\n%s", len(rep.Bench), len(want), out)
+	}
+	for i, r := range rep.Bench {
+		w := want[i]
+		if r.Name != w.Name || r.Sentinels != w.Sentinels || r.Clients != w.Clients || r.Workers != w.Workers ||
+			r.Procs != w.Procs || r.Seeds != 1 {
+			t.Errorf("measurement %d: %+v, want %+v with 1 seed", i, r, w)
+		}
+		for name, v := range map[string]float64{"sim s / wall s": r.SimPerWall, "ns / event": r.NsPerEvent,
+			"seeds / s": r.SeedsPerSecond, "ops / sim s": r.OpsPerSimSecond} {
+			if !(v > 0) || math.IsInf(v, 0) {
+				t.Errorf("%s: %s is %v", r.Name, name, v)
+			}
+		}
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS is %d after bench, was %d", got, procs)
+	}
 }
