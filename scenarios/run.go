@@ -207,6 +207,9 @@ type ReplayFlagger interface {
 	ReplayFlags() string
 }
 
+// ReplayPrefix begins every replay command.
+const ReplayPrefix = "go run ./cmd/sentinelsim run "
+
 // ReplayCommand is the command line that runs one seed of the scenario again.
 func (s *Scenario) ReplayCommand(seed uint64, b Backend) string {
 	backend := b.Name()
@@ -220,7 +223,7 @@ func (s *Scenario) ReplayCommand(seed uint64, b Backend) string {
 	for _, set := range s.Settings {
 		src += " --set " + shellWord(set)
 	}
-	cmd := fmt.Sprintf("go run ./cmd/sentinelsim run %s --seed %d", src, seed)
+	cmd := fmt.Sprintf("%s%s --seed %d", ReplayPrefix, src, seed)
 	if backend != "sim" {
 		cmd += " --backend " + backend
 	}

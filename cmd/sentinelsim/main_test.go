@@ -471,3 +471,51 @@ func TestBenchJSONReportsEveryMeasurement(t *testing.T) {
 		t.Errorf("GOMAXPROCS is %d after bench, was %d", got, procs)
 	}
 }
+
+// report counts each run once, however often its files name it, warning of every repeat,
+// and summarises runs of other configurations (--set) apart from the catalogued ones.
+func TestReportCountsEachRunOnceAndKeepsConfigurationsApart(t *testing.T) {
+	dir := t.TempDir()
+	plain, set := filepath.Join(dir, "plain.jsonl"), filepath.Join(dir, "set.jsonl")
+	for _, args := range [][]string{
+		{"--out", plain},
+		{"--out", set, "--set", "redis.min-replicas-to-write=1"},
+	} {
+		base := []string{"sweep", "--scenario", "partition-master-minority", "--seeds", "3", "--workers", "1", "--quiet"}
+		if out, err := execute(append(base, args...)...); exitCode(err) == 2 {
+			t.Fatalf("sweep %v: %v\n%s", args, err, out)
+		}
+	}
+	cmd := root()
+	var stdout, stderr bytes.Buffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs([]string{"report", "--json", plain, plain, set})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "is already in "+plain+"; counted once"); n != 3 {
+		t.Errorf("%d warnings of a repeated run, want 3:\n%s", n, stderr.String())
+	}
+	var rep struct {
+		Summary []struct {
+			Scenario, Variant string
+			Runs              int
+		}
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("report --json: %v\n%s", err, stdout.String())
+	}
+	want := []struct {
+		variant string
+		runs    int
+	}{{"", 3}, {"--set redis.min-replicas-to-write=1", 3}}
+	if len(rep.Summary) != len(want) {
+		t.Fatalf("summaries %+v, want one per configuration", rep.Summary)
+	}
+	for i, s := range rep.Summary {
+		if s.Scenario != "partition-master-minority" || s.Variant != want[i].variant || s.Runs != want[i].runs {
+			t.Errorf("summary %d: %+v, want variant %q with %d runs", i, s, want[i].variant, want[i].runs)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/mattn/go-shellwords"
@@ -230,22 +229,20 @@ func loadResult(cmd *cobra.Command, path string) (*scenarios.Result, source, uin
 	return r, src, seed, nil
 }
 
-// replayPrefix starts every replay command a result holds (see Scenario.ReplayCommand).
-var replayPrefix = []string{"go", "run", "./cmd/sentinelsim", "run"}
-
 // parseReplay reads a replay command with the flags run defines for its scenario and
 // seed.
 func parseReplay(replay string) (source, uint64, error) {
-	words, err := shellwords.Parse(replay)
-	if err != nil || len(words) < len(replayPrefix) || !slices.Equal(words[:len(replayPrefix)], replayPrefix) {
-		return source{}, 0, fmt.Errorf("replay command %q: want %s ...", replay, strings.Join(replayPrefix, " "))
+	args, ok := strings.CutPrefix(replay, scenarios.ReplayPrefix)
+	words, err := shellwords.Parse(args)
+	if !ok || err != nil {
+		return source{}, 0, fmt.Errorf("replay command %q: want %s...", replay, scenarios.ReplayPrefix)
 	}
 	var src source
 	var seed uint64
 	cmd := &cobra.Command{}
 	src.flags(cmd, "tutorial-kill-master")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "")
-	if err := cmd.Flags().Parse(words[len(replayPrefix):]); err != nil {
+	if err := cmd.Flags().Parse(words); err != nil {
 		return source{}, 0, fmt.Errorf("replay command %q: %v", replay, err)
 	}
 	if cmd.Flags().NArg() > 0 {
