@@ -25,6 +25,8 @@ var Properties = map[string]string{
 	"failover":         "at least one failover happened",
 	"no-failover":      "no failover happened",
 	"one-failover":     "exactly one failover happened",
+	"second-failover":  "two or more failovers happened (the master a failover promoted was replaced in turn)",
+	"retried-election": "a failover was tried in an epoch that installed no new master, and tried again in a later epoch",
 	"lost-writes":      "some acknowledged write is missing from the final read",
 	"non-linearizable": "the history is not linearizable",
 	"split-brain":      "two nodes accepted writes as master at the same time",

@@ -63,6 +63,8 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 		"failover":         fact(r.Failovers >= 1, "failovers: %d", r.Failovers),
 		"no-failover":      fact(r.Failovers == 0, "failovers: %d", r.Failovers),
 		"one-failover":     fact(r.Failovers == 1, "failovers: %d", r.Failovers),
+		"second-failover":  fact(r.Failovers >= 2, "failovers: %d", r.Failovers),
+		"retried-election": retriedElection(events),
 		"lost-writes":      found(lost),
 		"non-linearizable": found(lin),
 		"split-brain":      found(split),
@@ -151,6 +153,30 @@ func failovers(events []linearize.SentinelEvent) (int, []float64) {
 		}
 	}
 	return len(seen), times
+}
+
+// retriedElection finds an election that failed and was tried again: a +try-failover in
+// an epoch no +switch-master installed, then one in a later epoch. A failover is tried in
+// the epoch it is to install, so an epoch without a +switch-master is an attempt that was
+// not elected (a split vote, a lost race) or did not finish.
+func retriedElection(events []linearize.SentinelEvent) linearize.Verdict {
+	switched := map[uint64]bool{}
+	for _, e := range events {
+		if e.Type == "+switch-master" {
+			switched[e.Epoch] = true
+		}
+	}
+	var failed uint64 // the first epoch tried that installed nothing; 0 for none yet
+	for _, e := range events {
+		switch {
+		case e.Type != "+try-failover":
+		case failed != 0 && e.Epoch > failed:
+			return fact(true, "the failover tried in epoch %d installed no master; retried in epoch %d", failed, e.Epoch)
+		case failed == 0 && !switched[e.Epoch]:
+			failed = e.Epoch
+		}
+	}
+	return fact(false, "no failed election was retried (first failed epoch: %d)", failed)
 }
 
 // longestGap is the longest time from start to end in which no client write succeeded,

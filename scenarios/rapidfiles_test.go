@@ -6,6 +6,7 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -36,15 +37,52 @@ func TestRapidFailFilesAreWhereRapidLooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each property replays at least one committed case, so that a change that breaks the
+	// replay of fail files shows on every run, not only once a property fails.
+	for _, name := range rapidProperties(t) {
+		files, _ := filepath.Glob(filepath.Join("testdata", "rapid", name, name+"-*.fail"))
+		if len(files) == 0 {
+			t.Errorf("%s has no fail file in testdata/rapid/%s/: rapid's replay of one is untested", name, name)
+		}
+	}
 }
 
 // testNames are the test functions of this package's test files.
 func testNames(t *testing.T) map[string]bool {
+	names := map[string]bool{}
+	for _, fn := range testFuncs(t) {
+		names[fn.Name.Name] = true
+	}
+	return names
+}
+
+// rapidProperties are the test functions that call rapid.Check, sorted.
+func rapidProperties(t *testing.T) []string {
+	var names []string
+	for _, fn := range testFuncs(t) {
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			if id, isID := sel.X.(*ast.Ident); isID && id.Name == "rapid" && sel.Sel.Name == "Check" {
+				names = append(names, fn.Name.Name)
+				return false
+			}
+			return true
+		})
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// testFuncs are the Test functions declared in this package's test files.
+func testFuncs(t *testing.T) []*ast.FuncDecl {
 	files, err := filepath.Glob("*_test.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	names := map[string]bool{}
+	var out []*ast.FuncDecl
 	fset := token.NewFileSet()
 	for _, f := range files {
 		file, err := parser.ParseFile(fset, f, nil, parser.SkipObjectResolution)
@@ -53,9 +91,9 @@ func testNames(t *testing.T) map[string]bool {
 		}
 		for _, decl := range file.Decls {
 			if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv == nil && strings.HasPrefix(fn.Name.Name, "Test") {
-				names[fn.Name.Name] = true
+				out = append(out, fn)
 			}
 		}
 	}
-	return names
+	return out
 }

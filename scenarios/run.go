@@ -207,20 +207,23 @@ type ReplayFlagger interface {
 	ReplayFlags() string
 }
 
+// ReplayPrefix begins every replay command.
+const ReplayPrefix = "go run ./cmd/sentinelsim run "
+
 // ReplayCommand is the command line that runs one seed of the scenario again.
 func (s *Scenario) ReplayCommand(seed uint64, b Backend) string {
 	backend := b.Name()
 	src := "--scenario " + s.Name
 	if s.Source != "" && s.Source != "catalogue" {
-		src = "--file " + s.Source
+		src = "--file " + shellWord(s.Source)
 	}
 	if s.FaultsFile != "" {
-		src += " --faults " + s.FaultsFile
+		src += " --faults " + shellWord(s.FaultsFile)
 	}
 	for _, set := range s.Settings {
 		src += " --set " + shellWord(set)
 	}
-	cmd := fmt.Sprintf("go run ./cmd/sentinelsim run %s --seed %d", src, seed)
+	cmd := fmt.Sprintf("%s%s --seed %d", ReplayPrefix, src, seed)
 	if backend != "sim" {
 		cmd += " --backend " + backend
 	}

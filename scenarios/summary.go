@@ -7,15 +7,22 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/mattn/go-shellwords"
 )
 
-// Summary merges the results of many runs of one scenario on one backend: the numbers
-// `sentinelsim sweep` and `sentinelsim report` print, and results/ tabulates.
+// Summary merges the results of many runs of one scenario in one configuration on one
+// backend: the numbers `sentinelsim sweep` and `sentinelsim report` print, and results/
+// tabulates.
 type Summary struct {
 	Scenario string `json:"scenario"`
 	Backend  string `json:"backend"`
-	Runs     int    `json:"runs"`
-	Passed   int    `json:"passed"`
+	// Variant is what else the runs' replay commands give besides the scenario's name,
+	// the seed and the backend: a scenario or fault file, --set settings, the backend's
+	// own flags (--sentinel go). Runs that differ in it are summarised apart.
+	Variant string `json:"variant,omitempty"`
+	Runs    int    `json:"runs"`
+	Passed  int    `json:"passed"`
 	// FailedSeeds are the seeds that broke an always-expectation; Errors the runs that
 	// could not be carried out.
 	FailedSeeds []uint64 `json:"failed_seeds"`
@@ -38,17 +45,19 @@ type Summary struct {
 	WallSeconds      float64        `json:"wall_seconds"`
 }
 
-// Summarize groups results by scenario and backend, in order of first appearance.
+// Summarize groups results by scenario, variant and backend, in order of first
+// appearance.
 func Summarize(results []*Result) []*Summary {
 	var out []*Summary
 	index := map[string]*Summary{}
 	failover := map[*Summary][]float64{}
 	unavailable := map[*Summary][]float64{}
 	for _, r := range results {
-		key := r.Scenario + "\x00" + r.Backend
+		v := Variant(r.Replay)
+		key := r.Scenario + "\x00" + r.Backend + "\x00" + v
 		s, ok := index[key]
 		if !ok {
-			s = &Summary{Scenario: r.Scenario, Backend: r.Backend, Found: map[string]int{}, FailedSeeds: []uint64{}}
+			s = &Summary{Scenario: r.Scenario, Backend: r.Backend, Variant: v, Found: map[string]int{}, FailedSeeds: []uint64{}}
 			index[key] = s
 			out = append(out, s)
 		}
@@ -97,6 +106,26 @@ func Summarize(results []*Result) []*Summary {
 	return out
 }
 
+// Variant is a replay command (see Scenario.ReplayCommand) without the command, the
+// catalogue name, the seed and the backend: what is left says how the run differed from
+// the catalogued scenario.
+func Variant(replay string) string {
+	words, err := shellwords.Parse(strings.TrimPrefix(replay, ReplayPrefix))
+	if err != nil {
+		return replay
+	}
+	var rest []string
+	for i := 0; i < len(words); i++ {
+		switch words[i] {
+		case "--scenario", "--seed", "--backend":
+			i++ // and its value
+		default:
+			rest = append(rest, shellWord(words[i]))
+		}
+	}
+	return strings.Join(rest, " ")
+}
+
 // quantile is the nearest-rank quantile q of xs (0 for none).
 func quantile(xs []float64, q float64) float64 {
 	if len(xs) == 0 {
@@ -122,7 +151,7 @@ func WriteTable(w io.Writer, sums []*Summary) error {
 			failed = strings.Trim(fmt.Sprint(s.FailedSeeds), "[]")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d (%.2f%%)\t%d\t%.1f s\t%.0f/%.0f ms\t%.0f/%.0f ms\t%s\t%s\n",
-			s.Scenario, s.Backend, s.Runs, s.Passed, s.AckedWrites, s.LostWrites, 100*s.LossRate,
+			strings.TrimSpace(s.Scenario+" "+s.Variant), s.Backend, s.Runs, s.Passed, s.AckedWrites, s.LostWrites, 100*s.LossRate,
 			s.NonLinearizable, s.SplitBrainMs/1000, s.FailoverMsMedian, s.FailoverMsP99,
 			s.UnavailableMsMed, s.UnavailableMsMax, orDash(strings.Join(found, ", ")), failed)
 	}

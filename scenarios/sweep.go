@@ -20,15 +20,13 @@ func Sweep(ctx context.Context, s *Scenario, b Backend, opts Options, seeds []ui
 	for range max(workers, 1) {
 		wg.Go(func() {
 			for seed := range jobs {
-				r := &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail",
-					Replay: s.ReplayCommand(seed, b), FailoverMs: []float64{}, Always: []string{}, Violations: []string{},
-					Found: []string{}, Faults: []Applied{}, Checks: []linearize.Verdict{}}
 				run, err := Execute(ctx, s, b, seed, opts)
+				var r *Result
 				switch {
 				case err != nil && ctx.Err() != nil:
 					continue // stopped by ctx: not a result
 				case err != nil:
-					r.Error = err.Error()
+					r = s.ErrorResult(seed, b, err)
 				default:
 					r = run.Result
 				}
@@ -97,4 +95,12 @@ func collect(ctx context.Context, out <-chan *Result, keep func(*Result)) {
 			}
 		}
 	}
+}
+
+// ErrorResult is the failing result of a run that could not be carried out at all: the
+// error, what was to run and how to run it again, every list empty.
+func (s *Scenario) ErrorResult(seed uint64, b Backend, err error) *Result {
+	return &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail",
+		Replay: s.ReplayCommand(seed, b), FailoverMs: []float64{}, Always: []string{}, Violations: []string{},
+		Found: []string{}, Faults: []Applied{}, Checks: []linearize.Verdict{}, Error: err.Error()}
 }

@@ -157,6 +157,9 @@ func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 func (s *source) load() (*scenarios.Scenario, error) {
 	var sc *scenarios.Scenario
 	var err error
+	if s.file != "" && s.flagSet.Changed("scenario") {
+		return nil, usage("--scenario and --file both name the scenario: give one")
+	}
 	if s.file != "" {
 		sc, err = scenarios.LoadFile(s.file)
 	} else {

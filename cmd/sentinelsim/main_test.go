@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -89,6 +91,10 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		{[]string{"sweep", "--scenario", "swarm", "--shard", "3/2"}, "want i/n"},
 		{[]string{"sweep", "--scenario", "swarm", "--seeds", "0"}, "want 1 or more"},
 		{[]string{"report", "main.go"}, "main.go:1: not a result line"},
+		{[]string{"report"}, "name one or more files"},
+		{[]string{"run", "--scenario", "swarm", "--file", "x.yaml"}, "--scenario and --file both name the scenario"},
+		{[]string{"replay", "--result", "r.json", "--seed", "3"}, "--seed with --result"},
+		{[]string{"replay", "--result", "r.json", "--set", "redis.appendonly=yes"}, "--set with --result"},
 		{[]string{"nosuch"}, "unknown command"},
 		{[]string{"run", "--set", "appendonly=yes"}, "want SECTION.KEY=VALUE"},
 		{[]string{"sweep", "--scenario", "swarm", "--set", "redis.maxmemory=1mb"}, `unsupported option "maxmemory"`},
@@ -318,5 +324,198 @@ func TestSettingsReplay(t *testing.T) {
 	plain, _ := execute("run", "--scenario", "partition-master-minority", "--seed", "2", "--json")
 	if strings.Contains(lastLine(plain), `"trace_hash":"`+first.TraceHash+`"`) {
 		t.Error("the settings changed nothing: the run without them has the same trace")
+	}
+}
+
+// A saved result replays the run it came from however that run was chosen: --set
+// settings, a scenario file and a fault file come back from its replay command, so the
+// trace hash matches; and a result whose replay command names another file's scenario
+// is refused rather than diverging.
+func TestReplayOfAResultRunsWhatItRan(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kill.yaml")
+	writeFile(t, file, `name: kill-among-noise
+about: The master is killed among faults that do not matter.
+hosts:
+  local: {addr: 127.0.0.1, redis: [6382, 6383, 6384], sentinel: [5000, 5001, 5002], clients: 1}
+sentinel: {quorum: 2, down-after-milliseconds: 3000, failover-timeout: 3000}
+faults:
+  - {at: 2s, pause: local/redis:6384, for: 1s}
+  - {at: 6s, kill: master, for: 15s}
+duration: 30s
+quiet: 20s
+`)
+	faults := filepath.Join(dir, "pause.yaml")
+	writeFile(t, faults, "faults:\n  - {at: 3s, pause: master, for: 10s}\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"run --set", []string{"run", "--scenario", "partition-master-minority", "--seed", "1", "--set", "redis.min-replicas-to-write=1"}},
+		{"sweep --set", []string{"sweep", "--scenario", "partition-master-minority", "--seeds", "1", "--first", "4", "--quiet",
+			"--set", "sentinel.down-after-milliseconds=1000"}},
+		{"run --file", []string{"run", "--file", file, "--seed", "2"}},
+		{"run --file --faults", []string{"run", "--file", file, "--faults", faults, "--seed", "3"}},
+	} {
+		out, err := execute(append(tc.args, "--json")...)
+		if exitCode(err) == 2 {
+			t.Fatalf("%s: %v\n%s", tc.name, err, out)
+		}
+		line := strings.Split(strings.TrimSpace(out), "\n")[0] // sweep: the seed's result, before the summary
+		saved := filepath.Join(dir, "result.json")
+		writeFile(t, saved, line)
+		var r struct {
+			TraceHash string `json:"trace_hash"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil || r.TraceHash == "" {
+			t.Fatalf("%s: no result with a trace hash: %v\n%s", tc.name, err, line)
+		}
+		out, err = execute("replay", "--result", saved, "--trace", filepath.Join(dir, "trace.txt"))
+		if err != nil || !strings.Contains(out, "trace "+r.TraceHash) {
+			t.Errorf("%s: replay --result: %v\n%s", tc.name, err, out)
+		}
+	}
+	other := filepath.Join(dir, "other.yaml")
+	writeFile(t, other, strings.Replace(readString(t, file), "name: kill-among-noise", "name: renamed", 1))
+	out, _ := execute("run", "--file", other, "--seed", "1", "--json")
+	saved := filepath.Join(dir, "renamed.json")
+	writeFile(t, saved, strings.Replace(lastLine(out), `"scenario":"renamed"`, `"scenario":"kill-among-noise"`, 1))
+	if _, err := execute("replay", "--result", saved); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "runs renamed, not kill-among-noise") {
+		t.Errorf("a result whose replay command runs another scenario: %v, want status 2 naming both", err)
+	}
+}
+
+// A run that cannot be carried out still ends run --json with the contract's line: a
+// failing result whose error says why.
+func TestRunJSONOfARunThatCannotBeCarriedOut(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "refused.yaml")
+	writeFile(t, file, `name: refused
+about: The replicas cannot authenticate with the master, so the cluster never comes up.
+hosts:
+  n1: [redis, sentinel, client]
+  n2: [redis, sentinel]
+sentinel: {quorum: 1}
+redis: {requirepass: secret}
+duration: 10s
+`)
+	out, err := execute("run", "--file", file, "--seed", "5", "--json")
+	if exitCode(err) != 1 {
+		t.Errorf("status %d (%v), want 1", exitCode(err), err)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(lastLine(out)), &r); err != nil {
+		t.Fatalf("the last line is not JSON: %v\n%s", err, out)
+	}
+	for _, k := range contract {
+		if v, ok := r[k]; !ok || v == nil {
+			t.Errorf("the result lacks %q or has it null", k)
+		}
+	}
+	if e, _ := r["error"].(string); r["verdict"] != "fail" || r["seed"] != 5.0 || !strings.Contains(e, "has not synced with the master") {
+		t.Errorf("result %v: want a failing seed 5 whose error says replication never came up", r)
+	}
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readString(t *testing.T, path string) string {
+	t.Helper()
+	return string(readFile(t, path))
+}
+
+// bench --json reports every measurement with its shape: which scenario variant, how
+// many workers and processors, seeds, and positive rates; the one-core row runs with one
+// processor, and the scheduler gets its processors back afterwards. Timings are not
+// checked: they depend on the machine.
+func TestBenchJSONReportsEveryMeasurement(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	out, err := execute("bench", "--seeds", "1", "--json")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out)
+	}
+	var rep struct{ Bench []benchRow }
+	if err := json.Unmarshal([]byte(lastLine(out)), &rep); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out)
+	}
+	want := []benchRow{
+		{Name: "one core", Sentinels: 3, Clients: 5, Workers: 1, Procs: 1},
+		{Name: "sweep, every core", Sentinels: 3, Clients: 5, Workers: runtime.NumCPU(), Procs: procs},
+		{Name: "sentinels 5", Sentinels: 5, Clients: 5, Workers: 1, Procs: procs},
+		{Name: "sentinels 9", Sentinels: 9, Clients: 5, Workers: 1, Procs: procs},
+		{Name: "sentinels 17", Sentinels: 17, Clients: 5, Workers: 1, Procs: procs},
+		{Name: "clients 1", Sentinels: 3, Clients: 1, Workers: 1, Procs: procs},
+		{Name: "clients 20", Sentinels: 3, Clients: 20, Workers: 1, Procs: procs},
+	}
+	if len(rep.Bench) != len(want) {
+		t.Fatalf("%d measurements, want %d:\n%s", len(rep.Bench), len(want), out)
+	}
+	for i, r := range rep.Bench {
+		w := want[i]
+		if r.Name != w.Name || r.Sentinels != w.Sentinels || r.Clients != w.Clients || r.Workers != w.Workers ||
+			r.Procs != w.Procs || r.Seeds != 1 {
+			t.Errorf("measurement %d: %+v, want %+v with 1 seed", i, r, w)
+		}
+		for name, v := range map[string]float64{"sim s / wall s": r.SimPerWall, "ns / event": r.NsPerEvent,
+			"seeds / s": r.SeedsPerSecond, "ops / sim s": r.OpsPerSimSecond} {
+			if !(v > 0) || math.IsInf(v, 0) {
+				t.Errorf("%s: %s is %v", r.Name, name, v)
+			}
+		}
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Errorf("GOMAXPROCS is %d after bench, was %d", got, procs)
+	}
+}
+
+// report counts each run once, however often its files name it, warning of every repeat,
+// and summarises runs of other configurations (--set) apart from the catalogued ones.
+func TestReportCountsEachRunOnceAndKeepsConfigurationsApart(t *testing.T) {
+	dir := t.TempDir()
+	plain, set := filepath.Join(dir, "plain.jsonl"), filepath.Join(dir, "set.jsonl")
+	for _, args := range [][]string{
+		{"--out", plain},
+		{"--out", set, "--set", "redis.min-replicas-to-write=1"},
+	} {
+		base := []string{"sweep", "--scenario", "partition-master-minority", "--seeds", "3", "--workers", "1", "--quiet"}
+		if out, err := execute(append(base, args...)...); exitCode(err) == 2 {
+			t.Fatalf("sweep %v: %v\n%s", args, err, out)
+		}
+	}
+	cmd := root()
+	var stdout, stderr bytes.Buffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs([]string{"report", "--json", plain, plain, set})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "is already in "+plain+"; counted once"); n != 3 {
+		t.Errorf("%d warnings of a repeated run, want 3:\n%s", n, stderr.String())
+	}
+	var rep struct {
+		Summary []struct {
+			Scenario, Variant string
+			Runs              int
+		}
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("report --json: %v\n%s", err, stdout.String())
+	}
+	want := []struct {
+		variant string
+		runs    int
+	}{{"", 3}, {"--set redis.min-replicas-to-write=1", 3}}
+	if len(rep.Summary) != len(want) {
+		t.Fatalf("summaries %+v, want one per configuration", rep.Summary)
+	}
+	for i, s := range rep.Summary {
+		if s.Scenario != "partition-master-minority" || s.Variant != want[i].variant || s.Runs != want[i].runs {
+			t.Errorf("summary %d: %+v, want variant %q with %d runs", i, s, want[i].variant, want[i].runs)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mattn/go-shellwords"
 	"github.com/spf13/cobra"
 
 	"github.com/sentinelsim/sentinelsim/scenarios"
@@ -46,6 +47,12 @@ func runCmd() *cobra.Command {
 			ctx, stop := signalContext(cmd)
 			defer stop()
 			run, err := scenarios.Execute(ctx, s, b, seed, src.options())
+			if err != nil && ctx.Err() == nil && asJSON {
+				// The contract's last line even so: a failing result saying why.
+				if werr := writeJSONLine(w, s.ErrorResult(seed, b, err)); werr != nil {
+					return werr
+				}
+			}
 			if err != nil {
 				return cause(ctx, err)
 			}
@@ -139,24 +146,26 @@ func replayCmd() *cobra.Command {
 		Use:   "replay",
 		Short: "Run a seed again with its whole trace kept, and check it is the same run",
 		Long: "Replay a run: from a scenario and seed, or from a result a run or sweep saved\n" +
-			"(--result), whose trace hash the replay must reproduce. The trace, every event the\n" +
+			"(--result), whose replay command says what ran (scenario or file, faults, settings,\n" +
+			"seed) and whose trace hash the replay must reproduce. The trace, every event the\n" +
 			"simulator ran, goes to --trace (stdout by default).",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var want *scenarios.Result
 			if resultFile != "" {
-				r, err := readResult(resultFile)
+				r, saved, savedSeed, err := loadResult(cmd, resultFile)
 				if err != nil {
 					return err
 				}
-				want, seed = r, r.Seed
-				if src.file == "" {
-					src.scenario = r.Scenario
-				}
+				saved.linLimit = src.linLimit // porcupine's limit never changes the trace
+				want, src, seed = r, saved, savedSeed
 			}
 			s, err := src.load()
 			if err != nil {
 				return err
+			}
+			if want != nil && s.Name != want.Scenario {
+				return usage("%s: its replay command runs %s, not %s", resultFile, s.Name, want.Scenario)
 			}
 			b, err := src.backendFor(sim.Options{Kernel: kernel.Options{KeepTrace: true}})
 			if err != nil {
@@ -195,6 +204,51 @@ func replayCmd() *cobra.Command {
 	cmd.Flags().StringVar(&resultFile, "result", "", "a result saved by run --json or sweep (one JSON object)")
 	cmd.Flags().StringVar(&trace, "trace", "", "write the trace to this file instead of stdout")
 	return cmd
+}
+
+// loadResult reads a saved result and the run it names: its replay command parsed with
+// run's own flags, so that a scenario file, a fault file and --set settings come back
+// as they were. Flags that would change that run are refused beside --result.
+func loadResult(cmd *cobra.Command, path string) (*scenarios.Result, source, uint64, error) {
+	for _, name := range []string{"scenario", "file", "faults", "set", "seed", "backend", "sentinel", "image", "pull"} {
+		if cmd.Flags().Changed(name) {
+			return nil, source{}, 0, usage("--%s with --result: the result's replay command says what ran", name)
+		}
+	}
+	r, err := readResult(path)
+	if err != nil {
+		return nil, source{}, 0, err
+	}
+	src, seed, err := parseReplay(r.Replay)
+	if err != nil {
+		return nil, source{}, 0, usage("%s: %v", path, err)
+	}
+	if seed != r.Seed {
+		return nil, source{}, 0, usage("%s: the replay command %q does not run seed %d", path, r.Replay, r.Seed)
+	}
+	return r, src, seed, nil
+}
+
+// parseReplay reads a replay command with the flags run defines for its scenario and
+// seed.
+func parseReplay(replay string) (source, uint64, error) {
+	args, ok := strings.CutPrefix(replay, scenarios.ReplayPrefix)
+	words, err := shellwords.Parse(args)
+	if !ok || err != nil {
+		return source{}, 0, fmt.Errorf("replay command %q: want %s...", replay, scenarios.ReplayPrefix)
+	}
+	var src source
+	var seed uint64
+	cmd := &cobra.Command{}
+	src.flags(cmd, "tutorial-kill-master")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "")
+	if err := cmd.Flags().Parse(words); err != nil {
+		return source{}, 0, fmt.Errorf("replay command %q: %v", replay, err)
+	}
+	if cmd.Flags().NArg() > 0 {
+		return source{}, 0, fmt.Errorf("replay command %q: unexpected %q", replay, cmd.Flags().Arg(0))
+	}
+	return src, seed, nil
 }
 
 func readResult(path string) (*scenarios.Result, error) {

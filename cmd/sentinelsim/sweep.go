@@ -161,15 +161,16 @@ func reportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report FILE...",
 		Short: "Summarise the JSON lines of one or more sweeps (shards merge)",
-		Args:  cobra.MinimumNArgs(1),
+		Args: func(_ *cobra.Command, files []string) error {
+			if len(files) == 0 {
+				return usage("report: name one or more files of sweep results (sweep --out)")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, files []string) error {
-			var results []*scenarios.Result
-			for _, f := range files {
-				rs, err := readResults(f)
-				if err != nil {
-					return err
-				}
-				results = append(results, rs...)
+			results, err := readDistinct(files, cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
 			sums := scenarios.Summarize(results)
 			if asJSON {
@@ -180,6 +181,54 @@ func reportCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")
 	return cmd
+}
+
+// readDistinct reads the results of the files, each run once: a run found again, in
+// another file or the same one, is left out with a warning on warn, so that a file named
+// twice or overlapping sweeps do not count a seed twice.
+func readDistinct(files []string, warn io.Writer) ([]*scenarios.Result, error) {
+	type seen struct {
+		file string
+		r    *scenarios.Result
+	}
+	first := map[string]seen{}
+	var out []*scenarios.Result
+	for _, f := range files {
+		rs, err := readResults(f)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			key := runKey(r)
+			if s, dup := first[key]; dup {
+				fmt.Fprintf(warn, "report: %s: %s seed %d is already in %s; counted once%s\n",
+					f, r.Scenario, r.Seed, s.file, conflict(s.r, r))
+				continue
+			}
+			first[key] = seen{f, r}
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// runKey names a run: its replay command, which reruns it exactly in the simulator. A
+// backend that keeps no trace (real processes) gives another run each time, so a rerun
+// of the same seed is a run of its own, told apart by how long it took.
+func runKey(r *scenarios.Result) string {
+	if r.TraceHash != "" {
+		return r.Replay
+	}
+	return fmt.Sprintf("%s\x00%v\x00%v", r.Replay, r.WallSeconds, r.ReadySeconds)
+}
+
+// conflict notes that two results of the same simulator run disagree, as the results of
+// two versions of the simulator would.
+func conflict(kept, dropped *scenarios.Result) string {
+	if kept.TraceHash == dropped.TraceHash {
+		return ""
+	}
+	return fmt.Sprintf(", though its trace there is %s and here %s (another version of the simulator?)", kept.TraceHash, dropped.TraceHash)
 }
 
 // readResults reads a sweep's JSON lines; a line that is not a result is an error naming
