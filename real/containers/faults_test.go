@@ -270,3 +270,17 @@ exit 3`)
 		t.Errorf("the engine these tests run on no longer answers: %v", err)
 	}
 }
+
+// scripts/with-docker never imports this machine's Redis under another image's name: an
+// image not of ours that the engine lacks is refused, without SENTINELSIM_PULL=1, and
+// the command does not run.
+func TestWithDockerImportsOnlyItsOwnImages(t *testing.T) {
+	need(t)
+	cmd := exec.Command("../../scripts/with-docker", "echo", "ran")
+	cmd.Env = append(os.Environ(), "SENTINELSIM_PRIVATE_DOCKERD=1", "SENTINELSIM_IMAGE=redis:7.0.15", "SENTINELSIM_PULL=")
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 1 || strings.Contains(string(out), "ran") || strings.Contains(string(out), "building") ||
+		!strings.Contains(string(out), "no image redis:7.0.15; set SENTINELSIM_PULL=1") {
+		t.Errorf("with-docker with SENTINELSIM_IMAGE=redis:7.0.15: %v:\n%s\nwant status 1, no import, no command, and a hint at SENTINELSIM_PULL", err, out)
+	}
+}
