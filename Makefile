@@ -40,13 +40,15 @@ bin:
 
 # The nightly job: every test, the longer scenarios against real processes and in
 # containers, and a large simulator sweep kept in out/. The partition runs must also
-# find the anomalies their scenarios list (--require-finds): that the partitions cut.
+# find what their scenarios list (--require-finds): that the partitions and the one-way
+# cut do cut.
 nightly: bin
 	$(GO) test -count=1 -timeout 60m ./...
 	mkdir -p out
 	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel redis --scenario jepsen-2013-partition --require-finds
 	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel mixed --scenario partition-master-minority --require-finds
 	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel go --scenario paused-master
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel redis --scenario one-way-partition --require-finds
 	scripts/with-docker $(MAKE) nightly-containers
 	bin/sentinelsim sweep --scenario swarm --seeds 1000 --out out/swarm.jsonl --quiet
 
