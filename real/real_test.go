@@ -197,6 +197,9 @@ func TestShortPartitionWithRedisSentinel(t *testing.T) {
 	}
 	noTablesLeft(t)
 	noDirsLeft(t)
+	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.1[123]:`).CombinedOutput(); len(out) > 0 {
+		t.Errorf("processes outlived the run: %s", out)
+	}
 }
 
 // Faults the real world cannot do are refused with world.ErrUnsupported, never skipped;
