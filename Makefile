@@ -39,13 +39,16 @@ bin:
 	$(GO) build -o bin/sentinelsim ./cmd/sentinelsim
 
 # The nightly job: every test, the longer scenarios against real processes and in
-# containers, and a large simulator sweep kept in out/.
+# containers, and a large simulator sweep kept in out/. The partition runs must also
+# find what their scenarios list (--require-finds): that the partitions and the one-way
+# cut do cut.
 nightly: bin
 	$(GO) test -count=1 -timeout 60m ./...
 	mkdir -p out
-	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel redis --scenario jepsen-2013-partition
-	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel mixed --scenario partition-master-minority
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel redis --scenario jepsen-2013-partition --require-finds
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel mixed --scenario partition-master-minority --require-finds
 	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel go --scenario paused-master
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend real --sentinel redis --scenario one-way-partition --require-finds
 	scripts/with-docker $(MAKE) nightly-containers
 	bin/sentinelsim sweep --scenario swarm --seeds 1000 --out out/swarm.jsonl --quiet
 
@@ -54,4 +57,4 @@ nightly: bin
 # tutorial-kill-master in containers, and a partition in containers.
 nightly-containers: bin
 	$(GO) test -count=1 -tags containers -timeout 30m ./real/containers
-	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend containers --sentinel mixed-redis --scenario partition-master-minority
+	PATH="$(CURDIR)/bin:$$PATH" bin/sentinelsim run --backend containers --sentinel mixed-redis --scenario partition-master-minority --require-finds

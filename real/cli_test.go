@@ -135,9 +135,9 @@ func waitGone(t *testing.T, what, dir string, pid int) {
 	}
 }
 
-// sentinelsim run cleans up after itself when interrupted (SIGINT), when it fails, and
-// when killed outright (SIGKILL): the kernel then kills its children and the next run
-// removes its nftables table and directory.
+// sentinelsim run cleans up after itself when interrupted (SIGINT), when it fails, when
+// it passes, and when killed outright (SIGKILL): the kernel then kills its children and
+// the next run removes its nftables table and directory.
 func TestTheCommandLineLeavesNothingBehind(t *testing.T) {
 	need(t)
 	run := sentinelsim(t)
@@ -198,6 +198,21 @@ func TestTheCommandLineLeavesNothingBehind(t *testing.T) {
 	}
 	waitGone(t, "the failed run", failedDir, failed.Process.Pid)
 	waitGone(t, "the killed run, after the next run started,", killedDir, killed.Process.Pid)
+
+	// And a run that passes, the common case.
+	passing := twoHosts(t, "passing", "faults: [{at: 0s, partition: [[n1], [n2]], for: 500ms}]\n"+
+		"duration: 2s\nquiet: 1s\nexpect: {always: [no-failover]}\n")
+	passed := run("run", "--backend", "real", "--sentinel", "mixed", "--file", passing, "--quiet")
+	out.Reset()
+	passed.Stdout, passed.Stderr = &out, &out
+	if err := passed.Start(); err != nil {
+		t.Fatal(err)
+	}
+	passedDir := runOf(t, passed)
+	if code := exitStatus(t, passed); code != 0 || !strings.Contains(out.String(), "PASS passing") {
+		t.Errorf("passing run: exit status %d, want 0 and a PASS verdict:\n%s", code, out.String())
+	}
+	waitGone(t, "the passing run", passedDir, passed.Process.Pid)
 }
 
 // A sweep of the real backend runs one seed at a time: two at once would take the same

@@ -109,7 +109,11 @@ func (c *Cluster) up() error {
 		return err
 	}
 	var err error
-	if c.net, err = newFirewall(); err != nil {
+	var addrs []string
+	for _, h := range c.topo.Hosts {
+		addrs = append(addrs, h.Addr)
+	}
+	if c.net, err = newFirewall(addrs); err != nil {
 		return err
 	}
 	if err := c.checkPorts(); err != nil {

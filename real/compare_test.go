@@ -27,8 +27,9 @@ const failoverSlackMs = 1000
 // The fidelity law's test: three catalogue scenarios, in the simulator on a few seeds
 // and with real processes (redis-sentinel, then gosentinel), have the same outcome:
 // whether a failover happened and how many, whether acknowledged writes were lost,
-// whether the run passed and converged, the failover time within failoverSlackMs of
-// the simulator's range. Which replica is promoted is not determined in these
+// whether the run passed and converged, which anomalies it found (split-brain, from
+// the node that served each operation, among them), the failover time within
+// failoverSlackMs of the simulator's range. Which replica is promoted is not determined in these
 // scenarios (equal priorities and, often, offsets, then the run ids decide), so only
 // that a replica was promoted is compared. The six real runs go at once, each on
 // addresses of its own, beside TestTutorialKillMaster.
@@ -143,6 +144,9 @@ func compare(t *testing.T, sims []*scenarios.Result, r *scenarios.Result) {
 	same("acknowledged writes lost", func(s *scenarios.Result) any { return s.LostWrites > tail })
 	same("verdict", func(s *scenarios.Result) any { return s.Verdict })
 	same("converged", func(s *scenarios.Result) any { return s.Converged })
+	// The anomalies found: split-brain among them is derived from which node served each
+	// operation, which the real clients' dial hook records.
+	same("found", func(s *scenarios.Result) any { return strings.Join(s.Found, ", ") })
 	same("a replica promoted", func(s *scenarios.Result) any { return s.FinalMaster != "" && s.FinalMaster != initial })
 
 	lo, hi := firstFailover(sims[0]), firstFailover(sims[0])

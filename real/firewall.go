@@ -24,16 +24,17 @@ var tables atomic.Int64
 // firewall turns network faults into nftables rules on the loopback addresses.
 type firewall struct {
 	table string
+	hosts []string // the topology's addresses, for the faults on links that touch hosts
 	mu    sync.Mutex
-	// drops are the blocked directions, "from>to"; loss the hosts whose packets are
-	// dropped with a probability.
+	// drops are the blocked directions, "from>to"; loss the directions whose packets
+	// are dropped with a probability.
 	drops map[string]bool
 	loss  map[string]float64
 }
 
 // newFirewall checks that nft works here, removes the tables of runs that ended
-// without removing theirs, and names this run's.
-func newFirewall() (*firewall, error) {
+// without removing theirs, and names this run's, for the hosts at these addresses.
+func newFirewall(hosts []string) (*firewall, error) {
 	if _, err := exec.LookPath("nft"); err != nil {
 		return nil, fmt.Errorf("network faults need nft (apt-get install -y nftables): %w", err)
 	}
@@ -41,7 +42,7 @@ func newFirewall() (*firewall, error) {
 		return nil, fmt.Errorf("network faults need nftables and root: %w", err)
 	}
 	f := &firewall{table: fmt.Sprintf("%s%s_%d", tablePrefix, strings.ReplaceAll(Owner(), "-", "_"), tables.Add(1)),
-		drops: map[string]bool{}, loss: map[string]float64{}}
+		hosts: hosts, drops: map[string]bool{}, loss: map[string]float64{}}
 	if err := f.apply(); err != nil {
 		return nil, fmt.Errorf("network faults need nftables and root: %w", err)
 	}
@@ -96,16 +97,30 @@ func (fw *firewall) fault(f netmodel.Fault) error {
 			}
 		}
 	case netmodel.Loss:
-		for _, h := range f.Hosts {
-			fw.loss[h] = f.Rate
-		}
-		if len(f.Hosts) == 0 {
-			return fmt.Errorf("loss on every link: %w; name the hosts", world.ErrUnsupported)
+		// As the simulator's network: every direction between two hosts that touches
+		// one of them, all of them when none is named. The observer's links are not
+		// between hosts, so its view stays whole.
+		for _, k := range fw.links(f.Hosts) {
+			fw.loss[k] = f.Rate
 		}
 	case netmodel.Latency:
 		return fmt.Errorf("latency: %w (tc netem is not available in this kernel)", world.ErrUnsupported)
 	}
 	return fw.apply()
+}
+
+// links are the directions "from>to" between two different hosts of which one is among
+// hosts, or every direction when hosts is empty.
+func (fw *firewall) links(hosts []string) []string {
+	var out []string
+	for _, a := range fw.hosts {
+		for _, b := range fw.hosts {
+			if a != b && (len(hosts) == 0 || slices.Contains(hosts, a) || slices.Contains(hosts, b)) {
+				out = append(out, a+">"+b)
+			}
+		}
+	}
+	return out
 }
 
 func (fw *firewall) block(from, to []string) {
@@ -125,9 +140,10 @@ func (fw *firewall) apply() error {
 		from, to, _ := strings.Cut(k, ">")
 		rules = append(rules, fmt.Sprintf("ip saddr %s ip daddr %s drop", from, to))
 	}
-	for h, rate := range fw.loss { //determinism:ok sorted below
+	for k, rate := range fw.loss { //determinism:ok sorted below
+		from, to, _ := strings.Cut(k, ">")
 		if rate > 0 {
-			rules = append(rules, fmt.Sprintf("ip saddr %s numgen random mod 10000 < %d drop", h, int(rate*10000)))
+			rules = append(rules, fmt.Sprintf("ip saddr %s ip daddr %s numgen random mod 10000 < %d drop", from, to, int(rate*10000)))
 		}
 	}
 	slices.Sort(rules)

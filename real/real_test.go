@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/sentinelsim/sentinelsim/netmodel"
 	"github.com/sentinelsim/sentinelsim/real"
+	"github.com/sentinelsim/sentinelsim/resp"
 	"github.com/sentinelsim/sentinelsim/scenarios"
 	"github.com/sentinelsim/sentinelsim/world"
 )
@@ -42,6 +44,32 @@ func noTablesLeft(t *testing.T) {
 	}
 	if mine := "sentinelsim_" + strings.ReplaceAll(real.Owner(), "-", "_") + "_"; strings.Contains(string(out), mine) {
 		t.Errorf("an nftables table of this test's runs is still there:\n%s", out)
+	}
+}
+
+// runDirs lists the temporary directories of this process's open clusters (and of
+// closed ones that left theirs).
+func runDirs(t *testing.T) []string {
+	t.Helper()
+	owners, err := filepath.Glob(filepath.Join(os.TempDir(), "sentinelsim-real-*", "owner"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, f := range owners {
+		if o, err := os.ReadFile(f); err == nil && string(o) == real.Owner() {
+			dirs = append(dirs, filepath.Dir(f))
+		}
+	}
+	return dirs
+}
+
+// noDirsLeft fails the test if a temporary directory of a run of this process is still
+// there; call it when no cluster of the test's is open.
+func noDirsLeft(t *testing.T) {
+	t.Helper()
+	if dirs := runDirs(t); len(dirs) > 0 {
+		t.Errorf("directories of this test's runs are still there: %v", dirs)
 	}
 }
 
@@ -168,10 +196,15 @@ func TestShortPartitionWithRedisSentinel(t *testing.T) {
 		t.Errorf("faults as carried out: %+v", r.Faults)
 	}
 	noTablesLeft(t)
+	noDirsLeft(t)
+	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.1[123]:`).CombinedOutput(); len(out) > 0 {
+		t.Errorf("processes outlived the run: %s", out)
+	}
 }
 
 // Faults the real world cannot do are refused with world.ErrUnsupported, never skipped;
-// a bad node name is an error; and Close leaves nothing behind.
+// a bad node name is an error; and Close leaves nothing behind: no process, nftables
+// table or directory.
 func TestUnsupportedFaultsAndCleanup(t *testing.T) {
 	need(t)
 	s, err := scenarios.Parse("small.yaml", []byte(`name: small
@@ -196,6 +229,9 @@ duration: 1s
 	if err := c.PowerLoss("n1/redis"); !errors.Is(err, world.ErrUnsupported) {
 		t.Errorf("power loss: %v, want ErrUnsupported", err)
 	}
+	if err := c.Drift("n1/sentinel", 1000); !errors.Is(err, world.ErrUnsupported) {
+		t.Errorf("clock drift: %v, want ErrUnsupported", err)
+	}
 	if err := c.Network(netmodel.Fault{Kind: netmodel.Latency, Hosts: []string{"127.0.0.21"},
 		Dist: netmodel.Dist{Kind: netmodel.Fixed, Min: time.Millisecond}}); !errors.Is(err, world.ErrUnsupported) {
 		t.Errorf("latency: %v, want ErrUnsupported", err)
@@ -214,30 +250,40 @@ duration: 1s
 	if obs := c.Observe(); !obs.Redis[0].Alive || !obs.Redis[1].Alive {
 		t.Errorf("the observer lost sight of the nodes during a partition: %+v", obs.Redis)
 	}
+	if dirs := runDirs(t); len(dirs) != 1 {
+		t.Errorf("the open cluster's directories: %v, want one", dirs)
+	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 	noTablesLeft(t)
+	noDirsLeft(t)
 	// redis-server names itself "redis-server <ip>:<port>" in the process list.
 	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.2[12]:`).CombinedOutput(); len(out) > 0 {
 		t.Errorf("processes outlived Close: %s", out)
 	}
 }
 
-// The bounded wait for the cluster to come up fails after ReadyTimeout, naming the node
-// that did not: one that exited at once (a bad directive), and one that runs but never
-// syncs (its master wants a password it does not have). Nothing is left behind.
+// The bounded wait for the cluster to come up fails after ReadyTimeout, naming the stage
+// and the node that did not: a replica that exited at once (a bad directive), one that
+// runs but never syncs (its master wants a password it does not have), and a sentinel
+// that exited. Nothing is left behind.
 func TestReadinessFailureNamesTheNode(t *testing.T) {
 	need(t)
 	for _, tc := range []struct {
 		name, addr, node string
 		option           world.Option
-		want             string
+		stage, want      string
 	}{
 		// A scenario file refuses an option the simulator does not model, so the
 		// bad directive goes into the topology directly.
-		{"exits", "127.0.0.41", "n2/redis", world.Option{Key: "maxmemory", Value: "not-a-size"}, "n2/redis has not synced with the master (it exited"},
-		{"never-syncs", "127.0.0.43", "n1/redis", world.Option{Key: "requirepass", Value: "secret"}, "n2/redis has not synced with the master"},
+		{"exits", "127.0.0.41", "n2/redis", world.Option{Key: "maxmemory", Value: "not-a-size"},
+			"replication", "n2/redis has not synced with the master (it exited"},
+		{"never-syncs", "127.0.0.43", "n1/redis", world.Option{Key: "requirepass", Value: "secret"},
+			"replication", "n2/redis has not synced with the master"},
+		// The redis nodes come up; the sentinel does not, at the next stage.
+		{"sentinel-exits", "127.0.0.47", "n1/sentinel", world.Option{Key: "maxmemory", Value: "not-a-size"},
+			"sentinel discovery", "n1/sentinel knows 0 of 1 replicas and 0 of 0 sentinels (it exited"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -266,8 +312,8 @@ duration: 1s
 				c.Close()
 				t.Fatal("the cluster came up")
 			}
-			if !strings.Contains(err.Error(), "replication not ready after 2s") || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %q: want it to say replication was not ready after 2s and %q", err, tc.want)
+			if !strings.Contains(err.Error(), tc.stage+" not ready after 2s") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q: want it to say %s was not ready after 2s and %q", err, tc.stage, tc.want)
 			}
 			if took := time.Since(began); took > 10*time.Second {
 				t.Errorf("New gave up after %v, with a ready timeout of 2s", took)
@@ -277,4 +323,75 @@ duration: 1s
 			}
 		})
 	}
+}
+
+// A node whose address and port something else already listens on stops the cluster
+// before anything starts, naming the node and the address.
+func TestABusyPortIsNamed(t *testing.T) {
+	need(t)
+	l, err := net.Listen("tcp", "127.0.0.45:26379")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, err = real.New(small(t, "127.0.0.45", "127.0.0.46"), 1, real.DefaultOptions)
+	if err == nil || !strings.Contains(err.Error(), "n1/sentinel cannot listen on 127.0.0.45:26379") {
+		t.Errorf("error %v: want it to name n1/sentinel and 127.0.0.45:26379", err)
+	}
+	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.4[56]:`).CombinedOutput(); len(out) > 0 {
+		t.Errorf("processes outlived the failed start: %s", out)
+	}
+	noDirsLeft(t)
+}
+
+// A killed node restarts on its own files: with appendonly yes, a write acknowledged
+// before the SIGKILL is there after the restart (the master restarts as a master; a
+// replica would have it back from its master anyway).
+func TestRestartKeepsTheDataFiles(t *testing.T) {
+	need(t)
+	topo := small(t, "127.0.0.55", "127.0.0.56")
+	for i, n := range topo.Nodes {
+		if n.Name == "n1/redis" {
+			topo.Nodes[i].Config = n.Config.With(world.Options{{Key: "appendonly", Value: "yes"}})
+		}
+	}
+	c, err := real.New(topo, 1, real.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v, err := c.Command("n1/redis", "SET", "kept", "yes"); err != nil || v.Str != "OK" {
+		t.Fatalf("SET: %v %v", v, err)
+	}
+	if err := c.Kill("n1/redis"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Restart("n1/redis"); err != nil {
+		t.Fatal(err)
+	}
+	var v resp.Value
+	waitFor(t, "the restarted master to answer GET", func() bool {
+		v, err = c.Command("n1/redis", "GET", "kept")
+		return err == nil
+	})
+	if v.Str != "yes" {
+		t.Errorf("GET kept after the restart: %+v, want \"yes\" from the append-only file", v)
+	}
+}
+
+// small is a master and a replica on two hosts, and one sentinel.
+func small(t *testing.T, a, b string) world.Topology {
+	t.Helper()
+	s, err := scenarios.Parse("small.yaml", []byte(fmt.Sprintf(`name: small
+about: One master, one replica, one sentinel.
+hosts:
+  n1: {addr: %s, redis: [6379], sentinel: [26379]}
+  n2: {addr: %s, redis: [6379]}
+sentinel: {quorum: 1}
+duration: 1s
+`, a, b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Topology
 }

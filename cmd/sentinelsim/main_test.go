@@ -519,3 +519,33 @@ func TestReportCountsEachRunOnceAndKeepsConfigurationsApart(t *testing.T) {
 		}
 	}
 }
+
+// --require-finds makes a run that passes fail when its seed missed one of the
+// scenario's find-expectations, and leaves a run that found them all passing.
+func TestRequireFindsFailsARunThatFoundNothing(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "calm.yaml")
+	if err := os.WriteFile(file, []byte(`name: calm
+about: No fault, so no write can be lost.
+hosts:
+  n1: [redis, sentinel, client]
+  n2: [redis, sentinel, client]
+sentinel: {quorum: 1}
+duration: 5s
+expect:
+  always: [sentinel-safety]
+  finds: [lost-writes]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := execute("run", "--file", file, "--quiet"); err != nil {
+		t.Errorf("without --require-finds the calm run failed: %v\n%s", err, out)
+	}
+	out, err := execute("run", "--file", file, "--quiet", "--require-finds")
+	if exitCode(err) != 1 || !strings.Contains(out, "NOT FOUND lost-writes") {
+		t.Errorf("calm run with --require-finds: %v (status %d), want status 1 and NOT FOUND lost-writes:\n%s", err, exitCode(err), out)
+	}
+	out, err = execute("run", "--scenario", "jepsen-2013-partition", "--seed", "9", "--quiet", "--require-finds")
+	if err != nil || strings.Contains(out, "NOT FOUND") {
+		t.Errorf("jepsen-2013-partition seed 9 finds both its anomalies, yet: %v\n%s", err, out)
+	}
+}

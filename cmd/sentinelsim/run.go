@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-shellwords"
@@ -20,7 +21,7 @@ import (
 func runCmd() *cobra.Command {
 	var src source
 	var seed uint64
-	var asJSON, quiet bool
+	var asJSON, quiet, requireFinds bool
 	var out string
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -72,6 +73,11 @@ func runCmd() *cobra.Command {
 			if !run.Result.Passed() {
 				return errFailed
 			}
+			if missing := notFound(s, run.Result); requireFinds && len(missing) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "NOT FOUND %s: --require-finds wants this seed to find every one of %s\n",
+					strings.Join(missing, ", "), strings.Join(s.Expect.Finds, ", "))
+				return errFailed
+			}
 			return nil
 		},
 	}
@@ -79,8 +85,20 @@ func runCmd() *cobra.Command {
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "the seed of the run")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print only the result, as one line of JSON")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "print only the verdict")
+	cmd.Flags().BoolVar(&requireFinds, "require-finds", false, "fail unless this seed finds every anomaly the scenario's expect.finds lists\n(a sweep needs them on some seed; a lone nightly run of a real backend, on its one seed)")
 	cmd.Flags().StringVar(&out, "out", "", "write the run's artifacts (history, events, trace, HTML timeline) to this folder")
 	return cmd
+}
+
+// notFound lists the scenario's find-expectations the run did not observe.
+func notFound(s *scenarios.Scenario, r *scenarios.Result) []string {
+	var missing []string
+	for _, f := range s.Expect.Finds {
+		if !slices.Contains(r.Found, f) {
+			missing = append(missing, f)
+		}
+	}
+	return missing
 }
 
 // printRecord prints the sentinels' log lines at notice level and above, each after the

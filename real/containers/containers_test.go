@@ -38,6 +38,18 @@ func need(t *testing.T) {
 	docker.Close()
 }
 
+// options are the backend's defaults with the image the environment names, as
+// scripts/with-docker and sentinelsim read it: SENTINELSIM_IMAGE, and SENTINELSIM_PULL=1
+// to let the engine pull it.
+func options() containers.Options {
+	opts := containers.DefaultOptions
+	if image := os.Getenv("SENTINELSIM_IMAGE"); image != "" {
+		opts.Image = image
+	}
+	opts.Pull = os.Getenv("SENTINELSIM_PULL") == "1"
+	return opts
+}
+
 // gosentinel builds cmd/gosentinel into a temporary directory.
 func gosentinel(t *testing.T) string {
 	t.Helper()
@@ -58,7 +70,7 @@ func TestTutorialKillMasterInContainers(t *testing.T) {
 		for i, kind := range []string{"redis", "mixed"} {
 			t.Run(kind, func(t *testing.T) {
 				t.Parallel()
-				opts := containers.DefaultOptions
+				opts := options()
 				opts.Sentinel, opts.GoSentinel = kind, bin
 				tutorial(t, containers.Backend{Options: opts}, fmt.Sprintf("127.0.0.%d", 71+i))
 			})
@@ -91,7 +103,11 @@ func tutorial(t *testing.T, b containers.Backend, addr string) {
 		t.Fatal(err)
 	}
 	r := run.Result
-	if r.Backend != "containers" || !r.Passed() || r.Failovers != 1 || r.LostWrites != 0 || !r.Converged || r.AckedWrites < 1000 {
+	// A write the master acknowledged in its last event-loop iteration may not have
+	// reached the replicas when the SIGKILL came: at most one per client, as with
+	// processes (real.killTail, fidelity/README.md).
+	tail := len(s.Topology.OfKind(world.Client))
+	if r.Backend != "containers" || !r.Passed() || r.Failovers != 1 || r.LostWrites > tail || !r.Converged || r.AckedWrites < 1000 {
 		t.Errorf("%s: verdict %s, %d failovers, %d of %d acknowledged writes lost, converged %v: %v",
 			r.Backend, r.Verdict, r.Failovers, r.LostWrites, r.AckedWrites, r.Converged, r.Violations)
 	}
@@ -103,12 +119,13 @@ func tutorial(t *testing.T, b containers.Backend, addr string) {
 	}
 }
 
-// One node per container, each on the host's network: killed, paused and restarted
-// through the engine, and every container removed on Close.
+// One node per container, each on the host's network, and no reaper (Ryuk) beside
+// them: killed, paused and restarted through the engine, and every container removed
+// on Close.
 func TestEachNodeIsAContainer(t *testing.T) {
 	need(t)
 	topo := small(t, "127.0.0.75", "127.0.0.76")
-	w, err := containers.Backend{Options: containers.DefaultOptions}.New(topo, 1)
+	w, err := containers.Backend{Options: options()}.New(topo, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +133,7 @@ func TestEachNodeIsAContainer(t *testing.T) {
 	if got := ours(t); len(got) != 3 {
 		t.Fatalf("%d containers of this run (%v), want one per node: 2 redis, 1 sentinel", len(got), got)
 	}
+	noReaper(t)
 	if err := w.Pause("n2/redis"); err != nil {
 		t.Fatal(err)
 	}
@@ -151,8 +169,8 @@ func TestEachNodeIsAContainer(t *testing.T) {
 // Without the image, nothing is pulled unless asked: the error says how to build it.
 func TestAMissingImageIsNotPulled(t *testing.T) {
 	need(t)
-	opts := containers.DefaultOptions
-	opts.Image = "sentinelsim/no-such-image:0"
+	opts := options()
+	opts.Image, opts.Pull = "sentinelsim/no-such-image:0", false
 	_, err := containers.Backend{Options: opts}.New(small(t, "127.0.0.77", "127.0.0.78"), 1)
 	if err == nil || !strings.Contains(err.Error(), "no image sentinelsim/no-such-image:0") ||
 		!strings.Contains(err.Error(), "scripts/with-docker") {
@@ -164,7 +182,7 @@ func TestAMissingImageIsNotPulled(t *testing.T) {
 // testcontainers-go settles on an engine once per process.)
 func TestNoEngineIsAClearError(t *testing.T) {
 	if os.Getenv("NO_ENGINE_CHILD") == "1" {
-		w, err := containers.Backend{Options: containers.DefaultOptions}.New(small(t, "127.0.0.77", "127.0.0.78"), 1)
+		w, err := containers.Backend{Options: options()}.New(small(t, "127.0.0.77", "127.0.0.78"), 1)
 		if err == nil {
 			w.Close()
 		}
@@ -195,7 +213,7 @@ func TestADeadRunsContainersAreRemoved(t *testing.T) {
 	ids := map[string]string{}
 	for name, owner := range map[string]string{"dead": fmt.Sprintf("%d-1", dead.Process.Pid), "live": real.Owner()} {
 		c, err := docker.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{
-			Image: containers.DefaultImage, Entrypoint: []string{"redis-server"},
+			Image: options().Image, Entrypoint: []string{"redis-server"},
 			Labels: map[string]string{"org.sentinelsim.owner": owner, "org.sentinelsim.node": name}}})
 		if err != nil {
 			t.Fatal(err)
@@ -203,7 +221,7 @@ func TestADeadRunsContainersAreRemoved(t *testing.T) {
 		ids[name] = c.ID
 		t.Cleanup(func() { docker.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}) })
 	}
-	w, err := containers.Backend{Options: containers.DefaultOptions}.New(small(t, "127.0.0.79", "127.0.0.80"), 1)
+	w, err := containers.Backend{Options: options()}.New(small(t, "127.0.0.79", "127.0.0.80"), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,4 +281,28 @@ func procState(t *testing.T, addr string) string {
 		}
 	}
 	return ""
+}
+
+// noReaper fails the test if testcontainers-go's reaper (Ryuk) runs on the engine: the
+// backend keeps it off (it would be pulled from Docker Hub) and removes its own.
+func noReaper(t *testing.T) {
+	t.Helper()
+	docker, err := testcontainers.NewDockerClientWithOpts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer docker.Close()
+	list, err := docker.ContainerList(context.Background(), client.ContainerListOptions{All: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) == 0 {
+		t.Fatal("the engine lists no container at all, while the run's are up")
+	}
+	for _, c := range list.Items {
+		if strings.Contains(c.Image, "ryuk") || c.Labels["org.testcontainers.reaper"] == "true" ||
+			c.Labels["org.testcontainers.ryuk"] == "true" {
+			t.Errorf("a reaper container runs: %s %s %v", c.ID[:12], c.Image, c.Names)
+		}
+	}
 }
