@@ -85,20 +85,41 @@ func start(t *testing.T, bin, text string) (addr, dir string) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	serve(t, bin, conf, addr)
+	return addr, dir
+}
+
+// serve runs bin on the config file conf, from its directory, and waits until it answers
+// on addr. stop kills it; it is stopped when the test ends at the latest. A sentinel with
+// a logfile writes nothing to stderr in normal operation, so the test fails if it did.
+func serve(t *testing.T, bin, conf, addr string) (stop func()) {
+	t.Helper()
 	cmd := exec.Command(bin, conf)
-	cmd.Dir = dir
+	cmd.Dir = filepath.Dir(conf)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	stop = func() {
+		if cmd.ProcessState != nil {
+			return
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if stderr.Len() > 0 {
+			t.Errorf("%s on %s wrote to stderr:\n%s", filepath.Base(bin), addr, stderr.String())
+		}
+	}
+	t.Cleanup(stop)
 	for deadline := time.Now().Add(5 * time.Second); !strings.HasPrefix(exchangeOnce(addr), "+PONG") &&
 		!strings.HasPrefix(exchangeOnce(addr), "-NOAUTH"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s did not come up on %s", bin, addr)
 		}
 	}
-	return addr, dir
+	return stop
 }
 
 // exchange sends raw bytes on a new connection and returns what comes back within
