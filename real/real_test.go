@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sentinelsim/sentinelsim/linearize"
 	"github.com/sentinelsim/sentinelsim/netmodel"
 	"github.com/sentinelsim/sentinelsim/real"
 	"github.com/sentinelsim/sentinelsim/resp"
@@ -93,13 +95,44 @@ func TestTutorialKillMaster(t *testing.T) {
 	bin := gosentinel(t)
 	// mixed is two gosentinels and a redis-sentinel, mixed-redis the other way round: they
 	// must find each other through hello messages, vote for each other and fail over
-	// whichever kind is elected. Each runs on a loopback address of its own.
+	// whichever kind is elected. Each runs on a loopback address of its own. The lone
+	// sentinel of the other kind has a down-after-milliseconds longer than the master's
+	// 20 s outage, so it never sees the master down: the two of the pair detect it, one
+	// of them is elected, and it needs the lone one's vote unless its partner gave it
+	// first, which the lone one then gives too. So each kind leads in one of the runs, and
+	// each run has a vote across kinds.
 	kinds := []string{"mixed", "mixed-redis"}
+	leaderKind := map[string]string{"mixed": "gosentinel", "mixed-redis": "redis-sentinel"}
+	kindOf := func(mix string, i int) string { // as the real backend alternates them
+		if (i%2 == 0) == (mix == "mixed") {
+			return "gosentinel"
+		}
+		return "redis-sentinel"
+	}
 	runs, errs := make([]*scenarios.Run, len(kinds)), make([]error, len(kinds))
+	nodeKinds := make([]map[string]string, len(kinds)) // sentinel node name -> its kind
 	concurrently(len(kinds), func(i int) {
 		opts := real.DefaultOptions
 		opts.Sentinel, opts.GoSentinel = kinds[i], bin
-		runs[i], errs[i] = tutorial(opts, fmt.Sprintf("127.0.0.%d", 31+i))
+		s, err := scenarios.Lookup("tutorial-kill-master")
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		s.Topology.Hosts = []world.Host{{Name: s.Topology.Hosts[0].Name, Addr: fmt.Sprintf("127.0.0.%d", 31+i)}}
+		nodeKinds[i] = map[string]string{}
+		for j, n := range s.Topology.Nodes {
+			if n.Kind != world.Sentinel {
+				continue
+			}
+			kind := kindOf(kinds[i], len(nodeKinds[i]))
+			nodeKinds[i][n.Name] = kind
+			if kind != leaderKind[kinds[i]] {
+				s.Topology.Nodes[j].Config = n.Config.With(world.Options{{Key: "sentinel",
+					Value: "down-after-milliseconds " + s.Topology.MasterName + " 25000"}})
+			}
+		}
+		runs[i], errs[i] = scenarios.Execute(context.Background(), s, real.Backend{Options: opts}, 1, scenarios.Options{})
 	})
 	for i, kind := range kinds {
 		t.Run(kind, func(t *testing.T) {
@@ -114,13 +147,44 @@ func TestTutorialKillMaster(t *testing.T) {
 				t.Errorf("%s: verdict %s, %d failovers, %d of %d acknowledged writes lost, converged %v: %v",
 					r.Backend, r.Verdict, r.Failovers, r.LostWrites, r.AckedWrites, r.Converged, r.Violations)
 			}
-			for _, e := range runs[i].Events {
-				if e.Type == "+elected-leader" {
-					t.Logf("%s sentinels: %s led the failover", kind, e.Sentinel)
-				}
-			}
 			if r.FinalMaster == "local/redis:6382" || r.FinalMaster == "" {
 				t.Errorf("final master %q, want a promoted replica", r.FinalMaster)
+			}
+			// The leader is the one sentinel that says +elected-leader; the run id and
+			// epoch it stood for are in its own last +vote-for-leader before that.
+			var leader, stood string
+			latest := map[string]string{} // sentinel -> its latest vote, "runid epoch"
+			var votes []linearize.SentinelEvent
+			done := map[string]bool{} // "+failover-end" and "+switch-master" from the leader
+			for _, e := range runs[i].Events {
+				switch e.Type {
+				case "+vote-for-leader":
+					latest[e.Sentinel] = e.Text
+					votes = append(votes, e)
+				case "+elected-leader":
+					if leader != "" {
+						t.Errorf("%s said +elected-leader after %s did", e.Sentinel, leader)
+					}
+					leader, stood = e.Sentinel, latest[e.Sentinel]
+				case "+failover-end", "+switch-master":
+					done[e.Type] = done[e.Type] || (leader != "" && e.Sentinel == leader)
+				}
+			}
+			if leader == "" || stood == "" {
+				t.Fatalf("no +elected-leader, or no vote of the leader %q before it, among %d events", leader, len(runs[i].Events))
+			}
+			t.Logf("%s (%s) led the failover, standing as %s", leader, nodeKinds[i][leader], stood)
+			if got := nodeKinds[i][leader]; got != leaderKind[kind] {
+				t.Errorf("a %s led the failover, want a %s: the other kind noticed the master later", got, leaderKind[kind])
+			}
+			if !slices.ContainsFunc(votes, func(e linearize.SentinelEvent) bool {
+				return e.Text == stood && nodeKinds[i][e.Sentinel] != nodeKinds[i][leader]
+			}) {
+				t.Errorf("no sentinel of the other kind voted for the %s leader (%s): %v", nodeKinds[i][leader], stood, votes)
+			}
+			if !done["+failover-end"] || !done["+switch-master"] {
+				t.Errorf("the leader %s did not finish the failover (+failover-end %v, +switch-master %v)",
+					leader, done["+failover-end"], done["+switch-master"])
 			}
 		})
 	}
@@ -143,16 +207,6 @@ func concurrently(n int, f func(i int)) {
 		wg.Go(func() { f(i) })
 	}
 	wg.Wait()
-}
-
-// tutorial runs tutorial-kill-master with its one host on addr.
-func tutorial(opts real.Options, addr string) (*scenarios.Run, error) {
-	s, err := scenarios.Lookup("tutorial-kill-master")
-	if err != nil {
-		return nil, err
-	}
-	s.Topology.Hosts = []world.Host{{Name: s.Topology.Hosts[0].Name, Addr: addr}}
-	return scenarios.Execute(context.Background(), s, real.Backend{Options: opts}, 1, scenarios.Options{})
 }
 
 // shortPartition: three hosts; the master's host is cut off for 12 s, past

@@ -62,13 +62,13 @@ func (u *aclUser) clone() *aclUser {
 
 // authenticates reports whether user may log in with pass.
 func (h *Hub) authenticates(user, pass string) bool {
-	u, ok := h.users[user]
+	u, ok := h.s.users[user]
 	return ok && u.on && (u.nopass || slices.Contains(u.passwords, sha256hex(pass)))
 }
 
 // defaultAuth reports whether a new connection starts authenticated as default.
 func (h *Hub) defaultAuth() bool {
-	u := h.users["default"]
+	u := h.s.users["default"]
 	return u.on && u.nopass
 }
 
@@ -123,7 +123,7 @@ func (u *aclUser) channelAllowed(ch string, isPattern bool) bool {
 // checkPerm refuses a command the session's user may not run, with Redis's NOPERM error,
 // and logs the denial in ACL LOG.
 func (c *Session) checkPerm(spec *commandSpec, args []string) resp.Value {
-	u := c.hub.users[c.user]
+	u := c.hub.s.users[c.user]
 	if u == nil {
 		return resp.Value{}
 	}
@@ -173,15 +173,15 @@ func (c *Session) acl(args []string) resp.Value {
 	case "whoami":
 		return resp.Bulk(c.user)
 	case "users":
-		return resp.BulkArray(h.userNames()...)
+		return resp.BulkArray(h.s.userNames()...)
 	case "list":
 		var out []string
-		for _, name := range h.userNames() {
-			out = append(out, "user "+name+" "+h.users[name].describe())
+		for _, name := range h.s.userNames() {
+			out = append(out, "user "+name+" "+h.s.users[name].describe())
 		}
 		return resp.BulkArray(out...)
 	case "getuser":
-		if u, ok := h.users[args[2]]; ok {
+		if u, ok := h.s.users[args[2]]; ok {
 			return u.getuser()
 		}
 		return resp.Null()
@@ -209,7 +209,7 @@ func (h *Hub) setUser(name string, rules []string) resp.Value {
 	if strings.ContainsAny(name, " \t\r\n") {
 		return resp.Err("ERR Usernames can't contain spaces or null characters")
 	}
-	u, ok := h.users[name]
+	u, ok := h.s.users[name]
 	if !ok {
 		u = newUser()
 	}
@@ -219,7 +219,7 @@ func (h *Hub) setUser(name string, rules []string) resp.Value {
 			return resp.Err(fmt.Sprintf("ERR Error in ACL SETUSER modifier '%s': %s", rule, err))
 		}
 	}
-	h.users[name] = next
+	h.s.users[name] = next
 	return resp.OK
 }
 
@@ -229,8 +229,8 @@ func (h *Hub) delUsers(names []string) resp.Value {
 		if name == "default" {
 			return resp.Err("ERR The 'default' user cannot be removed")
 		}
-		if _, ok := h.users[name]; ok {
-			delete(h.users, name)
+		if _, ok := h.s.users[name]; ok {
+			delete(h.s.users, name)
 			deleted++
 			// Redis disconnects the clients of a deleted user.
 			for _, x := range slices.Clone(h.sessions) {
@@ -243,8 +243,9 @@ func (h *Hub) delUsers(names []string) resp.Value {
 	return resp.Int(deleted)
 }
 
-func (h *Hub) userNames() []string {
-	return slices.Sorted(maps.Keys(h.users))
+// userNames are the users in name order, as Redis walks its radix tree of users.
+func (s *Sentinel) userNames() []string {
+	return slices.Sorted(maps.Keys(s.users))
 }
 
 // aclCat is ACL CAT: the categories, or the commands and subcommands in one.
@@ -315,7 +316,7 @@ func (h *Hub) aclLogReply(args []string) resp.Value {
 
 // dryrun is ACL DRYRUN user command [arg ...].
 func (h *Hub) dryrun(name string, args []string) resp.Value {
-	u, ok := h.users[name]
+	u, ok := h.s.users[name]
 	if !ok {
 		return resp.Err(fmt.Sprintf("ERR User '%s' not found", name))
 	}

@@ -17,6 +17,8 @@ type Config struct {
 	RequirePass string
 	Server      []Directive
 	sentinel    []Directive
+	// users are the user lines, checked, without the word "user", for New to load.
+	users []Directive
 }
 
 // Directive is one line of a config file, split into arguments as Redis splits it.
@@ -49,7 +51,7 @@ func (e *ConfigError) Error() string {
 }
 
 // ParseConfig splits a config file into directives. Only what the sentinel itself needs
-// is interpreted here: port and requirepass.
+// is interpreted here: port, requirepass and the user lines.
 func ParseConfig(text []byte) (*Config, error) { return ParseConfigChecked(text, nil) }
 
 // ParseConfigChecked is ParseConfig with the driver's check of every server directive
@@ -81,6 +83,14 @@ func ParseConfigChecked(text []byte, check func(args []string) string) (*Config,
 				c.sentinel = append(c.sentinel, d)
 			}
 			continue
+		case "user":
+			// Alone on its line it is a bad directive, as the server's check says.
+			if len(args) > 1 {
+				if reason := c.addUser(d); reason != "" {
+					return fail(reason)
+				}
+				continue
+			}
 		case "port":
 			if len(args) != 2 {
 				return fail("wrong number of arguments")

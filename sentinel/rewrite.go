@@ -41,15 +41,22 @@ func newRewriter(old string) *rewriter {
 	return w
 }
 
-// configKey is "sentinel <option>" for sentinel lines, "" for lines we leave alone.
-// known-slave lines are treated as known-replica, as Redis 7.2 does, so that a rewrite
-// never leaves a duplicate that would stop the next start (7.0.15 does; DEVIATIONS.md).
+// configKey is "sentinel <option>" for sentinel lines, "user" for user lines, "" for
+// lines we leave alone. known-slave lines are treated as known-replica, as Redis 7.2
+// does, so that a rewrite never leaves a duplicate that would stop the next start
+// (7.0.15 does; DEVIATIONS.md).
 func configKey(line string) string {
 	if line == "" || line[0] == '#' {
 		return ""
 	}
 	args, err := resp.SplitArgs(line)
-	if err != nil || len(args) < 2 || !strings.EqualFold(args[0], "sentinel") {
+	if err != nil || len(args) == 0 {
+		return ""
+	}
+	if strings.EqualFold(args[0], "user") {
+		return "user"
+	}
+	if len(args) < 2 || !strings.EqualFold(args[0], "sentinel") {
 		return ""
 	}
 	opt := strings.ToLower(args[1])
@@ -112,6 +119,12 @@ func (s *Sentinel) rewriteConfig() error {
 		return err
 	}
 	w := newRewriter(string(old))
+	// Redis rewrites the users before the sentinel lines (rewriteConfigUserOption), so
+	// new user lines are appended ahead of new sentinel lines.
+	for _, name := range s.userNames() {
+		w.put("user", "user "+name+" "+s.users[name].describe(), true)
+	}
+	w.processed["user"] = true
 	w.put("sentinel myid", "sentinel myid "+s.myid, true)
 	w.put("sentinel deny-scripts-reconfig", "sentinel deny-scripts-reconfig "+yn(s.denyScriptsReconf), !s.denyScriptsReconf)
 	w.put("sentinel resolve-hostnames", "sentinel resolve-hostnames "+yn(s.resolveHostnames), s.resolveHostnames)

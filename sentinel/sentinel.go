@@ -85,6 +85,9 @@ type Sentinel struct {
 	sentinelUser      string
 	sentinelPass      string
 	requirePass       string
+	// users are the sentinel's own ACL users, by name: requirepass and the file's user
+	// lines at start, then ACL SETUSER and DELUSER; the config rewrite writes them.
+	users             map[string]*aclUser
 	resolveHostnames  bool
 	announceHostnames bool
 	scripts           scriptQueue
@@ -100,6 +103,9 @@ func New(env Env, conf *Config) (*Sentinel, error) {
 	s.startTime = s.now
 	s.requirePass = conf.RequirePass
 	if err := s.apply(conf); err != nil {
+		return nil, err
+	}
+	if err := s.loadUsers(conf.users); err != nil {
 		return nil, err
 	}
 	s.serverRunID = s.randomHex()

@@ -18,16 +18,14 @@ type Hub struct {
 	s        *Sentinel
 	sessions []*Session
 	nextID   int64
-	// users are the sentinel's own ACL users; requirepass is the default user's password.
-	users  map[string]*aclUser
-	aclLog []*aclLogEntry
+	aclLog   []*aclLogEntry
 	// Shutdown is called by SHUTDOWN.
 	Shutdown func()
 }
 
 // NewHub serves s to clients.
 func NewHub(s *Sentinel) *Hub {
-	return &Hub{s: s, users: newUsers(s.requirePass)}
+	return &Hub{s: s}
 }
 
 // now is the sentinel's clock, in ms.
@@ -255,7 +253,7 @@ func (c *Session) auth(args []string) resp.Value {
 	if len(args) == 3 {
 		user = args[1]
 	}
-	if def := c.hub.users["default"]; len(args) == 2 && def.nopass {
+	if def := c.hub.s.users["default"]; len(args) == 2 && def.nopass {
 		return resp.Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 	}
 	if !c.hub.authenticates(user, pass) {

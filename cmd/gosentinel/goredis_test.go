@@ -41,18 +41,25 @@ func redisServer(t *testing.T, master string) (addr string, proc *os.Process) {
 	return addr, cmd.Process
 }
 
-// go-redis v9 with its default protocol, RESP3 (HELLO 3), against gosentinel: a plain
+// go-redis v9 with its default protocol, RESP3 (HELLO 3), against gosentinels: a plain
 // client gets RESP3 maps, a SentinelClient reads SENTINEL MASTER and REPLICAS, and a
-// FailoverClient finds the master through gosentinel and follows it through a failover
-// (the +switch-master push it subscribes to, then the new address).
+// FailoverClient pointed at three gosentinels (quorum 2, so they must agree and elect a
+// leader) finds the master through them and follows it through a failover (the
+// +switch-master push it subscribes to, then the new address).
 func TestGoRedisRESP3(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	master, masterProc := redisServer(t, "")
 	replica, _ := redisServer(t, master)
 	host, port, _ := net.SplitHostPort(master)
-	sentinelAddr, _ := start(t, build(t), fmt.Sprintf("sentinel monitor m %s %s 1\n"+
-		"sentinel down-after-milliseconds m 1000\nsentinel failover-timeout m 3000\n", host, port))
+	bin := build(t)
+	var sentinels []string
+	for range 3 {
+		addr, _ := start(t, bin, fmt.Sprintf("sentinel monitor m %s %s 2\n"+
+			"sentinel down-after-milliseconds m 1000\nsentinel failover-timeout m 3000\n", host, port))
+		sentinels = append(sentinels, addr)
+	}
+	sentinelAddr := sentinels[0]
 
 	plain := redis.NewClient(&redis.Options{Addr: sentinelAddr})
 	defer plain.Close()
@@ -74,8 +81,17 @@ func TestGoRedisRESP3(t *testing.T) {
 		rs, err := sc.Replicas(ctx, "m").Result()
 		return err == nil && len(rs) == 1 && rs[0]["name"] == replica
 	})
+	// Each must know the other two before the master dies, or no quorum forms.
+	for _, addr := range sentinels {
+		peer := redis.NewSentinelClient(&redis.Options{Addr: addr})
+		defer peer.Close()
+		waitFor(t, 15*time.Second, "gosentinel "+addr+" knowing its two peers", func() bool {
+			info, err := peer.Master(ctx, "m").Result()
+			return err == nil && info["num-other-sentinels"] == "2"
+		})
+	}
 
-	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "m", SentinelAddrs: []string{sentinelAddr}})
+	fc := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: "m", SentinelAddrs: sentinels})
 	defer fc.Close()
 	if err := fc.Set(ctx, "k", "before", 0).Err(); err != nil {
 		t.Fatalf("SET through the FailoverClient: %v", err)
@@ -95,9 +111,13 @@ func TestGoRedisRESP3(t *testing.T) {
 	waitFor(t, 15*time.Second, "the FailoverClient writing to the new master", func() bool {
 		return fc.Set(ctx, "k", "after", 0).Err() == nil
 	})
-	addr, err := sc.GetMasterAddrByName(ctx, "m").Result()
-	if err != nil || net.JoinHostPort(addr[0], addr[1]) != replica {
-		t.Errorf("after the failover the master is %v (%v), want the replica %s", addr, err, replica)
+	for _, s := range sentinels {
+		peer := redis.NewSentinelClient(&redis.Options{Addr: s})
+		defer peer.Close()
+		waitFor(t, 10*time.Second, "gosentinel "+s+" giving the replica as the master", func() bool {
+			addr, err := peer.GetMasterAddrByName(ctx, "m").Result()
+			return err == nil && net.JoinHostPort(addr[0], addr[1]) == replica
+		})
 	}
 	direct := redis.NewClient(&redis.Options{Addr: replica})
 	defer direct.Close()

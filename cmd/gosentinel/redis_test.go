@@ -49,7 +49,7 @@ func runConfig(t *testing.T, bin, text string) (code int, stderr, path string) {
 
 // A bad config line stops gosentinel as it stops redis-sentinel: the same message on
 // stderr (gosentinel adds the file's path) and exit status 1; the redis-server directives
-// redis-sentinel accepts, gosentinel accepts too.
+// and user lines redis-sentinel accepts, gosentinel accepts too.
 func TestConfigErrorsLikeRedisSentinel(t *testing.T) {
 	real, ours := redisSentinel(t), build(t)
 	for _, line := range []string{
@@ -57,9 +57,13 @@ func TestConfigErrorsLikeRedisSentinel(t *testing.T) {
 		"port", "daemonize yes no", "appendonly", "logfile /nonexistent/x.log", `sentinel monitor "m`,
 		"sentinel monitor m 127.0.0.1 6379 0", "sentinel bogus", "sentinel down-after-milliseconds x 5",
 		"shutdown-on-sigint bogus", "maxmemory-policy lru", "foo.bar", "user", "list-max-ziplist-entries",
+		// user lines: Redis quotes the word two before the bad rule, or the name
+		"user bob on >p foo", "user bob nopass <x", "user bob ~* ~k", "user bob &* &x", "user bob #abc",
+		"user bob on\nuser bob off", "user bob reset %X~k",
 		// accepted by both
 		"DAEMONIZE NO", "loglevel DEBUG", "save 900 1", "save", "bind", "sentinel", "repl-diskless-sync-delay 0",
 		"tls-port 0", "list-max-ziplist-entries 5", "shutdown-on-sigterm nosave now", "foo.bar 1",
+		"user default on nopass sanitize-payload ~* &* +@all", "USER bob\nuser Bob", "user bob on +nosuchcommand",
 	} {
 		text := "port 0\n" + line + "\n"
 		wantCode, wantErr, realPath := runConfig(t, real, text)
@@ -68,7 +72,9 @@ func TestConfigErrorsLikeRedisSentinel(t *testing.T) {
 		if code != wantCode || stderr != wantErr {
 			t.Errorf("%q: gosentinel exits %d with\n%s\nredis-sentinel (%s) exits %d with\n%s", line, code, stderr, realPath, wantCode, wantErr)
 		}
-		if strings.Contains(wantErr, "Reading") && !strings.Contains(stderr, path+", at line 2\n>>> '"+line+"'\n") {
+		// The error is at the last line.
+		last, at := line[strings.LastIndexByte(line, '\n')+1:], 2+strings.Count(line, "\n")
+		if strings.Contains(wantErr, "Reading") && !strings.Contains(stderr, fmt.Sprintf("%s, at line %d\n>>> '%s'\n", path, at, last)) {
 			t.Errorf("%q: the error lacks the line number and the line:\n%s", line, stderr)
 		}
 	}
@@ -85,20 +91,41 @@ func start(t *testing.T, bin, text string) (addr, dir string) {
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	serve(t, bin, conf, addr)
+	return addr, dir
+}
+
+// serve runs bin on the config file conf, from its directory, and waits until it answers
+// on addr. stop kills it; it is stopped when the test ends at the latest. A sentinel with
+// a logfile writes nothing to stderr in normal operation, so the test fails if it did.
+func serve(t *testing.T, bin, conf, addr string) (stop func()) {
+	t.Helper()
 	cmd := exec.Command(bin, conf)
-	cmd.Dir = dir
+	cmd.Dir = filepath.Dir(conf)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	stop = func() {
+		if cmd.ProcessState != nil {
+			return
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if stderr.Len() > 0 {
+			t.Errorf("%s on %s wrote to stderr:\n%s", filepath.Base(bin), addr, stderr.String())
+		}
+	}
+	t.Cleanup(stop)
 	for deadline := time.Now().Add(5 * time.Second); !strings.HasPrefix(exchangeOnce(addr), "+PONG") &&
 		!strings.HasPrefix(exchangeOnce(addr), "-NOAUTH"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s did not come up on %s", bin, addr)
 		}
 	}
-	return addr, dir
+	return stop
 }
 
 // exchange sends raw bytes on a new connection and returns what comes back within
@@ -223,7 +250,7 @@ func logShape(t *testing.T, path string) []string {
 func TestLogLinesLikeRedisSentinel(t *testing.T) {
 	real, ours := redisSentinel(t), build(t)
 	for _, level := range []string{"notice", "warning", "debug"} {
-		conf := "loglevel " + level + "\nsentinel monitor m 127.0.0.1 1 1\n"
+		conf := "loglevel " + level + "\nsentinel monitor m 127.0.0.1 1 1\nuser bob off\n"
 		var shapes [2][]string
 		for i, bin := range []string{real, ours} {
 			addr, dir := start(t, bin, conf)
@@ -276,5 +303,102 @@ func waitExit(t *testing.T, pid int, limit time.Duration) {
 			t.Fatalf("process %d did not exit within %v of SIGTERM", pid, limit)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The users survive a restart as with redis-sentinel: gosentinel starts on a file that
+// redis-sentinel 7.0.15 has rewritten (its `user default` line included), and after ACL
+// SETUSER and DELUSER each config flush writes the user lines as Redis does (ACL LIST's
+// form, users in name order, Redis's placement); restarted on that file, each has the
+// same users, the default user reset by its line (hence sanitize-payload), and a
+// password still logs in. Both run in turn on one file, port and directory, so that
+// every byte of the files can be compared.
+func TestUsersKeptLikeRedisSentinel(t *testing.T) {
+	real, ours := redisSentinel(t), build(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	port, dead := freePort(t, "127.0.0.1"), freePort(t, "127.0.0.1")
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	write := func(text string) {
+		if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() string {
+		b, err := os.ReadFile(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// Nothing listens at the master's address, so nothing but the commands changes the
+	// file while the test runs (the master is not down before 30 s).
+	write(fmt.Sprintf("port %d\nbind 127.0.0.1\nlogfile sentinel.log\nsentinel myid %s\nsentinel monitor m 127.0.0.1 %d 2\n",
+		port, strings.Repeat("a", 40), dead))
+	stop := serve(t, real, conf, addr)
+	exchange(t, addr, "SENTINEL SET m quorum 2\r\n")
+	stop()
+	byRedis := read()
+	if !strings.Contains(byRedis, "\nuser default on nopass ~* &* +@all\n") {
+		t.Fatalf("redis-sentinel's rewrite has no default user line:\n%s", byRedis)
+	}
+	sessions := [][]string{{
+		"ACL SETUSER alice #" + strings.Repeat("ab", 32) + " +ping",
+		"ACL SETUSER bob on >pw ~k* &ch +@all -sentinel|reset",
+		"SENTINEL SET m quorum 1",
+		"ACL DELUSER alice",
+		"ACL SETUSER carol on nopass +@connection",
+		"SENTINEL SET m quorum 2",
+		"ACL LIST",
+	}, {
+		"ACL LIST",
+		"AUTH bob pw",
+		"SENTINEL SET m quorum 1",
+	}}
+	var got [2][]string
+	for i, bin := range []string{real, ours} {
+		write(byRedis)
+		for _, cmds := range sessions {
+			stop := serve(t, bin, conf, addr)
+			for _, cmd := range cmds {
+				got[i] = append(got[i], cmd+"\n"+exchange(t, addr, cmd+"\r\n"), cmd+", then the file:\n"+read())
+			}
+			stop()
+		}
+	}
+	for j := range got[0] {
+		if got[1][j] != got[0][j] {
+			t.Errorf("gosentinel:\n%s\nredis-sentinel:\n%s", got[1][j], got[0][j])
+		}
+	}
+	if !strings.Contains(got[1][len(got[1])-4], "+OK") {
+		t.Errorf("bob's password does not log in after the restart: %s", got[1][len(got[1])-4])
+	}
+}
+
+// A user line whose rules pass the file's check but fail when the users are loaded (an
+// unknown command or category, a name with a space) stops gosentinel as it stops
+// redis-sentinel: once the port is open, with the same log lines, nothing on stderr, and
+// exit status 1.
+func TestUserLoadErrorsLikeRedisSentinel(t *testing.T) {
+	real, ours := redisSentinel(t), build(t)
+	for _, line := range []string{"user bob on +get", "user bob on +@nosuchcategory", `user "a b" on`,
+		"user default on nopass ~* &* +@all +sentinel|nosuchsubcommand"} {
+		var shapes [2][]string
+		for i, bin := range []string{real, ours} {
+			text := fmt.Sprintf("port %d\nbind 127.0.0.1\nlogfile sentinel.log\nsentinel monitor m 127.0.0.1 1 1\n%s\n",
+				freePort(t, "127.0.0.1"), line)
+			code, stderr, path := runConfig(t, bin, text)
+			if code != 1 || stderr != "" {
+				t.Errorf("%q: %s exits %d with %q on stderr, want 1 and nothing", line, filepath.Base(bin), code, stderr)
+			}
+			shapes[i] = logShape(t, filepath.Join(filepath.Dir(path), "sentinel.log"))
+		}
+		if strings.Join(shapes[1], "\n") != strings.Join(shapes[0], "\n") {
+			t.Errorf("%q: gosentinel logs\n%s\nredis-sentinel logs\n%s", line, strings.Join(shapes[1], "\n"), strings.Join(shapes[0], "\n"))
+		}
+		if !strings.Contains(strings.Join(shapes[1], "\n"), "# Critical error while loading ACLs. Exiting.") {
+			t.Errorf("%q: gosentinel's log lacks Redis's last line:\n%s", line, strings.Join(shapes[1], "\n"))
+		}
 	}
 }

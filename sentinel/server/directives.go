@@ -141,8 +141,7 @@ func checkDirective(args []string) string {
 		return ""
 	case name == "sentinel":
 		return "" // handled by the sentinel package; alone on its line, Redis ignores it
-	case name == "include" && n == 2, name == "rename-command" && n == 3, name == "user" && n >= 2,
-		name == "loadmodule" && n >= 2:
+	case name == "include" && n == 2, name == "rename-command" && n == 3, name == "loadmodule" && n >= 2:
 		return fmt.Sprintf("'%s' is not supported by gosentinel (see sentinel/DEVIATIONS.md)", name)
 	}
 	return "Bad directive or wrong number of arguments"

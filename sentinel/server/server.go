@@ -47,6 +47,9 @@ type Server struct {
 	clients map[*client]bool
 	// running is the session whose command the loop is running.
 	running *sentinel.Session
+	// exitErr is a fatal error of startup that Redis logs once the port is open; the
+	// server then exits with 1 and has no sentinel.
+	exitErr *sentinel.ExitError
 }
 
 // settings are the redis-server directives a sentinel acts on.
@@ -144,7 +147,9 @@ func Check(confPath string) (daemonize bool, err error) {
 	}
 	env := sentinel.Env{Clock: clock{}, Rand: rand.New(rand.NewPCG(1, 2)), Transport: transport{},
 		Sink: discard{}, Store: readOnly{confPath}, Scripts: scripts{}, Resolve: resolve}
-	if _, err := sentinel.New(env, conf); err != nil {
+	// Redis loads the users after it forks, so their errors go to the daemon's log.
+	var exit *sentinel.ExitError
+	if _, err := sentinel.New(env, conf); err != nil && !errors.As(err, &exit) {
 		return false, inFile(err, confPath)
 	}
 	return set.daemonize, nil
@@ -187,6 +192,12 @@ func Run(confPath string, stdout io.Writer, signals <-chan os.Signal) (int, erro
 	}
 	srv.logNow(sentinel.Notice, fmt.Sprintf("Running mode=sentinel, port=%d.", srv.port))
 	srv.release()
+	if srv.exitErr != nil {
+		for _, line := range srv.exitErr.Log {
+			srv.logLine(sentinel.Warning, line)
+		}
+		return 1, nil
+	}
 	code := srv.loop(signals)
 	for cl := range srv.clients { //determinism:ok every one is closed
 		cl.out.close()
@@ -217,6 +228,10 @@ func newServer(confPath string, stdout io.Writer) (*Server, settings, error) {
 		Clock: clock{}, Rand: srv.rng, Transport: transport{srv}, Sink: sink{srv}, Store: store{confPath},
 		Scripts: scripts{srv}, Resolve: resolve, Exit: srv.exitWith, ServerInfo: srv.serverInfo,
 	}, conf)
+	if errors.As(err, &srv.exitErr) {
+		// Redis meets this once its port is open (the users' rules): Run logs it there.
+		return srv, set, nil
+	}
 	if err != nil {
 		if f, ok := srv.log.(*os.File); ok && f != stdout {
 			f.Close()
