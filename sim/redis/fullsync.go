@@ -150,10 +150,12 @@ func (n *node) bgsaveDone(ch *child) {
 	}
 }
 
-// putOnline is replicaPutOnline: the replica counts as online, its ACK clock starts.
+// putOnline is replicaPutOnline: the replica counts as online, its ACK clock starts,
+// and it counts among the good replicas at once.
 func (n *node) putOnline(r *client) {
 	r.replica.state = "online"
-	r.replica.lastAck = n.p.Monotonic()
+	r.replica.ackTime = n.unixtime()
+	n.refreshGoodReplicas()
 }
 
 // startStreaming sends a replica the stream held since its sync's fork.

@@ -117,12 +117,12 @@ func (n *node) infoReplication() string {
 	}
 	fmt.Fprintf(&b, "connected_slaves:%d\r\n", len(n.replicas))
 	if atoiOpt(n.srv.options["min-replicas-to-write"]) > 0 && atoiOpt(n.srv.options["min-replicas-max-lag"]) > 0 {
-		fmt.Fprintf(&b, "min_slaves_good_slaves:%d\r\n", n.goodReplicas())
+		fmt.Fprintf(&b, "min_slaves_good_slaves:%d\r\n", n.goodReplicas) // the count writes go by
 	}
 	for i, r := range n.replicas {
 		lag := int64(0)
 		if r.replica.online() {
-			lag = int64((n.p.Monotonic() - r.replica.lastAck).Seconds())
+			lag = n.lag(r.replica)
 		}
 		fmt.Fprintf(&b, "slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d\r\n",
 			i, r.replica.ip, r.replica.port, r.replica.state, r.replica.ack, lag)

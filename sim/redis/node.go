@@ -85,7 +85,9 @@ type node struct {
 	linkDownSince   time.Duration     // 0 while up or never connected
 	lastIO          time.Duration
 	waiters         []*waiter
-	stats           stats
+	// goodReplicas is repl_good_slaves_count, as refreshGoodReplicas last counted it.
+	goodReplicas int
+	stats        stats
 	// The command last looked up by name (see topCommand).
 	lastCmdName string
 	lastCmd     *command
@@ -158,7 +160,7 @@ func (n *node) accept(c *kernel.Conn) {
 			cl.handle(args)
 			n.inbox = nil
 		} else if _, ok := msg.(keepalive); ok && cl.replica != nil {
-			cl.replica.lastAck = n.p.Monotonic() // a loading replica's newline
+			cl.replica.ackTime = n.unixtime() // a loading replica's newline
 		}
 	}
 	c.OnClose = func(error) { cl.drop() }
@@ -179,6 +181,7 @@ func (cl *client) drop() {
 	for i, x := range n.replicas {
 		if x == cl {
 			n.replicas = append(n.replicas[:i], n.replicas[i+1:]...)
+			n.refreshGoodReplicas() // freeClient of a replica
 			break
 		}
 	}

@@ -33,7 +33,11 @@ type replicaState struct {
 	psyncOffset int64
 	held        [][]string
 	ack         int64
-	lastAck     time.Duration
+	// ackTime is repl_ack_time: the wall clock's unix second of its last ACK (or of its
+	// going online, or of a newline while it loads). Its lag, for INFO, repl-timeout and
+	// min-replicas-max-lag, is whole seconds of the wall clock since, as in Redis, so a
+	// jump of the master's clock moves it.
+	ackTime int64
 }
 
 func (r *replicaState) online() bool { return r.state == "online" }
@@ -215,6 +219,7 @@ func (n *node) psync(cl *client, args []string) {
 		sameHistory := id == n.replID || (id == n.replID2 && want <= n.secondOffset)
 		if sameHistory && n.backlog != nil && want >= n.backlog.first && want <= n.offset+1 {
 			n.attachReplica(cl, "online")
+			n.refreshGoodReplicas()
 			n.stats.syncPartialOK++
 			if cl.capaPSYNC2 {
 				cl.reply(resp.Simple("CONTINUE " + n.replID))
@@ -248,7 +253,7 @@ func (n *node) attachReplica(cl *client, state string) {
 	if ip == "" {
 		ip = cl.c.RemoteAddr()
 	}
-	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, lastAck: n.p.Monotonic(),
+	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, ackTime: n.unixtime(),
 		since: n.unixtime()}
 	n.replicas = append(n.replicas, cl)
 }
@@ -259,7 +264,7 @@ func (n *node) replconf(cl *client, args []string) {
 		if off, ok := string2ll(args[2]); ok {
 			cl.replica.ack = off
 		}
-		cl.replica.lastAck = n.p.Monotonic()
+		cl.replica.ackTime = n.unixtime()
 		if ch := n.child; ch != nil && ch.done && ch.kind == childRDB && cl.replica.state == "wait_bgsave" {
 			n.childDone() // the ACK may come before the cron has noticed the sync's child exit
 		}
@@ -270,16 +275,26 @@ func (n *node) replconf(cl *client, args []string) {
 	}
 }
 
-// goodReplicas counts online replicas whose last ACK is within min-replicas-max-lag.
-func (n *node) goodReplicas() int {
-	maxLag := time.Duration(n.srv.hot.minReplicasMaxLag) * time.Second
+// lag is how many seconds ago a replica last acknowledged, by the wall clock.
+func (n *node) lag(r *replicaState) int64 { return n.unixtime() - r.ackTime }
+
+// refreshGoodReplicas is refreshGoodSlavesCount: it counts the online replicas whose lag
+// is within min-replicas-max-lag. Writes are refused from this count, not from a count
+// made at the write: Redis refreshes it only once a second (replicationCron), when a
+// replica goes online or is freed, and when CONFIG SET changes either option. With
+// either option 0 it keeps its last value, unused.
+func (n *node) refreshGoodReplicas() {
+	maxLag := int64(n.srv.hot.minReplicasMaxLag)
+	if n.srv.hot.minReplicas == 0 || maxLag == 0 {
+		return
+	}
 	good := 0
 	for _, r := range n.replicas {
-		if r.replica.online() && n.p.Monotonic()-r.replica.lastAck <= maxLag {
+		if r.replica.online() && n.lag(r.replica) <= maxLag {
 			good++
 		}
 	}
-	return good
+	n.goodReplicas = good
 }
 
 // goodReplicasStatus is checkGoodReplicasStatus: writes are allowed on a replica, when
@@ -287,7 +302,7 @@ func (n *node) goodReplicas() int {
 func (n *node) goodReplicasStatus() bool {
 	need := n.srv.hot.minReplicas
 	return n.masterHost != "" || need == 0 || n.srv.hot.minReplicasMaxLag == 0 ||
-		n.goodReplicas() >= need
+		n.goodReplicas >= need
 }
 
 // replicaof is REPLICAOF host port | NO ONE.
@@ -572,7 +587,7 @@ func (n *node) replicationCron() {
 	}
 	n.keepWaitingReplicasAlive()
 	for _, r := range append([]*client(nil), n.replicas...) {
-		if r.replica.online() && now-r.replica.lastAck > timeout {
+		if r.replica.online() && n.lag(r.replica) > int64(timeout/time.Second) {
 			r.kill() // "Disconnecting timedout replica (streaming sync)"
 		}
 	}
@@ -585,6 +600,7 @@ func (n *node) replicationCron() {
 	}
 	n.startPendingFork()
 	n.checkWaiters()
+	n.refreshGoodReplicas()
 	n.cronLoops++
 }
 
