@@ -189,3 +189,55 @@ func TestChangesCountKeysAndElements(t *testing.T) {
 		t.Errorf("replica: rdb_changes_since_last_save %s, want %d", got, want)
 	}
 }
+
+// TestReplicaRestartsItsAOFAfterAFullSync follows readSyncBulkPayload: a replica with
+// appendonly yes stops its AOF to load a full sync and starts it again afterwards with a
+// rewrite (slowed here to 0.1 s a key). Killed before the rewrite is done, it comes back
+// with the AOF from before the sync; killed after, with the synced dataset.
+func TestReplicaRestartsItsAOFAfterAFullSync(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		wait time.Duration // after the sync, before the kill
+		want []string
+	}{
+		{"killed during the rewrite", 0, []string{"k=old", "mine=1"}},
+		{"killed after it", 3 * time.Second, []string{"a=1", "b=2", "c=3", "k=new"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCluster(t, map[string][][2]string{
+				"127.0.0.1": {{"save", ""}},
+				"127.0.0.2": {{"save", ""}, {"appendonly", "yes"}, {"rdb-key-save-delay", "100000"}},
+			})
+			c.run(100 * time.Millisecond)
+			c.do("127.0.0.2", "SET", "k", "old")
+			c.do("127.0.0.2", "SET", "mine", "1")
+			for _, kv := range [][2]string{{"a", "1"}, {"b", "2"}, {"c", "3"}, {"k", "new"}} {
+				c.do("127.0.0.1", "SET", kv[0], kv[1])
+			}
+			c.do("127.0.0.2", "REPLICAOF", "127.0.0.1", "6379")
+			for deadline := c.k.Now() + 5*time.Second; !c.linkUp("127.0.0.2"); c.run(10 * time.Millisecond) {
+				if c.k.Now() > deadline {
+					t.Fatal("the replica did not sync")
+				}
+			}
+			info := c.do("127.0.0.2", "INFO", "persistence").Str
+			if !containsLine(info, "aof_enabled:1") || !containsLine(info, "aof_rewrite_in_progress:1") ||
+				!containsLine(info, "aof_rewrites:1") {
+				t.Fatalf("right after the sync, want the AOF on and its rewrite under way:\n%s", info)
+			}
+			c.run(tc.wait)
+			c.procs["127.0.0.2"].Kill()
+			c.procs["127.0.0.2"].Start() // its config file has no replicaof: a master
+			c.run(100 * time.Millisecond)
+			if got := c.servers["127.0.0.2"].Snapshot(); !slices.Equal(got, tc.want) {
+				t.Errorf("after the restart the node holds %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// linkUp reports whether a replica's link with its master is up.
+func (c *cluster) linkUp(addr string) bool {
+	_, _, up := c.servers[addr].Master()
+	return up
+}
