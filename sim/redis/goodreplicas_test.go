@@ -105,7 +105,7 @@ func TestGoodReplicasAreRefreshedAtOnce(t *testing.T) {
 // minus the unix time of the last ACK.
 func TestGoodReplicasFollowTheMastersWallClock(t *testing.T) {
 	c := goodReplicasPair(t)
-	c.procs["127.0.0.1"].JumpClock(30 * time.Second)
+	jumpAfterAck(t, c, "127.0.0.1", 30*time.Second)
 	refused := 0
 	for step := 0; step < 40; step++ {
 		c.run(50 * time.Millisecond)
@@ -122,4 +122,42 @@ func TestGoodReplicasFollowTheMastersWallClock(t *testing.T) {
 	if got := c.do("127.0.0.1", "INFO", "replication").Str; !containsLine(got, "connected_slaves:1") {
 		t.Fatalf("the replica was dropped: a 30 s jump is within repl-timeout 60\n%s", got)
 	}
+}
+
+// TestReplicationTimeoutsFollowTheWallClock jumps the wall clock 2 minutes forward, past
+// repl-timeout (60 s): on the replica, its master looks silent for that long and it drops
+// the link (master->lastinteraction); on the master, the replica looks as late
+// (repl_ack_time) and is dropped. Either way the replica reconnects and continues
+// partially, as a real pair does after such a jump.
+func TestReplicationTimeoutsFollowTheWallClock(t *testing.T) {
+	for i, jumped := range []string{"127.0.0.2", "127.0.0.1"} {
+		c := newCluster(t, map[string][][2]string{
+			"127.0.0.1": {},
+			"127.0.0.2": {{"replicaof", "127.0.0.1 6379"}},
+		})
+		c.run(3 * time.Second)
+		jumpAfterAck(t, c, jumped, 2*time.Minute)
+		c.run(2500 * time.Millisecond)
+		if got := syncStats(c, "127.0.0.1"); got != "sync_full:1 sync_partial_ok:1 sync_partial_err:0" {
+			t.Errorf("case %d, %s's clock jumped: %s, want the link dropped and continued partially", i, jumped, got)
+		}
+		if !c.linkUp("127.0.0.2") {
+			t.Errorf("case %d: the replica's link is down", i)
+		}
+	}
+}
+
+// jumpAfterAck jumps a node's clock by d just after the master (127.0.0.1) has taken in
+// its replica's ACK of a fresh write: the crons of both then run once before the
+// replica's next ACK, a second later, and see the whole jump.
+func jumpAfterAck(t *testing.T, c *cluster, node string, d time.Duration) {
+	t.Helper()
+	m := c.servers["127.0.0.1"].n
+	c.do("127.0.0.1", "SET", "jump", "now")
+	for deadline := c.k.Now() + 2*time.Second; m.replicas[0].replica.ack != m.offset; c.run(100 * time.Microsecond) {
+		if c.k.Now() > deadline {
+			t.Fatal("the replica did not acknowledge the write")
+		}
+	}
+	c.procs[node].JumpClock(d)
 }

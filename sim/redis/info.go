@@ -72,7 +72,7 @@ func (n *node) infoReplication() string {
 		}
 		lastIO := int64(-1)
 		if n.link == linkConnected {
-			lastIO = int64((n.p.Monotonic() - n.lastIO).Seconds())
+			lastIO = n.unixtime() - n.lastIO
 		}
 		syncing := 0
 		if n.link == linkSync {
@@ -95,12 +95,12 @@ func (n *node) infoReplication() string {
 			}
 			fmt.Fprintf(&b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:%d\r\nmaster_sync_left_bytes:%d\r\n"+
 				"master_sync_perc:%.2f\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
-				total, read, total-read, perc, int64((n.p.Monotonic() - n.lastIO).Seconds()))
+				total, read, total-read, perc, n.unixtime()-n.lastIO)
 		}
 		if n.link != linkConnected {
 			down := int64(-1)
 			if n.linkDownSince != 0 {
-				down = int64((n.p.Monotonic() - n.linkDownSince).Seconds())
+				down = n.unixtime() - n.linkDownSince
 			}
 			fmt.Fprintf(&b, "master_link_down_since_seconds:%d\r\n", down)
 		}

@@ -340,7 +340,7 @@ func (n *node) unsetMaster() {
 	n.disconnectReplicas()
 	n.selDB = -1
 	n.linkDownSince = 0
-	n.noReplicasSince = n.p.Monotonic()
+	n.noReplicasSince = n.unixtime()
 }
 
 // setMaster is replicationSetMaster: replicate from host:port. A master uses its own
@@ -366,7 +366,7 @@ func (n *node) dropMasterLink() {
 		n.masterConn = nil
 	}
 	if n.link == linkConnected {
-		n.linkDownSince = n.p.Monotonic()
+		n.linkDownSince = n.unixtime()
 		n.cached = true // replicationCacheMaster: the link's history is kept for PSYNC
 	}
 	n.link = linkNone
@@ -382,7 +382,7 @@ func (n *node) connectToMaster() {
 	c := n.p.Dial(n.masterHost, n.masterPort)
 	n.masterConn = c
 	n.link = linkConnecting
-	n.lastIO = n.p.Monotonic()
+	n.lastIO = n.unixtime()
 	c.Send([]string{"PING"})
 	var pending []string // the handshake replies still to come, by what they answer
 	pinged := false
@@ -390,7 +390,7 @@ func (n *node) connectToMaster() {
 		if c != n.masterConn {
 			return
 		}
-		n.lastIO = n.p.Monotonic()
+		n.lastIO = n.unixtime()
 		if args, ok := msg.([]string); ok {
 			n.inbox = msg
 			n.fromMasterStream(args)
@@ -472,7 +472,7 @@ func (n *node) linkLost(c *kernel.Conn) {
 	c.Close()
 	n.masterConn = nil
 	if n.link == linkConnected {
-		n.linkDownSince = n.p.Monotonic()
+		n.linkDownSince = n.unixtime()
 		n.cached = true
 	}
 	n.link = linkNone
@@ -567,8 +567,8 @@ func (n *node) ack() {
 // time out a silent master or replica, ping the replicas every repl-ping-replica-period
 // runs, free the backlog of a master left without replicas for repl-backlog-ttl.
 func (n *node) replicationCron() {
-	now := n.p.Monotonic()
-	timeout := time.Duration(atoiOpt(n.srv.options["repl-timeout"])) * time.Second
+	now := n.unixtime()
+	timeout := int64(atoiOpt(n.srv.options["repl-timeout"]))
 	if n.masterHost != "" {
 		if n.link == linkSync && n.transfer != nil && !n.transfer.arrived {
 			n.lastIO = now // the RDB's bytes keep coming
@@ -587,13 +587,11 @@ func (n *node) replicationCron() {
 	}
 	n.keepWaitingReplicasAlive()
 	for _, r := range append([]*client(nil), n.replicas...) {
-		if r.replica.online() && n.lag(r.replica) > int64(timeout/time.Second) {
+		if r.replica.online() && n.lag(r.replica) > timeout {
 			r.kill() // "Disconnecting timedout replica (streaming sync)"
 		}
 	}
-	if len(n.replicas) > 0 {
-		n.noReplicasSince = now
-	} else if ttl := time.Duration(atoiOpt(n.srv.options["repl-backlog-ttl"])) * time.Second; ttl > 0 &&
+	if ttl := int64(atoiOpt(n.srv.options["repl-backlog-ttl"])); len(n.replicas) == 0 && ttl > 0 &&
 		n.backlog != nil && n.masterHost == "" && now-n.noReplicasSince > ttl {
 		n.changeReplicationID()
 		n.backlog = nil

@@ -258,6 +258,7 @@ func (s *Server) Start(p *kernel.Process) {
 	n.secondOffset = -1
 	n.selDB = -1
 	n.lastSave = n.unixtime() // at startup the dataset counts as saved
+	n.noReplicasSince = n.unixtime()
 	n.lastBgsaveOK = true
 	n.rdbLastTime, n.aofLastRewriteTime = -1, -1
 	if err := n.loadUsers(); err != nil {
