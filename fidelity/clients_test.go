@@ -36,5 +36,24 @@ func TestClientCommandsMatchRealRedis(t *testing.T) {
 		}
 		_, err := j.n.Do("PING")
 		j.note(fmt.Sprintf("after killing itself, PING fails: %v", err != nil))
+		j.n.Reconnect()
+		killSubscribers(j)
 	})
+}
+
+// killSubscribers kills a subscriber on another connection as Sentinel does at every
+// failover, CLIENT KILL TYPE pubsub inside MULTI beside CLIENT KILL TYPE normal: only
+// the subscriber goes, once EXEC has replied: it is no longer listed, and a message to its
+// channel reaches no one.
+func killSubscribers(j *journal) {
+	sub := j.n.Open()
+	v, err := sub.Do("SUBSCRIBE", "ch")
+	j.note(fmt.Sprintf("another connection: SUBSCRIBE ch -> %v %v", v, err))
+	for _, c := range [][]string{
+		{"CLIENT", "LIST", "TYPE", "pubsub"}, {"PUBLISH", "ch", "hello"}, {"MULTI"}, {"CLIENT", "KILL", "TYPE", "normal"},
+		{"CLIENT", "KILL", "TYPE", "pubsub"}, {"EXEC"}, {"PUBLISH", "ch", "again"}, {"CLIENT", "LIST", "TYPE", "pubsub"},
+		{"CLIENT", "KILL", "TYPE", "pubsub"},
+	} {
+		j.do(c...)
+	}
 }

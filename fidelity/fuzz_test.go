@@ -46,8 +46,13 @@ func decodeCommands(data []byte) [][]string {
 	return cmds
 }
 
+// fuzzPort is the fuzzed node's port.
+const fuzzPort = 6379
+
 // FuzzCommand sends arbitrary argument vectors to a simulated node and wants, for each,
 // no panic and well-formed replies: exactly one for an ordinary command, as Redis gives.
+// A command that blocks, streams or closes the connection does not end the sequence: it
+// goes on on a new connection.
 func FuzzCommand(f *testing.F) {
 	for _, seed := range [][][]string{
 		{{"PING"}},
@@ -59,6 +64,8 @@ func FuzzCommand(f *testing.F) {
 		{{"SUBSCRIBE", "c1", "c2"}, {"PING", "x"}, {"GET", "k"}, {"UNSUBSCRIBE"}},
 		{{"REPLICAOF", "127.0.0.3", "6379"}, {"SET", "k", "v"}, {"REPLICAOF", "NO", "ONE"}, {"WAIT", "0", "0"}},
 		{{"HELLO", "2", "SETNAME", "x"}, {"AUTH", "default", "p"}, {"SELECT", "9999999999"}},
+		{{"SUBSCRIBE", "c"}, {"PUBLISH", "c", "m"}, {"WAIT", "1", "0"}, {"SET", "k", "v"}, {"QUIT"}, {"GET", "k"},
+			{"PSYNC", "?", "-1"}, {"DBSIZE"}, {"DEBUG", "SLEEP", "0.5"}, {"PING"}},
 	} {
 		f.Add(encodeCommands(seed...))
 	}
@@ -68,14 +75,18 @@ func FuzzCommand(f *testing.F) {
 			cmds = cmds[:20]
 		}
 		sim := NewSim(1)
-		const port = 6379
-		if _, err := sim.Spawn(realAddr, port, [2]string{"repl-diskless-sync-delay", "0"}); err != nil {
+		if _, err := sim.Spawn(realAddr, fuzzPort, [2]string{"repl-diskless-sync-delay", "0"}); err != nil {
 			t.Fatal(err)
 		}
-		c := sim.Dial(realAddr, port)
+		c := sim.Dial(realAddr, fuzzPort)
 		for i, args := range cmds {
 			if c.closed != nil {
-				return // QUIT, SHUTDOWN, CLIENT KILL: nothing more to say
+				// QUIT, CLIENT KILL: the rest goes on on a new connection, unless the
+				// node is gone (SHUTDOWN).
+				if !sim.Procs[realAddr].Alive() {
+					return
+				}
+				c = sim.Dial(realAddr, fuzzPort)
 			}
 			c.Send(args...)
 			// Every ordinary command is answered within a few network round trips.
@@ -87,7 +98,13 @@ func FuzzCommand(f *testing.F) {
 				}
 			}
 			if !ordinary(args) {
-				return // the rest of the conversation has no fixed shape
+				// The rest of this conversation has no fixed shape: after a moment for the
+				// command to finish, the rest goes on on a new connection, unless the node
+				// is gone or still blocked (a long DEBUG SLEEP).
+				if c = drain(t, sim, c, i, args); c == nil {
+					return
+				}
+				continue
 			}
 			if len(replies) != 1 {
 				t.Fatalf("command %d %s: %d replies %v, want 1", i, quoteArgs(args), len(replies), replies)
@@ -97,6 +114,24 @@ func FuzzCommand(f *testing.F) {
 			t.Fatalf("the node died")
 		}
 	})
+}
+
+// drain lets a command that blocks or streams run for a second, checks what arrives
+// meanwhile (the blocked reply, messages, the replication stream), then closes the
+// connection and returns a new one, or nil when the node has exited or is still blocked.
+func drain(t *testing.T, sim *Sim, c *SimConn, i int, args []string) *SimConn {
+	t.Helper()
+	sim.K.RunFor(time.Second)
+	for _, v := range c.Pending() {
+		if err := wellFormed(v); err != nil {
+			t.Fatalf("command %d %s: malformed reply %s: %v", i, quoteArgs(args), v, err)
+		}
+	}
+	c.Close()
+	if p := sim.Procs[realAddr]; !p.Alive() || p.Paused() {
+		return nil
+	}
+	return sim.Dial(realAddr, fuzzPort)
 }
 
 // ordinary reports whether a command gets exactly one reply within a moment, whatever

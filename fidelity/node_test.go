@@ -24,6 +24,9 @@ type node interface {
 	Start()
 	// Reconnect closes the node's connection and opens a new one.
 	Reconnect()
+	// Open opens another connection, beside the node's, for a client that must stay
+	// connected meanwhile (a subscriber).
+	Open() Client
 	Name() string
 }
 
@@ -46,7 +49,8 @@ func (n *realNode) Clock() time.Duration                  { return time.Since(n.
 func (n *realNode) Kill()                                 { n.conn.Close(); n.r.Kill() }
 func (n *realNode) Name() string                          { return "real" }
 
-func (n *realNode) Reconnect() { n.conn.Close(); n.conn = n.r.Dial(n.t) }
+func (n *realNode) Reconnect()   { n.conn.Close(); n.conn = n.r.Dial(n.t) }
+func (n *realNode) Open() Client { return n.r.Dial(n.t) }
 
 func (n *realNode) Start() {
 	n.conn.Close()
@@ -88,7 +92,8 @@ func (n *simNode) Clock() time.Duration                  { return n.sim.K.Now() 
 func (n *simNode) Kill()                                 { n.conn.Close(); n.sim.Procs[realAddr].Kill() }
 func (n *simNode) Name() string                          { return "sim" }
 
-func (n *simNode) Reconnect() { n.conn.Close(); n.conn = n.sim.Dial(n.addr, n.port) }
+func (n *simNode) Reconnect()   { n.conn.Close(); n.conn = n.sim.Dial(n.addr, n.port) }
+func (n *simNode) Open() Client { return n.sim.Dial(n.addr, n.port) }
 
 func (n *simNode) Start() {
 	n.conn.Close()

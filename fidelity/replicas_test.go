@@ -244,3 +244,64 @@ func TestBacklogBoundsPartialResync(t *testing.T) {
 		return obs
 	})
 }
+
+// goodAndLag are what a master's INFO replication says of min-replicas: its cached count
+// of good replicas, and its replica's lag in seconds (-1 without one).
+func goodAndLag(c cluster, master string) (good string, lag int64) {
+	m, _ := parseInfo(c.Do(master, "INFO", "replication").Str)
+	lag = -1
+	if i := strings.Index(m["slave0"], "lag="); i >= 0 {
+		lag = atoi(m["slave0"][i+4:])
+	}
+	return m["min_slaves_good_slaves"], lag
+}
+
+// TestMinReplicasMaxLagMatchesRealRedis blocks the replica of a master with
+// min-replicas-to-write 1 and min-replicas-max-lag 2, and writes every 100 ms. Redis
+// refuses writes from a count of good replicas that its cron refreshes once a second,
+// with lags in whole seconds of the wall clock: the first NOREPLICAS comes at a lag of 3
+// (4 if the cron ran just before the poll crossed a second), never at 2, and at every
+// write the reply agrees with the min_slaves_good_slaves INFO shows around it. CONFIG SET
+// of the lag refreshes the count at once, and so does nothing else while the replica
+// sleeps.
+func TestMinReplicasMaxLagMatchesRealRedis(t *testing.T) {
+	port := FreePort(t, nodeA, nodeB)
+	differentialClusters(t, port, map[string][][2]string{
+		nodeA: with([2]string{"min-replicas-to-write", "1"}, [2]string{"min-replicas-max-lag", "2"}),
+		nodeB: with([2]string{"replicaof", fmt.Sprintf("%s %d", nodeA, port)}),
+	}, func(c cluster) []string {
+		waitOnline(t, c, nodeA, nodeB)
+		waitUntil(t, c, "a good replica", func() bool { return c.Do(nodeA, "SET", "k", "v").String() == "OK" })
+		good, _ := goodAndLag(c, nodeA)
+		obs := []string{"synced: min_slaves_good_slaves=" + good}
+		c.Send(nodeB, "DEBUG", "SLEEP", "7")
+		first := "no NOREPLICAS within 6 s"
+		for start := c.Clock(); c.Clock()-start < 6*time.Second; c.Pause(100 * time.Millisecond) {
+			before, lag := goodAndLag(c, nodeA)
+			v := c.Do(nodeA, "SET", "k", "v")
+			after, lagAfter := goodAndLag(c, nodeA)
+			if v.String() == "OK" {
+				if before != "1" {
+					obs = append(obs, fmt.Sprintf("SET accepted with min_slaves_good_slaves=%s before it", before))
+				}
+				continue
+			}
+			if after != "0" || lag <= 2 {
+				obs = append(obs, fmt.Sprintf("SET -> %s at lag %d, min_slaves_good_slaves=%s after it", v, lag, after))
+			}
+			first = fmt.Sprintf("first refusal: %s; at a lag of 3 or 4 s: %v", v, lagAfter == 3 || lagAfter == 4)
+			break
+		}
+		obs = append(obs, first)
+		for _, maxLag := range []string{"100", "2"} {
+			c.Do(nodeA, "CONFIG", "SET", "min-replicas-max-lag", maxLag)
+			v := c.Do(nodeA, "SET", "k", "v")
+			good, _ := goodAndLag(c, nodeA)
+			obs = append(obs, fmt.Sprintf("max-lag %s: SET -> %s, min_slaves_good_slaves=%s", maxLag, v, good))
+		}
+		c.Receive(nodeB)
+		waitUntil(t, c, "writes accepted again", func() bool { return c.Do(nodeA, "SET", "k", "v").String() == "OK" })
+		good, _ = goodAndLag(c, nodeA)
+		return append(obs, "replica back: min_slaves_good_slaves="+good)
+	})
+}

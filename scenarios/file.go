@@ -113,7 +113,7 @@ func (l *loader) placed(root ynode, err error) error {
 
 func (l *loader) scenario(root ynode) (*Scenario, error) {
 	entries, err := root.checked("the scenario", "name", "about", "master-name", "hosts", "sentinel", "redis",
-		"nodes", "workload", "faults", "random", "duration", "quiet", "expect", "seeds")
+		"nodes", "workload", "faults", "random", "duration", "quiet", "expect", "seeds", "speeds")
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +141,7 @@ func (l *loader) scenario(root ynode) (*Scenario, error) {
 		{"about", func(y ynode) (err error) { s.About, err = y.str("about"); return }},
 		{"master-name", func(y ynode) (err error) { s.Topology.MasterName, err = y.str("master-name"); return }},
 		{"redis", l.redisOptions},
+		{"speeds", l.speeds},
 		{"hosts", l.hosts},
 		{"sentinel", l.sentinel},
 		{"nodes", l.nodes},
@@ -172,6 +173,17 @@ func (l *loader) scenario(root ynode) (*Scenario, error) {
 func (l *loader) redisOptions(y ynode) error {
 	opts, err := options(y, "redis", checkRedisOption)
 	l.redis = opts
+	return err
+}
+
+// speeds reads the simulated machine's speeds (redis.SpeedKeys), after those the
+// scenario has: `speeds: {transfer-rate: 5mb, load-per-key: 2us}`.
+func (l *loader) speeds(y ynode) error {
+	opts, err := options(y, "speeds", func(o world.Option) error {
+		_, err := redis.ParseSpeeds([][2]string{{o.Key, o.Value}})
+		return err
+	})
+	l.s.Topology.Speeds = l.s.Topology.Speeds.With(opts)
 	return err
 }
 

@@ -157,6 +157,9 @@ func TestMalformedFilesNameTheLine(t *testing.T) {
 		{"bad sentinel value", "name: x\nhosts:\n  n1: [redis, sentinel]\nsentinel:\n  quorum: 1\n  down-after-milliseconds: -5\nduration: 10s\n", 6, "negative or zero time parameter"},
 		{"bad sentinel directive", base + "nodes:\n  n1/sentinel: [\"sentinel known-sentinel mymaster 127.0.0.2 99999 x\"]\n", 7, "Invalid port number"},
 		{"unknown sentinel directive", base + "nodes:\n  n1/sentinel: {sentinel: \"bogus mymaster 1\"}\n", 7, "Unrecognized sentinel configuration statement"},
+		{"unknown speed", base + "speeds: {disk-rate: 5mb}\n", 6, `unknown speed "disk-rate"`},
+		{"bad rate", base + "speeds:\n  transfer-rate: fast\n", 7, "bytes per second"},
+		{"bad load-per-key", base + "speeds:\n  load-per-key: 0s\n", 7, "positive duration"},
 		{"client options", "name: x\nhosts:\n  n1: [redis, client]\nduration: 10s\nnodes:\n  n1/client: {maxmemory: 1}\n", 6, "takes no options"},
 	} {
 		_, err := Parse("x.yaml", []byte(c.src))

@@ -12,7 +12,7 @@ import (
 // SettingSections are the parts of a scenario a setting may change, and SettingKeys
 // the top-level values.
 var (
-	SettingSections = []string{"redis", "sentinel", "workload"}
+	SettingSections = []string{"redis", "sentinel", "workload", "speeds"}
 	SettingKeys     = []string{"duration", "quiet"}
 )
 
@@ -24,6 +24,7 @@ var (
 //	redis.KEY=VALUE     a redis-server option of every redis node (redis.appendonly=yes)
 //	sentinel.KEY=VALUE  quorum or a per-master sentinel option (sentinel.down-after-milliseconds=1000)
 //	workload.KEY=VALUE  a workload field (workload.wait=1, workload.think=10ms)
+//	speeds.KEY=VALUE    a speed of the simulated machine (speeds.transfer-rate=5mb)
 //	duration=VALUE, quiet=VALUE
 //
 // The settings are kept, in order, so that the replay command repeats them.
@@ -77,6 +78,8 @@ func (s *Scenario) apply(set string) error {
 		err = l.sentinel(y)
 	case "workload":
 		err = l.workload(y)
+	case "speeds":
+		err = l.speeds(y)
 	}
 	var pe *posError
 	if errors.As(err, &pe) {
@@ -106,6 +109,7 @@ func (s *Scenario) clone() *Scenario {
 	c.Topology.Hosts = append([]world.Host(nil), s.Topology.Hosts...)
 	c.Topology.Nodes = append([]world.Node(nil), s.Topology.Nodes...)
 	c.Topology.Monitor = append(world.Options(nil), s.Topology.Monitor...)
+	c.Topology.Speeds = append(world.Options(nil), s.Topology.Speeds...)
 	c.Faults = append([]Fault(nil), s.Faults...)
 	c.Expect.Always = append([]string(nil), s.Expect.Always...)
 	c.Expect.Finds = append([]string(nil), s.Expect.Finds...)

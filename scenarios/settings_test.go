@@ -82,6 +82,8 @@ func TestBadSettingsSayWhatIsWrong(t *testing.T) {
 		"faults=none":                    "want SECTION.KEY=VALUE",
 		"duration=5s":                    "duration",
 		"sentinel.quorum=0":              "quorum",
+		"speeds.transfer-rate=0":         "bytes per second",
+		"speeds.warp=9":                  `unknown speed "warp"`,
 	} {
 		_, err := base.WithSettings(set)
 		if err == nil {

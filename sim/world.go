@@ -101,7 +101,15 @@ func (w *World) addRedis(n world.Node) error {
 		h, _ := w.topo.Host(m.Host)
 		opts = append(opts, [2]string{"replicaof", fmt.Sprintf("%s %d", h.Addr, m.Port)})
 	}
-	srv, err := redis.New(redis.Config{Port: n.Port, Options: opts})
+	var speeds [][2]string
+	for _, o := range w.topo.Speeds {
+		speeds = append(speeds, [2]string{o.Key, o.Value})
+	}
+	sp, err := redis.ParseSpeeds(speeds)
+	if err != nil {
+		return fmt.Errorf("speeds: %w", err)
+	}
+	srv, err := redis.New(redis.Config{Port: n.Port, Options: opts, Speeds: sp})
 	if err != nil {
 		return fmt.Errorf("%s: %w", n.Name, err)
 	}

@@ -75,6 +75,10 @@ type Topology struct {
 	// failover-timeout, parallel-syncs, master-reboot-down-after-period, ...), written
 	// after `sentinel monitor` in every sentinel's configuration.
 	Monitor Options
+	// Speeds are how fast the simulated machine saves, sends and loads data (sim/redis
+	// SpeedKeys: save-rate, transfer-rate, load-rate, load-per-key): settings of the
+	// simulator, not of Redis. A real world runs on a real machine and ignores them.
+	Speeds Options
 }
 
 // Host returns the host called name.

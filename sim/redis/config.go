@@ -149,6 +149,9 @@ func (n *node) applyConfig(cl *client, name, value string) {
 		}
 	}
 	n.srv.hot = parseHot(n.srv.options)
+	if name == "min-replicas-to-write" || name == "min-replicas-max-lag" {
+		n.refreshGoodReplicas() // updateGoodSlaves
+	}
 }
 
 // parse is performInterfaceSet for one value: the value CONFIG GET will show, or the

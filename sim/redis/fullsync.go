@@ -150,10 +150,12 @@ func (n *node) bgsaveDone(ch *child) {
 	}
 }
 
-// putOnline is replicaPutOnline: the replica counts as online, its ACK clock starts.
+// putOnline is replicaPutOnline: the replica counts as online, its ACK clock starts,
+// and it counts among the good replicas at once.
 func (n *node) putOnline(r *client) {
 	r.replica.state = "online"
-	r.replica.lastAck = n.p.Monotonic()
+	r.replica.ackTime = n.unixtime()
+	n.refreshGoodReplicas()
 }
 
 // startStreaming sends a replica the stream held since its sync's fork.
@@ -215,6 +217,9 @@ func (n *node) loadSyncPayload(v resp.Value) {
 	n.disconnectReplicas()
 	n.backlog = nil
 	fromDisk := n.loadsFromDisk(n.data.size() == 0)
+	if n.aofState != aofOff {
+		n.setAppendonly(false, false) // stopAppendOnly: the AOF keeps the dataset it had
+	}
 	n.data = newDataset()
 	for _, cmd := range v.Array {
 		args, _ := cmd.Strings()
@@ -236,10 +241,21 @@ func (n *node) loadSyncPayload(v resp.Value) {
 		n.createBacklog()
 		if c != n.masterConn || n.link != linkSync {
 			n.cached = true // the link died during the load: continue from what was loaded
-			return
+		} else {
+			n.linkUp()
 		}
-		n.linkUp()
+		n.restartAOFAfterSync()
 	})
+}
+
+// restartAOFAfterSync is restartAOFAfterSYNC: with appendonly yes, the AOF stopped for
+// the load starts again as CONFIG SET appendonly yes starts it, with a rewrite. Until
+// that rewrite is done the files on disk are those from before the sync, so a replica
+// killed meanwhile comes back with the dataset it had before it.
+func (n *node) restartAOFAfterSync() {
+	if n.srv.options["appendonly"] == "yes" && n.aofState == aofOff {
+		n.setAppendonly(true, false)
+	}
 }
 
 // The link's messages other than commands and replies are traced by their content.

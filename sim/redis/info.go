@@ -72,7 +72,7 @@ func (n *node) infoReplication() string {
 		}
 		lastIO := int64(-1)
 		if n.link == linkConnected {
-			lastIO = int64((n.p.Monotonic() - n.lastIO).Seconds())
+			lastIO = n.unixtime() - n.lastIO
 		}
 		syncing := 0
 		if n.link == linkSync {
@@ -95,12 +95,12 @@ func (n *node) infoReplication() string {
 			}
 			fmt.Fprintf(&b, "master_sync_total_bytes:%d\r\nmaster_sync_read_bytes:%d\r\nmaster_sync_left_bytes:%d\r\n"+
 				"master_sync_perc:%.2f\r\nmaster_sync_last_io_seconds_ago:%d\r\n",
-				total, read, total-read, perc, int64((n.p.Monotonic() - n.lastIO).Seconds()))
+				total, read, total-read, perc, n.unixtime()-n.lastIO)
 		}
 		if n.link != linkConnected {
 			down := int64(-1)
 			if n.linkDownSince != 0 {
-				down = int64((n.p.Monotonic() - n.linkDownSince).Seconds())
+				down = n.unixtime() - n.linkDownSince
 			}
 			fmt.Fprintf(&b, "master_link_down_since_seconds:%d\r\n", down)
 		}
@@ -117,12 +117,12 @@ func (n *node) infoReplication() string {
 	}
 	fmt.Fprintf(&b, "connected_slaves:%d\r\n", len(n.replicas))
 	if atoiOpt(n.srv.options["min-replicas-to-write"]) > 0 && atoiOpt(n.srv.options["min-replicas-max-lag"]) > 0 {
-		fmt.Fprintf(&b, "min_slaves_good_slaves:%d\r\n", n.goodReplicas())
+		fmt.Fprintf(&b, "min_slaves_good_slaves:%d\r\n", n.goodReplicas) // the count writes go by
 	}
 	for i, r := range n.replicas {
 		lag := int64(0)
 		if r.replica.online() {
-			lag = int64((n.p.Monotonic() - r.replica.lastAck).Seconds())
+			lag = n.lag(r.replica)
 		}
 		fmt.Fprintf(&b, "slave%d:ip=%s,port=%d,state=%s,offset=%d,lag=%d\r\n",
 			i, r.replica.ip, r.replica.port, r.replica.state, r.replica.ack, lag)

@@ -76,16 +76,23 @@ type node struct {
 	pendingReplID   string
 	pendingOffset   int64 // +FULLRESYNC's id and offset, taken once the snapshot is loaded
 	cronLoops       int64
-	noReplicasSince time.Duration
 	masterHost      string
 	masterPort      int
 	link            linkState
 	masterConn      *kernel.Conn
 	transfer        *transferProgress // a full sync's RDB on its way
-	linkDownSince   time.Duration     // 0 while up or never connected
-	lastIO          time.Duration
+	// The clocks of replication timeouts and INFO, in unix seconds of the wall clock
+	// (server.unixtime) as Redis keeps them, so that a clock jump moves them as it moves
+	// Redis's: since the last replica left (repl_no_slaves_since), since the link with
+	// the master went down (repl_down_since, 0 while up or never connected), and the
+	// last data from the master (master->lastinteraction and repl_transfer_lastio).
+	noReplicasSince int64
+	linkDownSince   int64
+	lastIO          int64
 	waiters         []*waiter
-	stats           stats
+	// goodReplicas is repl_good_slaves_count, as refreshGoodReplicas last counted it.
+	goodReplicas int
+	stats        stats
 	// The command last looked up by name (see topCommand).
 	lastCmdName string
 	lastCmd     *command
@@ -158,7 +165,7 @@ func (n *node) accept(c *kernel.Conn) {
 			cl.handle(args)
 			n.inbox = nil
 		} else if _, ok := msg.(keepalive); ok && cl.replica != nil {
-			cl.replica.lastAck = n.p.Monotonic() // a loading replica's newline
+			cl.replica.ackTime = n.unixtime() // a loading replica's newline
 		}
 	}
 	c.OnClose = func(error) { cl.drop() }
@@ -179,6 +186,10 @@ func (cl *client) drop() {
 	for i, x := range n.replicas {
 		if x == cl {
 			n.replicas = append(n.replicas[:i], n.replicas[i+1:]...)
+			if len(n.replicas) == 0 {
+				n.noReplicasSince = n.unixtime()
+			}
+			n.refreshGoodReplicas() // freeClient of a replica
 			break
 		}
 	}

@@ -174,9 +174,11 @@ func (n *node) bgrewriteaofCommand(cl *client) resp.Value {
 // rewriteAOF is rewriteAppendOnlyFileBackground: a child writes the dataset as of the
 // fork as the new base of the AOF. Writes meanwhile go to a new incremental file, which
 // the manifest names only once the rewrite is done: until then, a server that turned AOF
-// on has no AOF on disk that holds them.
+// on has no AOF on disk that holds them. Redis counts the rewrite (aof_rewrites) as it
+// forks.
 func (n *node) rewriteAOF() {
 	n.aofRewriteScheduled = false
+	n.stats.aofRewrites++
 	n.fork(childAOF, n.srv.speeds.save(n.data), func() {})
 }
 
@@ -220,7 +222,6 @@ func (n *node) childDone() {
 		n.bgsaveDone(ch)
 	case childAOF:
 		n.aofLastRewriteTime = elapsed
-		n.stats.aofRewrites++
 		// The new base holds the dataset as of the fork; the changes since are the
 		// start of a new incremental file.
 		n.srv.aofBaseKeys, n.aofDirtyBase = ch.keys, ch.dirty

@@ -97,6 +97,9 @@ func TestReplicationStreamsWritesAndPromotionKeepsHistory(t *testing.T) {
 		}
 	}
 	c.run(time.Second)
+	if got := syncStats(c, "127.0.0.1"); got != "sync_full:2 sync_partial_ok:0 sync_partial_err:0" {
+		t.Errorf("master after its replicas' first syncs: %s, want two full syncs", got)
+	}
 	for _, addr := range []string{"127.0.0.2", "127.0.0.3"} {
 		if got := c.do(addr, "SMEMBERS", "s").String(); got != `["0" "1" "2" "3" "4"]` {
 			t.Errorf("%s has %s", addr, got)
@@ -121,6 +124,19 @@ func TestReplicationStreamsWritesAndPromotionKeepsHistory(t *testing.T) {
 	if host, port, up := c.servers["127.0.0.3"].Master(); host != "127.0.0.2" || port != 6379 || !up {
 		t.Errorf(".3 replicates from %s:%d up=%v", host, port, up)
 	}
+	if got := syncStats(c, "127.0.0.2"); got != "sync_full:0 sync_partial_ok:1 sync_partial_err:0" {
+		t.Errorf("promoted .2 after .3 followed it: %s, want one partial resync and no full one", got)
+	}
+}
+
+// syncStats are a master's sync counters of INFO stats.
+func syncStats(c *cluster, addr string) string {
+	info := c.do(addr, "INFO", "stats").Str
+	var out []string
+	for _, f := range []string{"sync_full", "sync_partial_ok", "sync_partial_err"} {
+		out = append(out, f+":"+infoField(info, f))
+	}
+	return strings.Join(out, " ")
 }
 
 func TestDemotedMasterLosesDivergentWrites(t *testing.T) {
@@ -141,6 +157,11 @@ func TestDemotedMasterLosesDivergentWrites(t *testing.T) {
 	c.run(2 * time.Second)
 	if got := c.servers["127.0.0.1"].Snapshot(); !slices.Equal(got, []string{"k=before", "other=new"}) {
 		t.Errorf("demoted master holds %v: its divergent write should be gone", got)
+	}
+	// Its offset is past the point where .2's history forked from it, so its PSYNC is
+	// refused and it syncs in full.
+	if got := syncStats(c, "127.0.0.2"); got != "sync_full:1 sync_partial_ok:0 sync_partial_err:1" {
+		t.Errorf("new master after the old one followed it: %s, want its partial resync refused and a full one", got)
 	}
 }
 

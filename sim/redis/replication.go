@@ -33,7 +33,11 @@ type replicaState struct {
 	psyncOffset int64
 	held        [][]string
 	ack         int64
-	lastAck     time.Duration
+	// ackTime is repl_ack_time: the wall clock's unix second of its last ACK (or of its
+	// going online, or of a newline while it loads). Its lag, for INFO, repl-timeout and
+	// min-replicas-max-lag, is whole seconds of the wall clock since, as in Redis, so a
+	// jump of the master's clock moves it.
+	ackTime int64
 }
 
 func (r *replicaState) online() bool { return r.state == "online" }
@@ -215,6 +219,7 @@ func (n *node) psync(cl *client, args []string) {
 		sameHistory := id == n.replID || (id == n.replID2 && want <= n.secondOffset)
 		if sameHistory && n.backlog != nil && want >= n.backlog.first && want <= n.offset+1 {
 			n.attachReplica(cl, "online")
+			n.refreshGoodReplicas()
 			n.stats.syncPartialOK++
 			if cl.capaPSYNC2 {
 				cl.reply(resp.Simple("CONTINUE " + n.replID))
@@ -248,7 +253,7 @@ func (n *node) attachReplica(cl *client, state string) {
 	if ip == "" {
 		ip = cl.c.RemoteAddr()
 	}
-	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, lastAck: n.p.Monotonic(),
+	cl.replica = &replicaState{ip: ip, port: cl.replPort, state: state, ackTime: n.unixtime(),
 		since: n.unixtime()}
 	n.replicas = append(n.replicas, cl)
 }
@@ -259,7 +264,7 @@ func (n *node) replconf(cl *client, args []string) {
 		if off, ok := string2ll(args[2]); ok {
 			cl.replica.ack = off
 		}
-		cl.replica.lastAck = n.p.Monotonic()
+		cl.replica.ackTime = n.unixtime()
 		if ch := n.child; ch != nil && ch.done && ch.kind == childRDB && cl.replica.state == "wait_bgsave" {
 			n.childDone() // the ACK may come before the cron has noticed the sync's child exit
 		}
@@ -270,16 +275,26 @@ func (n *node) replconf(cl *client, args []string) {
 	}
 }
 
-// goodReplicas counts online replicas whose last ACK is within min-replicas-max-lag.
-func (n *node) goodReplicas() int {
-	maxLag := time.Duration(n.srv.hot.minReplicasMaxLag) * time.Second
+// lag is how many seconds ago a replica last acknowledged, by the wall clock.
+func (n *node) lag(r *replicaState) int64 { return n.unixtime() - r.ackTime }
+
+// refreshGoodReplicas is refreshGoodSlavesCount: it counts the online replicas whose lag
+// is within min-replicas-max-lag. Writes are refused from this count, not from a count
+// made at the write: Redis refreshes it only once a second (replicationCron), when a
+// replica goes online or is freed, and when CONFIG SET changes either option. With
+// either option 0 it keeps its last value, unused.
+func (n *node) refreshGoodReplicas() {
+	maxLag := int64(n.srv.hot.minReplicasMaxLag)
+	if n.srv.hot.minReplicas == 0 || maxLag == 0 {
+		return
+	}
 	good := 0
 	for _, r := range n.replicas {
-		if r.replica.online() && n.p.Monotonic()-r.replica.lastAck <= maxLag {
+		if r.replica.online() && n.lag(r.replica) <= maxLag {
 			good++
 		}
 	}
-	return good
+	n.goodReplicas = good
 }
 
 // goodReplicasStatus is checkGoodReplicasStatus: writes are allowed on a replica, when
@@ -287,7 +302,7 @@ func (n *node) goodReplicas() int {
 func (n *node) goodReplicasStatus() bool {
 	need := n.srv.hot.minReplicas
 	return n.masterHost != "" || need == 0 || n.srv.hot.minReplicasMaxLag == 0 ||
-		n.goodReplicas() >= need
+		n.goodReplicas >= need
 }
 
 // replicaof is REPLICAOF host port | NO ONE.
@@ -325,7 +340,7 @@ func (n *node) unsetMaster() {
 	n.disconnectReplicas()
 	n.selDB = -1
 	n.linkDownSince = 0
-	n.noReplicasSince = n.p.Monotonic()
+	n.noReplicasSince = n.unixtime()
 }
 
 // setMaster is replicationSetMaster: replicate from host:port. A master uses its own
@@ -351,7 +366,7 @@ func (n *node) dropMasterLink() {
 		n.masterConn = nil
 	}
 	if n.link == linkConnected {
-		n.linkDownSince = n.p.Monotonic()
+		n.linkDownSince = n.unixtime()
 		n.cached = true // replicationCacheMaster: the link's history is kept for PSYNC
 	}
 	n.link = linkNone
@@ -367,7 +382,7 @@ func (n *node) connectToMaster() {
 	c := n.p.Dial(n.masterHost, n.masterPort)
 	n.masterConn = c
 	n.link = linkConnecting
-	n.lastIO = n.p.Monotonic()
+	n.lastIO = n.unixtime()
 	c.Send([]string{"PING"})
 	var pending []string // the handshake replies still to come, by what they answer
 	pinged := false
@@ -375,7 +390,7 @@ func (n *node) connectToMaster() {
 		if c != n.masterConn {
 			return
 		}
-		n.lastIO = n.p.Monotonic()
+		n.lastIO = n.unixtime()
 		if args, ok := msg.([]string); ok {
 			n.inbox = msg
 			n.fromMasterStream(args)
@@ -457,7 +472,7 @@ func (n *node) linkLost(c *kernel.Conn) {
 	c.Close()
 	n.masterConn = nil
 	if n.link == linkConnected {
-		n.linkDownSince = n.p.Monotonic()
+		n.linkDownSince = n.unixtime()
 		n.cached = true
 	}
 	n.link = linkNone
@@ -552,8 +567,8 @@ func (n *node) ack() {
 // time out a silent master or replica, ping the replicas every repl-ping-replica-period
 // runs, free the backlog of a master left without replicas for repl-backlog-ttl.
 func (n *node) replicationCron() {
-	now := n.p.Monotonic()
-	timeout := time.Duration(atoiOpt(n.srv.options["repl-timeout"])) * time.Second
+	now := n.unixtime()
+	timeout := int64(atoiOpt(n.srv.options["repl-timeout"]))
 	if n.masterHost != "" {
 		if n.link == linkSync && n.transfer != nil && !n.transfer.arrived {
 			n.lastIO = now // the RDB's bytes keep coming
@@ -572,19 +587,18 @@ func (n *node) replicationCron() {
 	}
 	n.keepWaitingReplicasAlive()
 	for _, r := range append([]*client(nil), n.replicas...) {
-		if r.replica.online() && now-r.replica.lastAck > timeout {
+		if r.replica.online() && n.lag(r.replica) > timeout {
 			r.kill() // "Disconnecting timedout replica (streaming sync)"
 		}
 	}
-	if len(n.replicas) > 0 {
-		n.noReplicasSince = now
-	} else if ttl := time.Duration(atoiOpt(n.srv.options["repl-backlog-ttl"])) * time.Second; ttl > 0 &&
+	if ttl := int64(atoiOpt(n.srv.options["repl-backlog-ttl"])); len(n.replicas) == 0 && ttl > 0 &&
 		n.backlog != nil && n.masterHost == "" && now-n.noReplicasSince > ttl {
 		n.changeReplicationID()
 		n.backlog = nil
 	}
 	n.startPendingFork()
 	n.checkWaiters()
+	n.refreshGoodReplicas()
 	n.cronLoops++
 }
 

@@ -104,6 +104,38 @@ func (s Speeds) withDefaults() Speeds {
 	return s
 }
 
+// SpeedKeys name the fields of Speeds in a scenario (its speeds: section): three rates
+// in bytes per second, with Redis's memory units (50mb is 50 MiB a second), and the
+// cost of loading a key as a duration (700ns).
+var SpeedKeys = []string{"save-rate", "transfer-rate", "load-rate", "load-per-key"}
+
+// ParseSpeeds reads speeds given by SpeedKeys, later ones overriding earlier ones; a
+// field not given takes the default. A speed must be positive.
+func ParseSpeeds(settings [][2]string) (Speeds, error) {
+	var s Speeds
+	for _, kv := range settings {
+		key, v := asciiLower(kv[0]), kv[1]
+		if key == "load-per-key" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return Speeds{}, fmt.Errorf("load-per-key %q: want a positive duration (700ns)", v)
+			}
+			s.LoadPerKey = d
+			continue
+		}
+		rate := map[string]*int64{"save-rate": &s.Save, "transfer-rate": &s.Transfer, "load-rate": &s.Load}[key]
+		if rate == nil {
+			return Speeds{}, fmt.Errorf("unknown speed %q (known: %s)", kv[0], strings.Join(SpeedKeys, ", "))
+		}
+		n, ok := memtoull(v)
+		if !ok || n == 0 || n > 1<<50 {
+			return Speeds{}, fmt.Errorf("%s %q: want bytes per second, above 0, with an optional unit (50mb)", key, v)
+		}
+		*rate = int64(n)
+	}
+	return s.withDefaults(), nil
+}
+
 func atRate(bytes, perSecond int64) time.Duration {
 	return time.Duration(float64(bytes) / float64(perSecond) * float64(time.Second))
 }
@@ -226,6 +258,7 @@ func (s *Server) Start(p *kernel.Process) {
 	n.secondOffset = -1
 	n.selDB = -1
 	n.lastSave = n.unixtime() // at startup the dataset counts as saved
+	n.noReplicasSince = n.unixtime()
 	n.lastBgsaveOK = true
 	n.rdbLastTime, n.aofLastRewriteTime = -1, -1
 	if err := n.loadUsers(); err != nil {
