@@ -140,7 +140,7 @@ func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 	f.StringVar(&s.scenario, "scenario", defaultScenario, "a scenario of the catalogue (see `sentinelsim list`)")
 	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
 	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
-	f.StringArrayVar(&s.settings, "set", nil, "change the scenario: SECTION.KEY=VALUE with SECTION redis, sentinel or workload\n(redis.min-replicas-to-write=1, sentinel.down-after-milliseconds=1000, workload.wait=1); repeatable")
+	f.StringArrayVar(&s.settings, "set", nil, "change the scenario: SECTION.KEY=VALUE with SECTION redis, sentinel, workload or speeds\n(redis.min-replicas-to-write=1, sentinel.down-after-milliseconds=1000, workload.wait=1, speeds.transfer-rate=5mb); repeatable")
 	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, real (processes on loopback; needs root for nftables) or containers (the same in Docker containers)")
 	image := os.Getenv("SENTINELSIM_IMAGE")
 	if image == "" {
