@@ -73,6 +73,11 @@ func New(t world.Topology, seed uint64, opts Options) (*Cluster, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
+	if len(t.Speeds) > 0 {
+		// The speeds describe the simulated machine; ignoring them would run another
+		// scenario than the one asked for.
+		return nil, fmt.Errorf("speeds: %w (they describe the simulated machine; this one runs at its own)", world.ErrUnsupported)
+	}
 	for _, h := range t.Hosts {
 		if h.Addr == observer {
 			return nil, fmt.Errorf("host %s has address %s, which the real backend keeps for itself", h.Name, observer)

@@ -256,6 +256,28 @@ func TestShortPartitionWithRedisSentinel(t *testing.T) {
 	}
 }
 
+// A scenario that sets the simulated machine's speeds is refused before anything starts:
+// a real machine runs at its own, and ignoring them would run another scenario.
+func TestSpeedsAreRefused(t *testing.T) {
+	s, err := scenarios.Parse("slow.yaml", []byte(`name: slow
+about: A slow full sync.
+hosts:
+  n1: {addr: 127.0.0.21, redis: [6379], sentinel: [26379]}
+sentinel: {quorum: 1}
+speeds: {transfer-rate: 10kb}
+duration: 1s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := real.New(s.Topology, 1, real.DefaultOptions); !errors.Is(err, world.ErrUnsupported) {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("speeds on the real backend: %v, want ErrUnsupported", err)
+	}
+}
+
 // Faults the real world cannot do are refused with world.ErrUnsupported, never skipped;
 // a bad node name is an error; and Close leaves nothing behind: no process, nftables
 // table or directory.
