@@ -2,9 +2,13 @@ package findings
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +22,7 @@ import (
 // generation is left.
 func TestGenerateWritesEveryPartDeterministically(t *testing.T) {
 	plan := Plan{Seeds: 2, Workers: 2, LinLimit: time.Second,
-		Scenarios: []string{"partition-master-minority", "jepsen-2013-partition", "master-reboot-no-persistence"},
+		Scenarios: []string{"tutorial-kill-master", "partition-master-minority", "jepsen-2013-partition", "master-reboot-no-persistence"},
 		Configs:   Configs, PartitionLengths: []time.Duration{10 * time.Second, 30 * time.Second},
 		ClusterSizes: []int{3}, Command: "test"}
 	deterministic := []string{"README.md", "configurations.md", "configurations.json", "plots/lost-writes-vs-partition.json",
@@ -61,7 +65,7 @@ func TestGenerateWritesEveryPartDeterministically(t *testing.T) {
 		}
 	}
 	tables := first["configurations.md"]
-	if n := strings.Count(tables, "\n| min-replicas-to-write 1, max-lag 10 |"); n != 3 {
+	if n := strings.Count(tables, "\n| min-replicas-to-write 1, max-lag 10 |"); n != len(plan.Scenarios) {
 		t.Errorf("configurations.md has %d min-replicas rows, want one per scenario:\n%s", n, tables)
 	}
 	if !strings.Contains(tables, "- min-replicas-to-write 1, max-lag 10: `--set redis.min-replicas-to-write=1 --set redis.min-replicas-max-lag=10`") {
@@ -83,6 +87,48 @@ func TestGenerateWritesEveryPartDeterministically(t *testing.T) {
 	}
 	if strings.Contains(readme, "%!") {
 		t.Errorf("the report has a formatting error:\n%s", readme)
+	}
+	readmeNumbersComeFromTables(t, readme, first["configurations.json"])
+}
+
+// readmeNumbersComeFromTables finds every figure the README takes from the configuration
+// tables and compares it with its cell of configurations.json.
+func readmeNumbersComeFromTables(t *testing.T, readme, tablesJSON string) {
+	t.Helper()
+	var tables map[string][]row
+	if err := json.Unmarshal([]byte(tablesJSON), &tables); err != nil {
+		t.Fatal(err)
+	}
+	rate := func(scenario string, c Config) string {
+		return fmt.Sprintf("%.1f", 100*cell(tables, scenario, c.Name).LossRate)
+	}
+	defaults, minReplicas, wait, aof := Configs[0], Configs[1], Configs[2], Configs[7]
+	kill := cell(tables, "tutorial-kill-master", defaults.Name)
+	jepsen := cell(tables, "jepsen-2013-partition", defaults.Name)
+	for _, c := range []struct {
+		what string
+		re   string
+		want []string
+	}{
+		{"finding 1, the master alone", `partitioned alone for 30 s, ([\d.]+)% of acknowledged writes are\s+lost with the defaults, ([\d.]+)% with min-replicas-to-write 1 and min-replicas-max-lag 10[^%]*?, and ([\d.]+)% when`,
+			[]string{rate("partition-master-minority", defaults), rate("partition-master-minority", minReplicas), rate("partition-master-minority", wait)}},
+		{"finding 1, Jepsen's split", `that replica satisfies both: ([\d.]+)% lost\s+with the defaults, ([\d.]+)% with min-replicas-to-write, ([\d.]+)% with WAIT 1`,
+			[]string{rate("jepsen-2013-partition", defaults), rate("jepsen-2013-partition", minReplicas), rate("jepsen-2013-partition", wait)}},
+		{"finding 2", `resynchronise from it: ([\d.]+)% of acknowledged writes lost with the defaults,\s+([\d.]+)% with appendonly yes`,
+			[]string{rate("master-reboot-no-persistence", defaults), rate("master-reboot-no-persistence", aof)}},
+		{"the Jepsen table", `\| jepsen-2013-partition \| [^|]+ \| ([\d.]+)% \((\d+) of (\d+)\)`,
+			[]string{rate("jepsen-2013-partition", defaults), strconv.Itoa(jepsen.LostWrites), strconv.Itoa(jepsen.AckedWrites)}},
+		{"the failover plot", `median (\d+) ms over (\d+) failovers`,
+			[]string{fmt.Sprintf("%.0f", kill.FailoverMsMedian), strconv.Itoa(kill.Failovers)}},
+	} {
+		m := regexp.MustCompile(c.re).FindStringSubmatch(readme)
+		if m == nil {
+			t.Errorf("%s: the README lacks /%s/", c.what, c.re)
+			continue
+		}
+		if !slices.Equal(m[1:], c.want) {
+			t.Errorf("%s: the README says %v, configurations.json %v", c.what, m[1:], c.want)
+		}
 	}
 }
 

@@ -89,8 +89,9 @@ func (g *generator) lossVersusPartition() ([]point, error) {
 
 // failoverTimes plots the failover times of tutorial-kill-master: the simulator's over
 // the plan's seeds and, when they ran, real redis-sentinel's and gosentinel's, one box
-// each with every failover as a point.
-func (g *generator) failoverTimes(r *realResults) ([]float64, error) {
+// each with every failover as a point. It returns the simulator's sweep, summed up as
+// the tables sum up theirs.
+func (g *generator) failoverTimes(r *realResults) (*scenarios.Summary, error) {
 	s, err := scenarios.Lookup("tutorial-kill-master")
 	if err != nil {
 		return nil, err
@@ -140,9 +141,9 @@ func (g *generator) failoverTimes(r *realResults) ([]float64, error) {
 		p.Add(box, sc)
 	}
 	p.NominalX(names...)
-	times := slices.Clone(groups[0].times)
-	slices.Sort(times)
-	return times, g.save(p, "failover-time")
+	sum := scenarios.Summarize(results)[0]
+	sum.WallSeconds = 0
+	return sum, g.save(p, "failover-time")
 }
 
 // speed measures, on this machine, simulated seconds per wall second of tutorial-kill-

@@ -2,7 +2,6 @@ package findings
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/sentinelsim/sentinelsim/scenarios"
@@ -22,9 +21,10 @@ func pct(s *scenarios.Summary) string { return fmt.Sprintf("%.1f%%", 100*s.LossR
 
 // report is what results/README.md is written from.
 type report struct {
-	tables   map[string][]row
-	curve    []point
-	failover []float64
+	tables map[string][]row
+	curve  []point
+	// failover is tutorial-kill-master's sweep for the failover plot.
+	failover *scenarios.Summary
 	jepsen   *scenarios.Summary // jepsen-2013-clients-outside
 	// powerLoss and powerLossAlways are master-power-loss-everysec as catalogued and
 	// with appendfsync always.
@@ -170,7 +170,7 @@ sets the figure. Run again:
 Wall-clock times are left out of the JSON files here (`+"`wall_seconds`"+` is 0): they
 measure the machine, not Sentinel, and would make every regeneration differ.
 `, strings.Join(g.plan.Scenarios, ", "), len(g.plan.Configs), configNames(g.plan.Configs),
-		median(r.failover), len(r.failover), r.real.failoverNote())
+		r.failover.FailoverMsMedian, r.failover.Failovers, r.real.failoverNote())
 	return g.write("README.md", b.String())
 }
 
@@ -180,13 +180,4 @@ func configNames(cs []Config) string {
 		names[i] = c.Name
 	}
 	return strings.Join(names, "; ")
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
