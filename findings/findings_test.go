@@ -157,22 +157,26 @@ func TestRelocateKeepsTheHostPart(t *testing.T) {
 	}
 }
 
-// The comparison with real processes puts every backend's row under its scenario, with
-// the final masters tallied, largest first.
+// The comparison with real processes puts every backend's row under its scenario with
+// every column of the configuration tables, the final masters tallied, largest first.
 func TestRealSectionRendersEveryCell(t *testing.T) {
-	sum := func(runs, failovers int, median float64) *scenarios.Summary {
-		return &scenarios.Summary{Runs: runs, Failovers: failovers, FailoverMsMedian: median}
-	}
-	r := &realResults{Cells: []realCell{
-		{Scenario: "tutorial-kill-master", Backend: "simulator", Summary: sum(20, 20, 1238),
+	sim := &scenarios.Summary{Runs: 20, AckedWrites: 89271, LostWrites: 13794, LossRate: 0.1545, RunsWithLoss: 20,
+		NonLinearizable: 19, Undecided: 1, SplitBrainMs: 555500, Failovers: 20, FailoverMsMedian: 1289, FailoverMsP99: 1379,
+		UnavailableMsMed: 50}
+	real := &scenarios.Summary{Runs: 4, AckedWrites: 150035, Failovers: 4, FailoverMsMedian: 1301, FailoverMsP99: 1350,
+		UnavailableMsMed: 4454.5}
+	r := &realResults{Parallel: 6, Cells: []realCell{
+		{Scenario: "tutorial-kill-master", Backend: "simulator", Summary: sim,
 			outcomes: outcomes{FinalMasters: map[string]int{"local/redis:6384": 12, "local/redis:6383": 8}, Converged: 20}},
-		{Scenario: "tutorial-kill-master", Backend: "real, redis-sentinel", Summary: sum(4, 4, 1301),
+		{Scenario: "tutorial-kill-master", Backend: "real, redis-sentinel", Summary: real,
 			outcomes: outcomes{FinalMasters: map[string]int{"local/redis:6383": 3, "": 1}, Converged: 3}},
 	}}
 	got := r.section()
 	for _, want := range []string{
-		"| tutorial-kill-master | simulator | 20 | 20 | 1238 ms | 0 (0.0%) | 0 | local/redis:6384 12, local/redis:6383 8 | 20 of 20 |",
-		"| tutorial-kill-master | real, redis-sentinel | 4 | 4 | 1301 ms | 0 (0.0%) | 0 | local/redis:6383 3, none 1 | 3 of 4 |",
+		"| scenario | backend | runs | acked | lost (rate) | runs with loss | non-linearizable (undecided) | split-brain | failovers | failover p50 / p99 | unavailable p50 | final master (runs) | converged |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+		"| tutorial-kill-master | simulator | 20 | 89271 | 13794 (15.45%) | 20 | 19 (1) | 555.5 s | 20 | 1289 / 1379 ms | 50 ms | local/redis:6384 12, local/redis:6383 8 | 20 of 20 |",
+		"| tutorial-kill-master | real, redis-sentinel | 4 | 150035 | 0 (0.00%) | 0 | 0 (0) | 0.0 s | 4 | 1301 / 1350 ms | 4454 ms | local/redis:6383 3, none 1 | 3 of 4 |",
+		"went 6 clusters at once",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the section lacks\n%s\nit is:\n%s", want, got)
@@ -180,5 +184,14 @@ func TestRealSectionRendersEveryCell(t *testing.T) {
 	}
 	if (*realResults)(nil).section() != "" || !strings.Contains((*realResults)(nil).summaryLine(), "--real=false") {
 		t.Error("without real runs the report should say how they were left out, and have no section")
+	}
+}
+
+// A real cell's command runs its seeds again with its kind of sentinel, one at a time.
+func TestRealCommandRunsTheCellsSeeds(t *testing.T) {
+	g := &generator{plan: Plan{LinLimit: 2 * time.Second}}
+	want := "sudo go run ./cmd/sentinelsim sweep --backend real --sentinel go --scenario paused-master --seeds 12 --lin-limit 2s"
+	if got := g.realCommand("paused-master", "go", 12); got != want {
+		t.Errorf("realCommand: %s, want %s", got, want)
 	}
 }

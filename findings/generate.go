@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,7 +166,7 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 	var md strings.Builder
 	fmt.Fprintf(&md, "# Scenarios by configuration\n\nEach row: %d seeds (1 to %d) of the scenario in the simulator with the configuration applied to every node. Regenerate them all with `%s`.\n\n",
 		g.plan.Seeds, g.plan.Seeds, g.plan.Command)
-	md.WriteString("Columns: runs; acknowledged writes; acknowledged writes lost (and the rate); runs that lost any; runs whose history is not linearizable (and undecided within porcupine's limit); time two nodes accepted writes as master, summed over the runs; failover time from the first +sdown to +switch-master, median and 99th percentile (\"none\" when no run failed over); the longest time no client write succeeded, median over the runs.\n\n")
+	md.WriteString(columnsNote + "\n\n")
 	fmt.Fprintf(&md, "One row again: `%s` with the row's settings:\n\n", g.sweepCommand("SCENARIO", Config{}))
 	for _, c := range g.plan.Configs {
 		flags := strings.TrimSpace(c.setFlags())
@@ -182,7 +183,7 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 			return nil, err
 		}
 		fmt.Fprintf(&md, "\n## %s\n\n%s\n\n", name, strings.TrimSpace(base.About))
-		md.WriteString("| configuration | runs | acked | lost (rate) | runs with loss | non-linearizable (undecided) | split-brain | failover p50 / p99 | unavailable p50 |\n|---|---|---|---|---|---|---|---|---|\n")
+		md.WriteString(tableHeader("configuration"))
 		for _, c := range g.plan.Configs {
 			v, err := variant(base, c)
 			if err != nil {
@@ -198,15 +199,34 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 			s := scenarios.Summarize(results)[0]
 			s.WallSeconds = 0
 			tables[name] = append(tables[name], row{c.Name, s})
-			fmt.Fprintf(&md, "| %s | %d | %d | %d (%.2f%%) | %d | %d (%d) | %.1f s | %s | %.0f ms |\n",
-				c.Name, s.Runs, s.AckedWrites, s.LostWrites, 100*s.LossRate, s.RunsWithLoss, s.NonLinearizable,
-				s.Undecided, s.SplitBrainMs/1000, failoverCell(s), s.UnavailableMsMed)
+			fmt.Fprintf(&md, "| %s | %s |\n", c.Name, summaryCells(s))
 		}
 	}
 	if err := g.write("configurations.md", md.String()); err != nil {
 		return nil, err
 	}
 	return tables, g.writeJSON("configurations.json", tables)
+}
+
+// columnsNote explains the columns of summaryCells.
+const columnsNote = "Columns: runs; acknowledged writes; acknowledged writes lost (and the rate); runs that lost any; runs whose history is not linearizable (and undecided within porcupine's limit); time two nodes accepted writes as master, summed over the runs; failovers; failover time from the first +sdown to +switch-master, median and 99th percentile (\"none\" when no run failed over); the longest time no client write succeeded, median over the runs."
+
+// summaryColumns are the headers of summaryCells.
+var summaryColumns = []string{"runs", "acked", "lost (rate)", "runs with loss", "non-linearizable (undecided)",
+	"split-brain", "failovers", "failover p50 / p99", "unavailable p50"}
+
+// tableHeader is a markdown table's header: the given first columns, then summaryColumns.
+func tableHeader(first ...string) string {
+	cols := append(slices.Clone(first), summaryColumns...)
+	return "| " + strings.Join(cols, " | ") + " |\n|" + strings.Repeat("---|", len(cols)) + "\n"
+}
+
+// summaryCells renders a summary as the cells of summaryColumns, every table of the
+// results alike.
+func summaryCells(s *scenarios.Summary) string {
+	return fmt.Sprintf("%d | %d | %d (%.2f%%) | %d | %d (%d) | %.1f s | %d | %s | %.0f ms",
+		s.Runs, s.AckedWrites, s.LostWrites, 100*s.LossRate, s.RunsWithLoss, s.NonLinearizable,
+		s.Undecided, s.SplitBrainMs/1000, s.Failovers, failoverCell(s), s.UnavailableMsMed)
 }
 
 // failoverCell is a table's failover time: median and 99th percentile, or none.
