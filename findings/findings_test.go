@@ -25,7 +25,8 @@ func TestGenerateWritesEveryPartDeterministically(t *testing.T) {
 		Scenarios: []string{"tutorial-kill-master", "partition-master-minority", "jepsen-2013-partition", "master-reboot-no-persistence"},
 		Configs:   Configs, PartitionLengths: []time.Duration{10 * time.Second, 30 * time.Second},
 		ClusterSizes: []int{3}, Command: "test"}
-	deterministic := []string{"README.md", "configurations.md", "configurations.json", "plots/lost-writes-vs-partition.json",
+	deterministic := []string{"README.md", "configurations.md", "configurations.json", "other-scenarios.md",
+		"other-scenarios.json", "plots/lost-writes-vs-partition.json",
 		"plots/partitions/partition-master-minority-30s.yaml", "failing-run/README.md", "failing-run/result.json",
 		"failing-run/events.log", "failing-run/history.json"}
 	var first map[string]string
@@ -89,6 +90,73 @@ func TestGenerateWritesEveryPartDeterministically(t *testing.T) {
 		t.Errorf("the report has a formatting error:\n%s", readme)
 	}
 	readmeNumbersComeFromTables(t, readme, first["configurations.json"])
+	readmeNumbersComeFromOtherScenarios(t, readme, first["other-scenarios.json"])
+}
+
+// readmeNumbersComeFromOtherScenarios checks the Jepsen run's loss by when the writes
+// were made against its sweep, and the README's figures of the Jepsen and power-loss runs
+// against other-scenarios.json.
+func readmeNumbersComeFromOtherScenarios(t *testing.T, readme, otherJSON string) {
+	t.Helper()
+	var o otherScenarios
+	if err := json.Unmarshal([]byte(otherJSON), &o); err != nil {
+		t.Fatal(err)
+	}
+	jepsen := o.find(jepsenOutside, Configs[0])
+	wt := o.JepsenWrites
+	if wt == nil || len(wt.Windows) != 3 || jepsen.Runs == 0 {
+		t.Fatalf("other-scenarios.json lacks the Jepsen run: %s", otherJSON)
+	}
+	whole := wt.Windows[2]
+	if whole.BeforeS != 0 || whole.Acked != jepsen.AckedWrites || whole.Lost != jepsen.LostWrites {
+		t.Errorf("the whole run's window %+v is not the sweep's %d acknowledged and %d lost", whole, jepsen.AckedWrites, jepsen.LostWrites)
+	}
+	// No write made before the partition can be lost, nor one after the clients stopped;
+	// and since the lost ones were all made before the first mark, each window holds all
+	// of them, among more writes the later it ends.
+	if jepsen.LostWrites == 0 || wt.FirstLostS < wt.PartitionFromS || wt.LastLostS > wt.WritingS || wt.LastLostS >= wt.Windows[0].BeforeS {
+		t.Errorf("lost writes invoked from %.1f s to %.1f s, the partition from %.1f s, the clients writing for %.1f s, the first window to %.0f s",
+			wt.FirstLostS, wt.LastLostS, wt.PartitionFromS, wt.WritingS, wt.Windows[0].BeforeS)
+	}
+	for i := 1; i < len(wt.Windows); i++ {
+		prev, w := wt.Windows[i-1], wt.Windows[i]
+		if w.Lost != prev.Lost || w.Acked <= prev.Acked || w.Rate >= prev.Rate {
+			t.Errorf("window %+v after %+v", w, prev)
+		}
+	}
+	if wt.PartitionS != 30 || wt.WritingS <= wt.ScheduleS {
+		t.Errorf("the partition held %.0f s and the clients wrote %.1f s, want 30 s within a longer run", wt.PartitionS, wt.WritingS)
+	}
+	powerLoss, always := o.find(powerLossScenario, fsyncEverysec), o.find(powerLossScenario, fsyncAlways)
+	f1 := func(x float64) string { return fmt.Sprintf("%.1f", x) }
+	for _, c := range []struct {
+		what string
+		re   string
+		want []string
+	}{
+		{"the Jepsen table", `\| jepsen-2013-clients-outside \| [^|]+ \| ([\d.]+)% \((\d+) of (\d+)\)`,
+			[]string{f1(100 * jepsen.LossRate), strconv.Itoa(jepsen.LostWrites), strconv.Itoa(jepsen.AckedWrites)}},
+		{"the lost writes' times", `lost writes were invoked from ([\d.]+) s\s+to ([\d.]+) s`, []string{f1(wt.FirstLostS), f1(wt.LastLostS)}},
+		{"the writing time", `The clients wrote for ([\d.]+) s on average, of\s+which the partition is (\d+)%`,
+			[]string{f1(wt.WritingS), fmt.Sprintf("%.0f", 100*wt.PartitionS/wt.WritingS)}},
+		{"the windows", `in the first (\d+) s, ([\d.]+)% were lost;\s+in the first (\d+) s, ([\d.]+)% were lost;\s+over the whole run, ([\d.]+)%`,
+			[]string{fmt.Sprintf("%.0f", wt.Windows[0].BeforeS), f1(100 * wt.Windows[0].Rate), fmt.Sprintf("%.0f", wt.Windows[1].BeforeS),
+				f1(100 * wt.Windows[1].Rate), f1(100 * whole.Rate)}},
+		{"finding 2's power loss", `(\d+) of (\d+) acknowledged writes over (\d+) runs of master-power-loss-everysec \([\d.]+ a run, up\s+to a second's worth\), (\d+) with appendfsync always`,
+			[]string{strconv.Itoa(powerLoss.LostWrites), strconv.Itoa(powerLoss.AckedWrites), strconv.Itoa(powerLoss.Runs), strconv.Itoa(always.LostWrites)}},
+	} {
+		m := regexp.MustCompile(c.re).FindStringSubmatch(readme)
+		if m == nil {
+			t.Errorf("%s: the README lacks /%s/", c.what, c.re)
+			continue
+		}
+		if !slices.Equal(m[1:], c.want) {
+			t.Errorf("%s: the README says %v, other-scenarios.json %v", c.what, m[1:], c.want)
+		}
+	}
+	if powerLoss.LostWrites == 0 || always.LostWrites != 0 || !strings.Contains(readme, "(other-scenarios.md#master-power-loss-everysec)") {
+		t.Errorf("finding 2's evidence: %d lost with everysec, %d with always, or no link to other-scenarios.md", powerLoss.LostWrites, always.LostWrites)
+	}
 }
 
 // readmeNumbersComeFromTables finds every figure the README takes from the configuration

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -58,7 +60,8 @@ type generator struct {
 // generated are the files and folders of dir that Generate writes; it removes them first,
 // so that nothing of an earlier generation survives. The rest of dir (the Sentinel suite's
 // results, which scripts/sentinel-suite.sh writes) is left alone.
-var generated = []string{"README.md", "configurations.md", "configurations.json", "real.json", "plots", "failing-run"}
+var generated = []string{"README.md", "configurations.md", "configurations.json", "other-scenarios.md", "other-scenarios.json",
+	"real.json", "plots", "failing-run"}
 
 // Generate writes results/ into dir from scratch.
 func Generate(ctx context.Context, dir string, plan Plan) error {
@@ -93,23 +96,20 @@ func Generate(ctx context.Context, dir string, plan Plan) error {
 	if r.stalemate, err = g.failingRun(); err != nil {
 		return err
 	}
-	if r.jepsen, err = g.summary("jepsen-2013-clients-outside", Configs[0]); err != nil {
-		return err
-	}
-	if r.powerLoss, err = g.summary(powerLossScenario, Configs[0]); err != nil {
-		return err
-	}
-	if r.powerLossAlways, err = g.summary(powerLossScenario, fsyncAlways); err != nil {
+	if r.other, err = g.otherScenarios(); err != nil {
 		return err
 	}
 	return g.readme(r)
 }
 
-// powerLossScenario and fsyncAlways are finding 2's power loss, with appendfsync everysec
-// as catalogued and with always.
+// powerLossScenario, fsyncEverysec and fsyncAlways are finding 2's power loss, with
+// appendfsync everysec as catalogued and with always.
 const powerLossScenario = "master-power-loss-everysec"
 
-var fsyncAlways = Config{"appendfsync always", []string{"redis.appendfsync=always"}}
+var (
+	fsyncEverysec = Config{"appendfsync everysec (as catalogued)", nil}
+	fsyncAlways   = Config{"appendfsync always", []string{"redis.appendfsync=always"}}
+)
 
 // summary sweeps a catalogued scenario under c and sums it up.
 func (g *generator) summary(name string, c Config) (*scenarios.Summary, error) {
@@ -177,6 +177,7 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 		}
 		fmt.Fprintf(&md, "- %s: %s\n", c.Name, flags)
 	}
+	md.WriteString("\n" + rebootPeriodNote + "\n")
 	for _, name := range g.plan.Scenarios {
 		base, err := scenarios.Lookup(name)
 		if err != nil {
@@ -202,10 +203,31 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 			fmt.Fprintf(&md, "| %s | %s |\n", c.Name, summaryCells(s))
 		}
 	}
+	if err := rebootRowsAreDefaults(tables); err != nil {
+		return nil, fmt.Errorf("configurations.md: %w: update rebootPeriodNote in findings/generate.go", err)
+	}
 	if err := g.write("configurations.md", md.String()); err != nil {
 		return nil, err
 	}
 	return tables, g.writeJSON("configurations.json", tables)
+}
+
+// rebootPeriodNote says why master-reboot-down-after-period leaves the tables' figures as
+// they are (Redis 7.0.15's sentinel.c: the SRI_MASTER_REBOOT flag).
+const rebootPeriodNote = "master-reboot-down-after-period can only change a row when a rebooted master answers -LOADING for longer than the period: a sentinel sets its reboot flag when the master's run_id changes and clears it at the master's first PONG, and only the flag held longer than the period makes the master down. No scenario of these tables has a rebooted master loading that long (master-reboot-no-persistence's comes back empty), so its rows are the defaults'."
+
+// rebootRowsAreDefaults checks what rebootPeriodNote tells: every scenario's row with
+// master-reboot-down-after-period is its row with the defaults.
+func rebootRowsAreDefaults(tables map[string][]row) error {
+	reboot := Configs[6].Name
+	for _, name := range slices.Sorted(maps.Keys(tables)) {
+		for _, r := range tables[name] {
+			if r.Config == reboot && !reflect.DeepEqual(r.Summary, cell(tables, name, Configs[0].Name)) {
+				return fmt.Errorf("%s: %s changes the row", name, reboot)
+			}
+		}
+	}
+	return nil
 }
 
 // columnsNote explains the columns of summaryCells.
