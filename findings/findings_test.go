@@ -41,11 +41,12 @@ func TestGenerateWritesEveryPartDeterministically(t *testing.T) {
 		if _, err := os.Stat(stale); err == nil {
 			t.Error("a file of an earlier generation survived")
 		}
-		for _, f := range []string{"plots/lost-writes-vs-partition.svg", "plots/lost-writes-vs-partition.png",
-			"plots/failover-time.svg", "plots/speed-vs-cluster-size.svg", "failing-run/timeline.html"} {
-			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
-				t.Errorf("%s: %v", f, err)
-			}
+		for _, plot := range []string{"lost-writes-vs-partition", "failover-time", "speed-vs-cluster-size"} {
+			isImage(t, filepath.Join(dir, "plots", plot+".svg"), "<svg")
+			isImage(t, filepath.Join(dir, "plots", plot+".png"), "\x89PNG\r\n\x1a\n")
+		}
+		if st, err := os.Stat(filepath.Join(dir, "failing-run", "timeline.html")); err != nil || st.Size() == 0 {
+			t.Errorf("failing-run/timeline.html: %v", err)
 		}
 		files := map[string]string{}
 		for _, f := range deterministic {
@@ -68,6 +69,9 @@ func TestGenerateWritesEveryPartDeterministically(t *testing.T) {
 	tables := first["configurations.md"]
 	if n := strings.Count(tables, "\n| min-replicas-to-write 1, max-lag 10 |"); n != len(plan.Scenarios) {
 		t.Errorf("configurations.md has %d min-replicas rows, want one per scenario:\n%s", n, tables)
+	}
+	if strings.Count(tables, tableHeader("configuration")) != len(plan.Scenarios) {
+		t.Errorf("configurations.md lacks a table with every column for each scenario:\n%s", tables)
 	}
 	if !strings.Contains(tables, "- min-replicas-to-write 1, max-lag 10: `--set redis.min-replicas-to-write=1 --set redis.min-replicas-max-lag=10`") {
 		t.Errorf("configurations.md does not say how to run a row again:\n%s", tables)
@@ -159,6 +163,20 @@ func readmeNumbersComeFromOtherScenarios(t *testing.T, readme, otherJSON string)
 	}
 }
 
+// isImage checks that the file holds an image of some size with the format's mark in
+// its first bytes (an SVG's XML declaration comes before <svg).
+func isImage(t *testing.T, path, mark string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	if len(b) < 1000 || !strings.Contains(string(b[:min(len(b), 300)]), mark) {
+		t.Errorf("%s: %d bytes, not an image (%q)", path, len(b), b[:min(len(b), 40)])
+	}
+}
+
 // readmeNumbersComeFromTables finds every figure the README takes from the configuration
 // tables and compares it with its cell of configurations.json.
 func readmeNumbersComeFromTables(t *testing.T, readme, tablesJSON string) {
@@ -200,7 +218,9 @@ func readmeNumbersComeFromTables(t *testing.T, readme, tablesJSON string) {
 	}
 }
 
-// Every configuration of the tables is a set of settings the command line takes.
+// Every configuration of the tables is a set of settings the command line takes, and
+// each setting takes effect: the resulting scenario has the option's value on every redis
+// node, in the sentinels' monitor options or in its workload.
 func TestEveryConfigurationIsSettings(t *testing.T) {
 	base, err := scenarios.Lookup("partition-master-minority")
 	if err != nil {
@@ -212,8 +232,84 @@ func TestEveryConfigurationIsSettings(t *testing.T) {
 			t.Errorf("%s: %v", c.Name, err)
 			continue
 		}
-		if len(v.Settings) != len(c.Settings) {
+		if !slices.Equal(v.Settings, c.Settings) {
 			t.Errorf("%s: settings %v, want %v", c.Name, v.Settings, c.Settings)
+		}
+		for _, set := range c.Settings {
+			if got, want := settingValue(t, v, set); got != want {
+				t.Errorf("%s: %s is %q in the scenario", c.Name, set, got)
+			}
+		}
+	}
+}
+
+// settingValue is the value a SECTION.KEY=VALUE setting has in s, and the one it gives.
+func settingValue(t *testing.T, s *scenarios.Scenario, set string) (got, want string) {
+	path, want, _ := strings.Cut(set, "=")
+	section, key, _ := strings.Cut(path, ".")
+	switch section {
+	case "redis":
+		for _, n := range s.Topology.OfKind(world.Redis) {
+			v, _ := n.Config.Get(key)
+			if v != want {
+				return n.Name + ": " + v, want
+			}
+		}
+		return want, want
+	case "sentinel":
+		v, _ := s.Topology.Monitor.Get(key)
+		return v, want
+	case "workload":
+		switch key {
+		case "wait":
+			return strconv.Itoa(s.Workload.Wait), want
+		case "wait-timeout":
+			return s.Workload.WaitTimeout.String(), want
+		}
+	}
+	t.Fatalf("the test does not know where %s goes", set)
+	return "", ""
+}
+
+// The tables compare the configurations issue 9 names: the defaults (which are
+// master-reboot-down-after-period and appendonly off in every table scenario),
+// min-replicas-to-write 1 with max-lag 10, WAIT 1, down-after-milliseconds 1000, 3000 and
+// 30000, master-reboot-down-after-period on, appendonly on. Their tables have the
+// issue's columns.
+func TestTheTablesCoverTheIssuesConfigurationsAndColumns(t *testing.T) {
+	want := [][]string{nil,
+		{"redis.min-replicas-to-write=1", "redis.min-replicas-max-lag=10"},
+		{"workload.wait=1", "workload.wait-timeout=100ms"},
+		{"sentinel.down-after-milliseconds=1000"}, {"sentinel.down-after-milliseconds=3000"},
+		{"sentinel.down-after-milliseconds=30000"},
+		{"sentinel.master-reboot-down-after-period=2000"}, {"redis.appendonly=yes"}}
+	for _, w := range want {
+		if !slices.ContainsFunc(Configs, func(c Config) bool { return slices.Equal(c.Settings, w) }) {
+			t.Errorf("no configuration is %v", w)
+		}
+	}
+	if len(Configs[0].Settings) != 0 {
+		t.Errorf("the first configuration, the tables' defaults, has settings %v", Configs[0].Settings)
+	}
+	for _, name := range TableScenarios {
+		s, err := scenarios.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, _ := s.Topology.Monitor.Get("master-reboot-down-after-period"); v != "" && v != "0" {
+			t.Errorf("%s has master-reboot-down-after-period %s by default, not off", name, v)
+		}
+		for _, n := range s.Topology.OfKind(world.Redis) {
+			if v, _ := n.Config.Get("appendonly"); v == "yes" {
+				t.Errorf("%s: %s has appendonly yes by default", name, n.Name)
+			}
+		}
+	}
+	header := tableHeader("configuration")
+	for _, col := range []string{"| runs |", "| acked |", "| lost (rate) |", "| non-linearizable (undecided) |", "| split-brain |",
+		"| failover p50 / p99 |", "| unavailable p50 |"} {
+		if !strings.Contains(header, col) {
+			t.Errorf("the tables' header lacks %s: %s", col, header)
 		}
 	}
 }
