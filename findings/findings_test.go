@@ -359,3 +359,28 @@ func TestRealCommandRunsTheCellsSeeds(t *testing.T) {
 		t.Errorf("realCommand: %s, want %s", got, want)
 	}
 }
+
+// The failover plot's description counts each backend's slow failovers and sets the real
+// ones beside what the simulator's share would give; without real runs it says nothing
+// of them.
+func TestFailoverModesCountsEachGroup(t *testing.T) {
+	sim := failoverGroup{"simulator", []float64{1200, 2200, 1190, 2250, 1210}}
+	real := failoverGroup{"real, redis-sentinel", []float64{1220, 1230, 2300, 1180}}
+	got := failoverModes([]failoverGroup{sim, real})
+	for _, want := range []string{"2 of the simulator's 5 took over 1.7 s", "1 of real, redis-sentinel's 4 (1.6 at the simulator's share)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failoverModes lacks %q: %s", want, got)
+		}
+	}
+	if alone := failoverModes([]failoverGroup{sim}); strings.Contains(alone, "Real sentinels") {
+		t.Errorf("without real runs: %s", alone)
+	}
+}
+
+// A scenario RunsFor names gets its own number of real runs; the others get Runs.
+func TestRunsOfOverridesByScenario(t *testing.T) {
+	p := RealPlan{Runs: 4, RunsFor: map[string]int{"tutorial-kill-master": 10}}
+	if p.runsOf("tutorial-kill-master") != 10 || p.runsOf("paused-master") != 4 {
+		t.Errorf("runsOf: %d and %d, want 10 and 4", p.runsOf("tutorial-kill-master"), p.runsOf("paused-master"))
+	}
+}

@@ -87,7 +87,7 @@ func Generate(ctx context.Context, dir string, plan Plan) error {
 	if r.curve, err = g.lossVersusPartition(); err != nil {
 		return err
 	}
-	if r.failover, err = g.failoverTimes(r.real); err != nil {
+	if r.failover, r.failoverGroups, err = g.failoverTimes(r.real); err != nil {
 		return err
 	}
 	if err := g.speed(); err != nil {

@@ -23,8 +23,10 @@ func pct(s *scenarios.Summary) string { return fmt.Sprintf("%.1f%%", 100*s.LossR
 type report struct {
 	tables map[string][]row
 	curve  []point
-	// failover is tutorial-kill-master's sweep for the failover plot.
-	failover *scenarios.Summary
+	// failover is tutorial-kill-master's sweep for the failover plot, failoverGroups
+	// the plot's boxes.
+	failover       *scenarios.Summary
+	failoverGroups []failoverGroup
 	// other holds jepsen-2013-clients-outside and master-power-loss-everysec.
 	other     *otherScenarios
 	stalemate *scenarios.Result
@@ -147,7 +149,7 @@ and gosentinel processes (%s).
   lost-write rate against the length of a partition that isolates the master, with and
   without min-replicas-to-write.
 - [plots/failover-time.svg](plots/failover-time.svg): failover times of tutorial-kill-master
-  in the simulator (median %.0f ms over %d failovers)%s.
+  in the simulator (median %.0f ms over %d failovers)%s. %s
 - [plots/speed-vs-cluster-size.svg](plots/speed-vs-cluster-size.svg): simulator speed
   against the number of sentinels and of redis nodes, measured on this machine.
 - [failing-run/](failing-run/README.md): one failing run in full.
@@ -158,7 +160,7 @@ and gosentinel processes (%s).
 Wall-clock times are left out of the JSON files here (`+"`wall_seconds`"+` is 0): they
 measure the machine, not Sentinel, and would make every regeneration differ.
 `, strings.Join(g.plan.Scenarios, ", "), len(g.plan.Configs), configNames(g.plan.Configs), rebootPeriodNote, powerLossScenario,
-		r.failover.FailoverMsMedian, r.failover.Failovers, r.real.failoverNote())
+		r.failover.FailoverMsMedian, r.failover.Failovers, r.real.failoverNote(), failoverModes(r.failoverGroups))
 	return g.write("README.md", b.String())
 }
 
@@ -203,7 +205,7 @@ heals the old master becomes a replica of the new one and discards what it took 
 How much is lost follows from where the clients are and how long they write. With
 Jepsen's clients (jepsen-2013-clients-outside), the lost writes were invoked from %.1f s
 to %.1f s: n1 took them during the partition and after the heal, until the sentinels
-demoted it (the last %.1f s after the heal). The clients wrote for %.1f s on average, of
+demoted it (the last of them was invoked %.1f s after the heal). The clients wrote for %.1f s on average, of
 which the partition is %.0f%%, so the share lost is set by how long a run goes on after
 the heal. Of the acknowledged writes invoked`, wt.PartitionFromS, heal, wt.QuietS, wt.ScheduleS,
 		pct(split), split.LostWrites, split.AckedWrites, split.RunsWithLoss, split.Runs, split.NonLinearizable, split.Runs,
