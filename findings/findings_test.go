@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -367,13 +368,38 @@ func TestFailoverModesCountsEachGroup(t *testing.T) {
 	sim := failoverGroup{"simulator", []float64{1200, 2200, 1190, 2250, 1210}}
 	real := failoverGroup{"real, redis-sentinel", []float64{1220, 1230, 2300, 1180}}
 	got := failoverModes([]failoverGroup{sim, real})
-	for _, want := range []string{"2 of the simulator's 5 took over 1.7 s", "1 of real, redis-sentinel's 4 (1.6 at the simulator's share)"} {
+	// 1 of 4 at the simulator's share of 2 in 5: P(X <= 1) = 0.6^4 + 4*0.4*0.6^3 = 0.4752.
+	for _, want := range []string{"2 of the simulator's 5 took over 1.7 s",
+		"1 of real, redis-sentinel's 4 (1.6 expected at the simulator's share, which gives 1 or fewer 48% of the time)",
+		"within what chance gives"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("failoverModes lacks %q: %s", want, got)
 		}
 	}
-	if alone := failoverModes([]failoverGroup{sim}); strings.Contains(alone, "Real sentinels") {
+	if alone := failoverModes([]failoverGroup{sim}); strings.Contains(alone, "Real runs") {
 		t.Errorf("without real runs: %s", alone)
+	}
+}
+
+// The tail of a binomial count is taken on the side of the mean the count lies.
+func TestBinomialTail(t *testing.T) {
+	for _, c := range []struct {
+		k, n int
+		p    float64
+		want float64
+	}{
+		{0, 10, 0.35, math.Pow(0.65, 10)},                  // below the mean: P(X <= 0)
+		{10, 10, 0.35, math.Pow(0.35, 10)},                 // above it: P(X >= 10)
+		{1, 2, 0.5, 0.75},                                  // at the mean, counted from above: P(X >= 1)
+		{2, 3, 0.5, 3*math.Pow(0.5, 3) + math.Pow(0.5, 3)}, // P(X >= 2)
+	} {
+		if got := binomialTail(c.k, c.n, c.p); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("binomialTail(%d, %d, %.2f) = %g, want %g", c.k, c.n, c.p, got, c.want)
+		}
+	}
+	slow := failoverModes([]failoverGroup{{"simulator", []float64{2200, 1200}}, {"real, redis-sentinel", make([]float64, 10)}})
+	if !strings.Contains(slow, "Chance hardly explains the difference for real, redis-sentinel") {
+		t.Errorf("0 slow of 10 at a share of a half (p = 0.001) should be called unlikely: %s", slow)
 	}
 }
 

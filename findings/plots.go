@@ -3,6 +3,7 @@ package findings
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -174,14 +175,49 @@ func failoverModes(groups []failoverGroup) string {
 	if len(groups) == 1 {
 		return b.String()
 	}
-	var real []string
+	var real, unlikely []string
 	for _, g := range groups[1:] {
-		real = append(real, fmt.Sprintf("%d of %s's %d (%.1f at the simulator's share)", slow(g), g.name, len(g.times),
-			share*float64(len(g.times))))
+		k, n := slow(g), len(g.times)
+		tail, side := binomialTail(k, n, share), "or fewer"
+		if float64(k) >= share*float64(n) {
+			side = "or more"
+		}
+		real = append(real, fmt.Sprintf("%d of %s's %d (%.1f expected at the simulator's share, which gives %d %s %.0f%% of the time)",
+			k, g.name, n, share*float64(n), k, side, 100*tail))
+		if tail < 0.05 {
+			unlikely = append(unlikely, g.name)
+		}
 	}
-	fmt.Fprintf(&b, ` Real sentinels can meet the same coincidence: %s
-  were that slow. With this few runs, a difference of a few is within chance.`, strings.Join(real, ", "))
+	fmt.Fprintf(&b, ` Real runs can be slow too: %s.`, strings.Join(real, "; "))
+	if len(unlikely) > 0 {
+		fmt.Fprintf(&b, ` Chance hardly explains the difference for %s: the simulator takes the slow
+  path more often than it does, a gap in its timing to look into.`, strings.Join(unlikely, " and "))
+	} else {
+		b.WriteString(` These counts are within what chance gives.`)
+	}
 	return b.String()
+}
+
+// binomialTail is the probability that a Binomial(n, p) count lies at least as far from
+// its mean, on k's side, as k: P(X <= k) below the mean, P(X >= k) above it.
+func binomialTail(k, n int, p float64) float64 {
+	below := float64(k) < p*float64(n)
+	sum := 0.0
+	for i := 0; i <= n; i++ {
+		if below && i <= k || !below && i >= k {
+			sum += binomial(n, i) * math.Pow(p, float64(i)) * math.Pow(1-p, float64(n-i))
+		}
+	}
+	return min(sum, 1)
+}
+
+// binomial is n choose k.
+func binomial(n, k int) float64 {
+	c := 1.0
+	for i := 1; i <= k; i++ {
+		c = c * float64(n-k+i) / float64(i)
+	}
+	return c
 }
 
 // speed measures, on this machine, simulated seconds per wall second of tutorial-kill-
