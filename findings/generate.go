@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +60,8 @@ type generator struct {
 // generated are the files and folders of dir that Generate writes; it removes them first,
 // so that nothing of an earlier generation survives. The rest of dir (the Sentinel suite's
 // results, which scripts/sentinel-suite.sh writes) is left alone.
-var generated = []string{"README.md", "configurations.md", "configurations.json", "real.json", "plots", "failing-run"}
+var generated = []string{"README.md", "configurations.md", "configurations.json", "other-scenarios.md", "other-scenarios.json",
+	"real.json", "plots", "failing-run"}
 
 // Generate writes results/ into dir from scratch.
 func Generate(ctx context.Context, dir string, plan Plan) error {
@@ -83,7 +87,7 @@ func Generate(ctx context.Context, dir string, plan Plan) error {
 	if r.curve, err = g.lossVersusPartition(); err != nil {
 		return err
 	}
-	if r.failover, err = g.failoverTimes(r.real); err != nil {
+	if r.failover, r.failoverGroups, err = g.failoverTimes(r.real); err != nil {
 		return err
 	}
 	if err := g.speed(); err != nil {
@@ -92,23 +96,20 @@ func Generate(ctx context.Context, dir string, plan Plan) error {
 	if r.stalemate, err = g.failingRun(); err != nil {
 		return err
 	}
-	if r.jepsen, err = g.summary("jepsen-2013-clients-outside", Configs[0]); err != nil {
-		return err
-	}
-	if r.powerLoss, err = g.summary(powerLossScenario, Configs[0]); err != nil {
-		return err
-	}
-	if r.powerLossAlways, err = g.summary(powerLossScenario, fsyncAlways); err != nil {
+	if r.other, err = g.otherScenarios(); err != nil {
 		return err
 	}
 	return g.readme(r)
 }
 
-// powerLossScenario and fsyncAlways are finding 2's power loss, with appendfsync everysec
-// as catalogued and with always.
+// powerLossScenario, fsyncEverysec and fsyncAlways are finding 2's power loss, with
+// appendfsync everysec as catalogued and with always.
 const powerLossScenario = "master-power-loss-everysec"
 
-var fsyncAlways = Config{"appendfsync always", []string{"redis.appendfsync=always"}}
+var (
+	fsyncEverysec = Config{"appendfsync everysec (as catalogued)", nil}
+	fsyncAlways   = Config{"appendfsync always", []string{"redis.appendfsync=always"}}
+)
 
 // summary sweeps a catalogued scenario under c and sums it up.
 func (g *generator) summary(name string, c Config) (*scenarios.Summary, error) {
@@ -165,7 +166,7 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 	var md strings.Builder
 	fmt.Fprintf(&md, "# Scenarios by configuration\n\nEach row: %d seeds (1 to %d) of the scenario in the simulator with the configuration applied to every node. Regenerate them all with `%s`.\n\n",
 		g.plan.Seeds, g.plan.Seeds, g.plan.Command)
-	md.WriteString("Columns: runs; acknowledged writes; acknowledged writes lost (and the rate); runs that lost any; runs whose history is not linearizable (and undecided within porcupine's limit); time two nodes accepted writes as master, summed over the runs; failover time from the first +sdown to +switch-master, median and 99th percentile (\"none\" when no run failed over); the longest time no client write succeeded, median over the runs.\n\n")
+	md.WriteString(columnsNote + "\n\n")
 	fmt.Fprintf(&md, "One row again: `%s` with the row's settings:\n\n", g.sweepCommand("SCENARIO", Config{}))
 	for _, c := range g.plan.Configs {
 		flags := strings.TrimSpace(c.setFlags())
@@ -176,13 +177,14 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 		}
 		fmt.Fprintf(&md, "- %s: %s\n", c.Name, flags)
 	}
+	md.WriteString("\n" + rebootPeriodNote + "\n")
 	for _, name := range g.plan.Scenarios {
 		base, err := scenarios.Lookup(name)
 		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(&md, "\n## %s\n\n%s\n\n", name, strings.TrimSpace(base.About))
-		md.WriteString("| configuration | runs | acked | lost (rate) | runs with loss | non-linearizable (undecided) | split-brain | failover p50 / p99 | unavailable p50 |\n|---|---|---|---|---|---|---|---|---|\n")
+		md.WriteString(tableHeader("configuration"))
 		for _, c := range g.plan.Configs {
 			v, err := variant(base, c)
 			if err != nil {
@@ -198,15 +200,55 @@ func (g *generator) configurationTables() (map[string][]row, error) {
 			s := scenarios.Summarize(results)[0]
 			s.WallSeconds = 0
 			tables[name] = append(tables[name], row{c.Name, s})
-			fmt.Fprintf(&md, "| %s | %d | %d | %d (%.2f%%) | %d | %d (%d) | %.1f s | %s | %.0f ms |\n",
-				c.Name, s.Runs, s.AckedWrites, s.LostWrites, 100*s.LossRate, s.RunsWithLoss, s.NonLinearizable,
-				s.Undecided, s.SplitBrainMs/1000, failoverCell(s), s.UnavailableMsMed)
+			fmt.Fprintf(&md, "| %s | %s |\n", c.Name, summaryCells(s))
 		}
+	}
+	if err := rebootRowsAreDefaults(tables); err != nil {
+		return nil, fmt.Errorf("configurations.md: %w: update rebootPeriodNote in findings/generate.go", err)
 	}
 	if err := g.write("configurations.md", md.String()); err != nil {
 		return nil, err
 	}
 	return tables, g.writeJSON("configurations.json", tables)
+}
+
+// rebootPeriodNote says why master-reboot-down-after-period leaves the tables' figures as
+// they are (Redis 7.0.15's sentinel.c: the SRI_MASTER_REBOOT flag).
+const rebootPeriodNote = "master-reboot-down-after-period can only change a row when a rebooted master answers -LOADING for longer than the period: a sentinel sets its reboot flag when the master's run_id changes and clears it at the master's first PONG, and only the flag held longer than the period makes the master down. No scenario of these tables has a rebooted master loading that long (master-reboot-no-persistence's comes back empty), so its rows are the defaults'."
+
+// rebootRowsAreDefaults checks what rebootPeriodNote tells: every scenario's row with
+// master-reboot-down-after-period is its row with the defaults.
+func rebootRowsAreDefaults(tables map[string][]row) error {
+	reboot := Configs[6].Name
+	for _, name := range slices.Sorted(maps.Keys(tables)) {
+		for _, r := range tables[name] {
+			if r.Config == reboot && !reflect.DeepEqual(r.Summary, cell(tables, name, Configs[0].Name)) {
+				return fmt.Errorf("%s: %s changes the row", name, reboot)
+			}
+		}
+	}
+	return nil
+}
+
+// columnsNote explains the columns of summaryCells.
+const columnsNote = "Columns: runs; acknowledged writes; acknowledged writes lost (and the rate); runs that lost any; runs whose history is not linearizable (and undecided within porcupine's limit); time two nodes accepted writes as master, summed over the runs; failovers; failover time from the first +sdown to +switch-master, median and 99th percentile (\"none\" when no run failed over); the longest time no client write succeeded, median over the runs."
+
+// summaryColumns are the headers of summaryCells.
+var summaryColumns = []string{"runs", "acked", "lost (rate)", "runs with loss", "non-linearizable (undecided)",
+	"split-brain", "failovers", "failover p50 / p99", "unavailable p50"}
+
+// tableHeader is a markdown table's header: the given first columns, then summaryColumns.
+func tableHeader(first ...string) string {
+	cols := append(slices.Clone(first), summaryColumns...)
+	return "| " + strings.Join(cols, " | ") + " |\n|" + strings.Repeat("---|", len(cols)) + "\n"
+}
+
+// summaryCells renders a summary as the cells of summaryColumns, every table of the
+// results alike.
+func summaryCells(s *scenarios.Summary) string {
+	return fmt.Sprintf("%d | %d | %d (%.2f%%) | %d | %d (%d) | %.1f s | %d | %s | %.0f ms",
+		s.Runs, s.AckedWrites, s.LostWrites, 100*s.LossRate, s.RunsWithLoss, s.NonLinearizable,
+		s.Undecided, s.SplitBrainMs/1000, s.Failovers, failoverCell(s), s.UnavailableMsMed)
 }
 
 // failoverCell is a table's failover time: median and 99th percentile, or none.

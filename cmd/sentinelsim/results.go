@@ -42,6 +42,9 @@ func resultsCmd() *cobra.Command {
 					return usage("--gosentinel %s: %v (build it: go build -o bin/gosentinel ./cmd/gosentinel)", realPlan.GoSentinel, err)
 				}
 				realPlan.GoSentinel = bin
+				if cmd.Flags().Changed("real-runs") {
+					realPlan.RunsFor = nil // the flag's count is every scenario's
+				}
 				plan.Real = &realPlan
 			}
 			ctx, stop := signalContext(cmd)
@@ -63,6 +66,6 @@ func resultsCmd() *cobra.Command {
 	cmd.Flags().IntVar(&plan.Workers, "workers", plan.Workers, "simulator runs at once")
 	cmd.Flags().BoolVar(&withReal, "real", withReal, "also run the scenarios on real processes (needs root)")
 	cmd.Flags().StringVar(&realPlan.GoSentinel, "gosentinel", realPlan.GoSentinel, "the gosentinel binary the real runs use")
-	cmd.Flags().IntVar(&realPlan.Runs, "real-runs", realPlan.Runs, "runs of each scenario with each kind of sentinel on real processes")
+	cmd.Flags().IntVar(&realPlan.Runs, "real-runs", realPlan.Runs, "runs of each scenario with each kind of sentinel on real processes (by default tutorial-kill-master has more, for the failover plot)")
 	return cmd
 }
