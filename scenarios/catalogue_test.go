@@ -13,7 +13,7 @@ func TestCatalogueParsesAndIsComplete(t *testing.T) {
 	want := []string{"clock-jump-tilt", "counter-partition-master-minority", "flapping-small-down-after",
 		"jepsen-2013-clients-outside", "jepsen-2013-partition", "list-append-away-from-master", "master-power-loss-everysec", "master-reboot-down-after-period", "master-reboot-no-persistence", "min-replicas-mitigation",
 		"new-master-dies-after-failover", "one-way-partition", "partition-master-minority", "paused-master",
-		"sentinel-crash-mid-failover", "split-votes-many-sentinels", "stale-sentinels-inflate-voters", "swarm",
+		"sentinel-crash-mid-failover", "short-down-after-second-failover", "split-votes-many-sentinels", "stale-sentinels-inflate-voters", "swarm",
 		"tutorial-kill-master", "wait-is-not-enough"}
 	if len(all) != len(want) {
 		t.Fatalf("%d scenarios, want %d", len(all), len(want))
