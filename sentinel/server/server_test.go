@@ -487,7 +487,12 @@ func TestShutdown(t *testing.T) {
 // the reply first.
 func TestClientKillClosesTheSocket(t *testing.T) {
 	r := startServer(t, "sentinel monitor m 127.0.0.1 1 1\n")
-	victim, _ := dial(t, r.addr)
+	victim, doVictim := dial(t, r.addr)
+	// A connection the server has not accepted yet is no client of it, in Redis as here:
+	// one round trip makes the victim known.
+	if v, err := doVictim("PING"); err != nil || v.String() != "PONG" {
+		t.Fatalf("PING: %v %v", v, err)
+	}
 	_, do := dial(t, r.addr)
 	if v, err := do("CLIENT KILL " + victim.LocalAddr().String()); err != nil || v.String() != "OK" {
 		t.Fatalf("CLIENT KILL: %v %v", v, err)
