@@ -18,7 +18,9 @@ lint:
 demo:
 	$(GO) run ./cmd/sentinelsim run
 
+# The checkers' time on histories of 10,000 and 100,000 operations comes first.
 bench:
+	$(GO) test -run '^$$' -bench Linearizable -benchtime 5x ./linearize/
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./sim/kernel/ ./sim/
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./scenarios/
 	$(GO) run ./cmd/sentinelsim bench

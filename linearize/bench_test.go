@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 // concurrentHistory runs n operations of a workload from clients concurrent clients
@@ -106,4 +108,20 @@ func BenchmarkLinearizable(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A tiny time limit on a big history that porcupine must search (a register's) is
+// reported as undecided, naming the limit: not as a pass, and not as a violation. The
+// same history, given time, is linearizable.
+func TestLinearizableUnknownOnABigHistory(t *testing.T) {
+	ops := concurrentHistory("register", 1, 10, 3_000, 1)
+	v := Linearizable("register", ops, time.Microsecond)
+	wantResult(t, v, Inconclusive)
+	if !strings.Contains(v.Summary, "time limit 1µs reached on 1 of 1 keys") {
+		t.Errorf("summary %q does not say the limit was reached", v.Summary)
+	}
+	if ev := v.Evidence.(LinearizabilityEvidence); len(ev.Keys) != 1 || ev.Keys[0].Result != Inconclusive {
+		t.Errorf("keys %+v, want the one key undecided", ev.Keys)
+	}
+	wantResult(t, Linearizable("register", ops, 0), Pass)
 }

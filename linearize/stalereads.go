@@ -22,15 +22,17 @@ type StaleRead struct {
 }
 
 // StaleReads finds successful reads served by a node that was not master at any moment
-// between the read's call and return, given the master timeline (who really was master
-// when, from the simulator's trace or the real backend's observations). The final reads
-// are left out: they come after the clients stopped writing, when write acceptances no
-// longer show who is master, and the lost-writes checker judges them.
+// between the read's call and return, given the master timeline: MasterTimeline of the
+// simulator's role changes (exact), or ObservedTimeline of the history where the world
+// cannot see inside its servers. Write acceptances are no timeline for this: a master
+// that serves only reads for a while accepts no writes and would be taken for a replica.
+// Left out are the final reads, which the lost-writes checker judges, and reads whose
+// server or its role is unknown (Node or Role ""), of which nothing can be said.
 func StaleReads(ops []Op, masters []MasterInterval) Verdict {
 	var stale []StaleRead
 	for i := range ops {
 		op := &ops[i]
-		if op.IsWrite() || op.Status != Ok || op.Node == "" || op.Final {
+		if op.IsWrite() || op.Status != Ok || op.Node == "" || op.Role == RoleDown || op.Final {
 			continue
 		}
 		var during []string

@@ -24,8 +24,8 @@ type client struct {
 	rdb  *redis.Client
 	spec world.ClientSpec
 	rng  *rand.Rand
-	// served is the address of the master the client last connected to: with a pool of
-	// one connection, the node that serves its operations.
+	// served is the address of the redis node the client last wrote a command to: as it
+	// runs one operation at a time, the node that served the operation in flight.
 	mu     sync.Mutex
 	served string
 	stop   chan struct{}
@@ -34,8 +34,13 @@ type client struct {
 	closed bool
 }
 
-// StartClients starts a go-redis FailoverClient per client node of the topology.
+// StartClients starts a go-redis FailoverClient per client node of the topology. It
+// refuses, with world.ErrUnsupported and before starting any, a spec that client cannot
+// follow (see clientSpecError).
 func (c *Cluster) StartClients(spec world.ClientSpec, h *linearize.History) error {
+	if err := clientSpecError(spec); err != nil {
+		return err
+	}
 	h.Share() // the clients' goroutines record into it while the scenario reads it
 	spec.Workload = linearize.Shared(spec.Workload)
 	c.mu.Lock()
@@ -52,9 +57,7 @@ func (c *Cluster) StartClients(spec world.ClientSpec, h *linearize.History) erro
 			func(addr string) {
 				// The same dialer reaches the sentinels; only a redis node serves.
 				if n, ok := c.topo.NodeAt(addr); ok && n.Kind == world.Redis {
-					cl.mu.Lock()
-					cl.served = addr
-					cl.mu.Unlock()
+					cl.setServed(addr)
 				}
 			}))
 		c.mu.Lock()
@@ -65,9 +68,26 @@ func (c *Cluster) StartClients(spec world.ClientSpec, h *linearize.History) erro
 	return nil
 }
 
+// clientSpecError says why go-redis v9's FailoverClient cannot follow spec, or is nil:
+// it has no option to confirm a master with ROLE before using it, and always subscribes
+// to +switch-master. Running such a scenario with the client's own behaviour instead
+// would compare another client with the simulator's.
+func clientSpecError(spec world.ClientSpec) error {
+	if spec.RoleCheck {
+		return fmt.Errorf("workload role-check: %w: go-redis v9's FailoverClient does not confirm a master with ROLE; "+
+			"run the scenario in the simulator, or without role-check", world.ErrUnsupported)
+	}
+	if !spec.FollowSwitch {
+		return fmt.Errorf("workload follow-switch false: %w: go-redis v9's FailoverClient always subscribes to +switch-master; "+
+			"run the scenario in the simulator, or with follow-switch true", world.ErrUnsupported)
+	}
+	return nil
+}
+
 // failoverOptions configure a client's FailoverClient: connections from the client's own
-// address ip, each operation bounded by timeout, and dialled called with the address of
-// every connection made.
+// address ip, each operation bounded by timeout, and wrote called with a connection's
+// remote address every time a command is written to it, so that the client knows which
+// server each of its operations went to.
 //
 // MaxRetries is -1: go-redis would otherwise send a command again after a timeout or a
 // dropped connection, so that an INCR or RPUSH whose first attempt took effect is applied
@@ -75,7 +95,7 @@ func (c *Cluster) StartClients(spec world.ClientSpec, h *linearize.History) erro
 // the client made. With no retries every attempt is one recorded operation, and one that
 // timed out is recorded as of unknown outcome.
 func failoverOptions(master string, sentinels []string, ip string, timeout time.Duration,
-	dialled func(addr string)) *redis.FailoverOptions {
+	wrote func(addr string)) *redis.FailoverOptions {
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: timeout}
 	return &redis.FailoverOptions{
 		MasterName: master, SentinelAddrs: sentinels,
@@ -83,12 +103,26 @@ func failoverOptions(master string, sentinels []string, ip string, timeout time.
 		MaxRetries: -1, PoolSize: 1, Protocol: 2, DisableIdentity: true,
 		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			conn, err := dialer.DialContext(ctx, network, addr)
-			if err == nil {
-				dialled(addr)
+			if err != nil {
+				return nil, err
 			}
-			return conn, err
+			return &watchedConn{Conn: conn, addr: addr, wrote: wrote}, nil
 		},
 	}
+}
+
+// watchedConn tells wrote of every write to the connection: go-redis does not say which
+// server a command went to, and a FailoverClient's pool may hold a connection to an old
+// master as well as one to the new.
+type watchedConn struct {
+	net.Conn
+	addr  string
+	wrote func(addr string)
+}
+
+func (c *watchedConn) Write(b []byte) (int, error) {
+	c.wrote(c.addr)
+	return c.Conn.Write(b)
 }
 
 // run issues operations until stopped.
@@ -125,11 +159,18 @@ func (cl *client) do(c *Cluster, h *linearize.History, op linearize.Op) lineariz
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cl.spec.Timeout+cl.spec.WaitTimeout)
 	defer cancel()
-	reply, err := cl.rdb.Do(ctx, a...).Result()
+	// ROLE goes in the same pipeline, on the same connection, so that the history says
+	// what the server that ran the operation was just after it: the client cannot see
+	// inside the server, and this is its own answer, not what a sentinel believed.
+	cl.setServed("")
+	pipe := cl.rdb.Pipeline()
+	cmd, roleCmd := pipe.Do(ctx, a...), pipe.Do(ctx, "ROLE")
+	pipe.Exec(ctx) // each command's own result is read below
+	reply, err := cmd.Result()
 	out, status := outcome(op, reply, err)
-	node := ""
-	if status != linearize.Fail || isServerError(err) {
-		node = c.nodeAt(cl.servedAddr())
+	node, role := "", linearize.RoleDown
+	if addr := cl.servedAddr(); addr != "" && (status != linearize.Fail || isServerError(err)) {
+		node, role = c.nodeAt(addr), roleOf(roleCmd)
 	}
 	if status == linearize.Ok && cl.spec.Wait > 0 && op.IsWrite() {
 		n, err := cl.rdb.Do(ctx, "WAIT", cl.spec.Wait, cl.spec.WaitTimeout.Milliseconds()).Int64()
@@ -138,8 +179,18 @@ func (cl *client) do(c *Cluster, h *linearize.History, op linearize.Op) lineariz
 			status = linearize.Unknown
 		}
 	}
-	h.Complete(id, out, status, node, "master", c.nanos())
+	h.Complete(id, out, status, node, role, c.nanos())
 	return status
+}
+
+// roleOf is the role in a ROLE reply ("master", "slave"), or "" if there was none.
+func roleOf(cmd *redis.Cmd) string {
+	reply, err := cmd.Slice()
+	if err != nil || len(reply) == 0 {
+		return linearize.RoleDown
+	}
+	role, _ := reply[0].(string)
+	return role
 }
 
 // outcome turns go-redis's answer into the operation's output and status: a server's
@@ -172,6 +223,12 @@ func neverSent(err error) bool {
 		return true
 	}
 	return strings.Contains(err.Error(), "all sentinels specified in configuration are unreachable")
+}
+
+func (cl *client) setServed(addr string) {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	cl.served = addr
 }
 
 func (cl *client) servedAddr() string {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/sentinelsim/sentinelsim/linearize"
 	"github.com/sentinelsim/sentinelsim/resp"
+	"github.com/sentinelsim/sentinelsim/world"
 )
 
 // fakeSentinelMaster is one listener that answers as a sentinel naming itself the master,
@@ -83,5 +85,31 @@ func TestClientsDoNotRetryATimedOutWrite(t *testing.T) {
 	}
 	if n := f.incrs.Load(); n != 1 {
 		t.Errorf("the server received the INCR %d times, want once", n)
+	}
+}
+
+// What go-redis's FailoverClient cannot do is refused, naming the option, before any
+// client starts: a ROLE check of the master it is given, and going without the
+// +switch-master subscription.
+func TestClientsRefuseWhatTheFailoverClientCannotDo(t *testing.T) {
+	wl, _ := linearize.NewWorkload("counter", 1)
+	for _, c := range []struct {
+		spec world.ClientSpec
+		want string
+	}{
+		{world.ClientSpec{Workload: wl, RoleCheck: true, FollowSwitch: true}, "role-check"},
+		{world.ClientSpec{Workload: wl}, "follow-switch false"},
+	} {
+		var cl Cluster // nothing started: the refusal comes first
+		err := cl.StartClients(c.spec, new(linearize.History))
+		if !errors.Is(err, world.ErrUnsupported) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want ErrUnsupported naming %s", c.spec, err, c.want)
+		}
+		if len(cl.clients) != 0 {
+			t.Errorf("%+v: %d clients started", c.spec, len(cl.clients))
+		}
+	}
+	if err := clientSpecError(world.ClientSpec{FollowSwitch: true}); err != nil {
+		t.Errorf("go-redis's own behaviour refused: %v", err)
 	}
 }

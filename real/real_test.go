@@ -471,3 +471,71 @@ duration: 1s
 	}
 	return s.Topology
 }
+
+// Every operation records the server its command was written to and the role that
+// server gave, on the same connection, just after it: the master while it is one; once
+// it has been made a replica behind the sentinels' back, its writes fail READONLY and
+// its reads, served by a replica, are stale reads the checker finds from the history.
+func TestHistoryRecordsTheServerAndItsRole(t *testing.T) {
+	need(t)
+	s, err := scenarios.Parse("roles.yaml", []byte(`name: roles
+about: One master, one replica, one sentinel, one client.
+hosts:
+  n1: {addr: 127.0.0.27, redis: [6379], sentinel: [26379], clients: 1}
+  n2: {addr: 127.0.0.28, redis: [6379]}
+sentinel: {quorum: 1}
+duration: 1s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := real.New(s.Topology, 1, real.DefaultOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	wl, _ := linearize.NewWorkload("register", 1)
+	h := new(linearize.History)
+	spec := world.ClientSpec{Workload: wl, Think: 10 * time.Millisecond, Timeout: time.Second, FollowSwitch: true}
+	if err := c.StartClients(spec, h); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Second)
+	demoted := int64(c.Now())
+	if _, err := c.Command("n1/redis", "REPLICAOF", "127.0.0.28", "6379"); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Second)
+	c.StopClients()
+
+	var before, readonly, replicaReads int
+	for _, op := range h.Ops() {
+		switch {
+		case op.Return < demoted && op.Status == linearize.Ok:
+			before++
+			if op.Node != "n1/redis" || op.Role != linearize.RoleMaster {
+				t.Errorf("%v before the demotion: served by %q as %q, want n1/redis as master", op, op.Node, op.Role)
+			}
+		case op.Call > demoted && op.Node != "n1/redis":
+			t.Errorf("%v after the demotion: served by %q, want n1/redis, which the sentinel still names", op, op.Node)
+		case op.Call > demoted && op.Role != linearize.RoleSlave:
+			t.Errorf("%v after the demotion: role %q, want slave", op, op.Role)
+		case op.Call > demoted && op.IsWrite():
+			if op.Status != linearize.Fail || !strings.HasPrefix(op.Output.Error, "READONLY") {
+				t.Errorf("%v: a write to a replica, want READONLY", op)
+			}
+			readonly++
+		case op.Call > demoted && op.Status == linearize.Ok:
+			replicaReads++
+		}
+	}
+	if before == 0 || readonly == 0 || replicaReads == 0 {
+		t.Fatalf("%d operations before the demotion, %d writes refused and %d reads served after it; want some of each",
+			before, readonly, replicaReads)
+	}
+	ops := h.Ops()
+	v := linearize.StaleReads(ops, linearize.ObservedTimeline(ops))
+	if ev, _ := v.Evidence.([]linearize.StaleRead); v.Result != linearize.Violated || len(ev) != replicaReads {
+		t.Errorf("stale reads: %s: %s; want the %d reads served by the replica", v.Result, v.Summary, replicaReads)
+	}
+}

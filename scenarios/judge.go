@@ -19,7 +19,7 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 	lin := linearize.Linearizable(s.Workload.Kind, ops, limit)
 	intervals := s.masterIntervals(run.World, ops)
 	split := linearize.SplitBrain(intervals)
-	stale := linearize.StaleReads(ops, intervals)
+	stale := linearize.StaleReads(ops, masterTimeline(run.World, ops))
 	r.Checks = []linearize.Verdict{safety, live, lost, lin, split, stale}
 
 	r.Ops = len(ops)
@@ -118,6 +118,15 @@ func (s *Scenario) masterIntervals(w world.World, ops []linearize.Op) []lineariz
 		return a.AcceptIntervals(s.acceptGap())
 	}
 	return linearize.AcceptIntervals(linearize.WriteAccepts(ops), s.acceptGap())
+}
+
+// masterTimeline is when each node was master: exactly, where the world can see its
+// servers' roles, otherwise as the history's operations observed them.
+func masterTimeline(w world.World, ops []linearize.Op) []linearize.MasterInterval {
+	if t, ok := w.(Timelined); ok {
+		return t.MasterTimeline()
+	}
+	return linearize.ObservedTimeline(ops)
 }
 
 // acceptGap joins a node's write acceptances into one interval of acting as master: a

@@ -32,6 +32,13 @@ type Accepting interface {
 	AcceptIntervals(gap time.Duration) []linearize.MasterInterval
 }
 
+// Timelined is what a world that sees its servers' roles offers: when each node was
+// master, from every change of its role (see linearize.MasterTimeline). Other worlds
+// infer it from the roles the history's operations observed.
+type Timelined interface {
+	MasterTimeline() []linearize.MasterInterval
+}
+
 // Synchronous is what a world offers whose clients run only inside its own calls (the
 // simulator's, on the caller's goroutine): once FinalReads has returned they record
 // nothing more, so the history can be judged in place rather than copied.

@@ -37,6 +37,7 @@ type World struct {
 	onRecord func(sentineld.Record)
 	log      []sentineld.Record
 	accepts  []linearize.NodeAccepts // by redis node, in the topology's order
+	roles    []linearize.RoleChange  // every redis node's role changes, in time order
 }
 
 // Options tune a simulated world.
@@ -118,9 +119,22 @@ func (w *World) addRedis(n world.Node) error {
 	srv.OnWrite = func(string, string) {
 		w.accepts[i].At = append(w.accepts[i].At, int64(w.k.Now()))
 	}
+	srv.OnRole = func(_, role string) { w.roleChanged(n.Name, role) }
 	w.redis[n.Name] = srv
 	w.procs[n.Name] = w.host(n).Spawn(n.Name, srv)
 	return nil
+}
+
+// roleChanged records a redis node's new role, in the trace too, so that a kept trace
+// shows when each node became or stopped being master.
+func (w *World) roleChanged(node, role string) {
+	now := w.k.Now()
+	w.roles = append(w.roles, linearize.RoleChange{Node: node, At: int64(now), Role: role})
+	shown := role
+	if shown == linearize.RoleDown {
+		shown = "down"
+	}
+	w.k.Trace().Note(now, node+" role "+shown)
 }
 
 // sentinelConfig is a sentinel's configuration file: its port, the monitored master and
@@ -234,6 +248,23 @@ func (w *World) AcceptIntervals(gap time.Duration) []linearize.MasterInterval {
 	return linearize.NodeAcceptIntervals(w.accepts, gap)
 }
 
+// MasterTimeline is when each redis node was master, from every change of its role
+// (REPLICAOF, a start, a shutdown, a kill) up to now.
+func (w *World) MasterTimeline() []linearize.MasterInterval {
+	return linearize.MasterTimeline(w.roles, int64(w.k.Now()))
+}
+
+// RoleOf is the role of the redis node at an address now: "master", "slave", or "" if
+// it is not running (or no redis node is there). Histories record it as the role of the
+// node that served an operation, when its reply arrives.
+func (w *World) RoleOf(a client.Addr) string {
+	srv, ok := w.redis[w.nodeAt(a)]
+	if !ok || !srv.Alive() {
+		return linearize.RoleDown
+	}
+	return srv.Role()
+}
+
 func (w *World) proc(node string) (*kernel.Process, error) {
 	p, ok := w.procs[node]
 	if !ok {
@@ -246,6 +277,7 @@ func (w *World) proc(node string) (*kernel.Process, error) {
 func (w *World) Kill(node string) error {
 	p, err := w.proc(node)
 	if err == nil {
+		w.killed(node, p)
 		p.Kill()
 	}
 	return err
@@ -255,9 +287,18 @@ func (w *World) Kill(node string) error {
 func (w *World) PowerLoss(node string) error {
 	p, err := w.proc(node)
 	if err == nil {
+		w.killed(node, p)
 		p.PowerLoss()
 	}
 	return err
+}
+
+// killed records that a running redis node is about to die: a killed server is not
+// told, so the world records that it serves no more.
+func (w *World) killed(node string, p *kernel.Process) {
+	if _, ok := w.redis[node]; ok && p.Alive() {
+		w.roleChanged(node, linearize.RoleDown)
+	}
 }
 
 // Restart starts a killed (or exited) node again with what it persisted.
@@ -370,7 +411,7 @@ func (w *World) StartClients(spec world.ClientSpec, h *linearize.History) error 
 	}
 	for i, n := range w.topo.OfKind(world.Client) {
 		c := client.New(client.Config{ID: i, MasterName: w.topo.MasterName, Sentinels: sentinels,
-			Spec: spec, History: h, NodeName: w.nodeAt})
+			Spec: spec, History: h, NodeName: w.nodeAt, RoleOf: w.RoleOf})
 		w.clients = append(w.clients, c)
 		w.host(n).Spawn(n.Name, c)
 	}

@@ -2,10 +2,14 @@ package sim
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sentinelsim/sentinelsim/linearize"
 	"github.com/sentinelsim/sentinelsim/scenarios"
+	"github.com/sentinelsim/sentinelsim/sim/client"
+	"github.com/sentinelsim/sentinelsim/sim/kernel"
 	"github.com/sentinelsim/sentinelsim/world"
 )
 
@@ -71,4 +75,91 @@ func BenchmarkWorld(b *testing.B) {
 		simulated += w.Now()
 	}
 	b.ReportMetric(simulated.Seconds()/b.Elapsed().Seconds(), "sim-s/wall-s")
+}
+
+// The master timeline follows every change of role: the first master until it is
+// killed, the replica the sentinels promote from its promotion on, and the old master,
+// restarted as a master by its unchanged config file, until the sentinels make it a
+// replica. Each change is in the trace.
+func TestMasterTimelineFollowsRoles(t *testing.T) {
+	w, err := NewWorld(walkthrough(t), 1, Options{Kernel: kernel.Options{KeepTrace: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const old = "local/redis:6382"
+	w.Advance(5 * time.Second)
+	killedAt := w.Now()
+	w.Kill(old)
+	w.Advance(20 * time.Second)
+	restartedAt := w.Now()
+	if err := w.Restart(old); err != nil {
+		t.Fatal(err)
+	}
+	w.Advance(30 * time.Second)
+
+	var mine, others []linearize.MasterInterval
+	for _, iv := range w.MasterTimeline() {
+		if iv.Node == old {
+			mine = append(mine, iv)
+		} else {
+			others = append(others, iv)
+		}
+	}
+	if len(mine) != 2 || mine[0].From != 0 || mine[0].To != int64(killedAt) || mine[1].From != int64(restartedAt) ||
+		mine[1].To <= mine[1].From || mine[1].To >= int64(w.Now()) {
+		t.Errorf("the old master's intervals %+v: want master from 0 to its kill at %v, then from its restart at %v until converted",
+			mine, killedAt, restartedAt)
+	}
+	if len(others) != 1 || others[0].From <= int64(killedAt) || others[0].To != int64(w.Now()) {
+		t.Errorf("the other nodes' intervals %+v: want one promoted replica, master from after the kill to the end", others)
+	}
+	if m := w.Observe().Masters(); len(m) != 1 || len(others) == 1 && m[0].Node != others[0].Node {
+		t.Errorf("masters now %v, the timeline says %+v", m, others)
+	}
+	var notes []string
+	for _, r := range w.Kernel().Trace().Records() {
+		if r.Kind == "note" && strings.Contains(r.Text, " role ") {
+			notes = append(notes, r.Text)
+		}
+	}
+	for _, want := range []string{old + " role master", old + " role down", old + " role slave"} {
+		if !slices.Contains(notes, want) {
+			t.Errorf("the trace lacks %q: %v", want, notes)
+		}
+	}
+}
+
+// Clients record the role the serving node had when its reply arrived: with no fault,
+// every operation was served by the master.
+func TestHistoryRecordsTheServersRole(t *testing.T) {
+	s, err := scenarios.Lookup("tutorial-kill-master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := NewWorld(s.Topology, 1, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, _ := linearize.NewWorkload("register", 1)
+	h := new(linearize.History)
+	if err := w.StartClients(world.ClientSpec{Workload: wl, Think: 10 * time.Millisecond, Timeout: time.Second}, h); err != nil {
+		t.Fatal(err)
+	}
+	w.Advance(2 * time.Second)
+	w.StopClients()
+	w.Advance(time.Second)
+	ops := h.Ops()
+	if len(ops) < 10 {
+		t.Fatalf("only %d operations", len(ops))
+	}
+	for _, op := range ops {
+		if op.Node != "local/redis:6382" || op.Role != linearize.RoleMaster {
+			t.Fatalf("%v: served by %q as %q, want the master", op, op.Node, op.Role)
+		}
+	}
+	// A replica's role, as a client that reached one would record it.
+	replica, _ := s.Topology.Node("local/redis:6383")
+	if got := w.RoleOf(client.Addr{Host: "127.0.0.1", Port: replica.Port}); got != linearize.RoleSlave {
+		t.Errorf("RoleOf the replica: %q", got)
+	}
 }

@@ -61,6 +61,11 @@ type Config struct {
 	History    *linearize.History
 	// NodeName names the server at an address in the history ("n1/redis").
 	NodeName func(Addr) string
+	// RoleOf, if set, is the role of the server at an address now, as the world sees
+	// it: the history records it, when an operation's reply (or its failure) arrives,
+	// as the role of the node that served it. Without it the history records the role
+	// the client believes its master has.
+	RoleOf func(Addr) string
 }
 
 // failBackoff is the pause after an operation that failed without reaching a master, so
@@ -203,6 +208,9 @@ func (c *Client) command(op linearize.Op) []string {
 // onReply records the master's reply, or sends WAIT first if the scenario asks.
 func (c *Client) onReply(v resp.Value, err error) {
 	m := c.opLink
+	if c.cfg.RoleOf != nil {
+		c.role = c.cfg.RoleOf(m.addr)
+	}
 	if err != nil {
 		c.dropMaster(m)
 		c.finish(linearize.Output{Error: err.Error()}, sentStatus(m), c.node, c.role)

@@ -525,11 +525,17 @@ func (n *node) finishShutdown() {
 	if (n.srv.options["save"] != "" && !f.nosave) || f.save {
 		n.block(n.srv.speeds.save(n.data), func() {
 			n.saveNow()
-			n.p.Exit(0)
+			n.exit()
 		})
 		return
 	}
+	n.exit()
+}
+
+// exit ends the process after SHUTDOWN, and tells OnRole it serves no more.
+func (n *node) exit() {
 	n.p.Exit(0)
+	n.roleChanged()
 }
 
 func (n *node) failShutdown() {

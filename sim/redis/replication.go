@@ -341,6 +341,7 @@ func (n *node) unsetMaster() {
 	n.selDB = -1
 	n.linkDownSince = 0
 	n.noReplicasSince = n.unixtime()
+	n.roleChanged()
 }
 
 // setMaster is replicationSetMaster: replicate from host:port. A master uses its own
@@ -350,6 +351,7 @@ func (n *node) setMaster(host string, port int) {
 	wasMaster := n.masterHost == ""
 	n.dropMasterLink()
 	n.masterHost, n.masterPort = host, port
+	n.roleChanged()
 	for _, w := range n.waiters {
 		w.cl.reply(resp.Err("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"))
 	}

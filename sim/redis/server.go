@@ -61,6 +61,13 @@ type Server struct {
 	// OnWrite, if set, is called for every write a node accepts from a client while it is
 	// a master: checkers find split-brain from it.
 	OnWrite func(node string, key string)
+	// OnRole, if set, is called whenever the node's role changes: "master" or "slave"
+	// when an incarnation starts (as its config file says) and on REPLICAOF, and "" when
+	// it shuts down. A kill is the caller's to record: the server is not told of it.
+	// Checkers judge stale reads against the master timeline it gives.
+	OnRole func(node string, role string)
+	// role is the role last given to OnRole.
+	role string
 
 	n    *node
 	proc *kernel.Process
@@ -276,6 +283,8 @@ func (s *Server) Start(p *kernel.Process) {
 	if replica {
 		n.masterHost, n.masterPort = host, port
 	}
+	s.role = "" // a process starts only after its previous incarnation has died
+	n.roleChanged()
 	// Loading blocks a real server: its cron first runs once it is done, and connects to
 	// the master.
 	p.After(n.loadingUntil-p.Monotonic(), n.cron)
@@ -294,6 +303,18 @@ func (n *node) startLoading(data *dataset) {
 func (s *Server) PowerLoss() {
 	s.powerLost = true
 	s.powerLosses++
+}
+
+// roleChanged tells OnRole the node's role, if it is not what it last told.
+func (n *node) roleChanged() {
+	role := n.srv.Role()
+	if !n.p.Alive() {
+		role = ""
+	}
+	if s := n.srv; s.OnRole != nil && role != s.role {
+		s.role = role
+		s.OnRole(n.p.Name(), role)
+	}
 }
 
 // Alive reports whether an incarnation is running.
