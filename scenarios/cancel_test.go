@@ -13,15 +13,18 @@ import (
 // A run whose context ends stops within moments, with the context's error and no result,
 // however much of its world time is left; and a sweep stopped so returns what finished.
 func TestCancelledRunsStopPromptly(t *testing.T) {
-	s := threeHosts(t, "workload: {kind: set-add, think: 10ms}\nduration: 2h\nquiet: 1m\n")
+	// A thousand simulated hours would take the simulator minutes of wall time even on a
+	// fast machine, so stopping within the bound below, generous for a loaded one, shows
+	// the run did not go on to its end.
+	s := threeHosts(t, "workload: {kind: set-add, think: 1m}\nduration: 1000h\nquiet: 1m\n")
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	run, err := scenarios.Execute(ctx, s, sim.Backend{}, 1, scenarios.Options{})
 	if !errors.Is(err, context.DeadlineExceeded) || run != nil {
-		t.Fatalf("Execute of a two-hour run cancelled after 300 ms: %v, %v; want the context's error and no run", run, err)
+		t.Fatalf("Execute of a 1000-hour run cancelled after 300 ms: %v, %v; want the context's error and no run", run, err)
 	}
-	if took := time.Since(start); took > 3*time.Second {
+	if took := time.Since(start); took > 30*time.Second {
 		t.Errorf("the cancelled run took %v to stop", took)
 	}
 
