@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 func execute(args ...string) (string, error) {
@@ -98,6 +100,10 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		{[]string{"nosuch"}, "unknown command"},
 		{[]string{"run", "--set", "appendonly=yes"}, "want SECTION.KEY=VALUE"},
 		{[]string{"sweep", "--scenario", "swarm", "--set", "redis.maxmemory=1mb"}, `unsupported option "maxmemory"`},
+		{[]string{"sweep", "--seeds", "2"}, "name the scenario: --scenario NAME"},
+		{[]string{"shrink", "--seed", "2"}, "name the scenario: --scenario NAME"},
+		{[]string{"run", "--lin-limit", "0s"}, "--lin-limit 0s: want a positive duration"},
+		{[]string{"sweep", "--scenario", "swarm", "--lin-limit", "-1s"}, "--lin-limit -1s: want a positive duration"},
 	} {
 		out, err := execute(tc.args...)
 		if err == nil || !strings.Contains(out+err.Error(), tc.want) {
@@ -106,6 +112,18 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		if code := exitCode(err); code != 2 {
 			t.Errorf("%v: exit status %d, want 2", tc.args, code)
 		}
+	}
+}
+
+// pflag takes a word in backquotes in a flag's usage for the name of its value, so a
+// phrase quoted there shows up in --help as "--scenario sentinelsim list".
+func TestHelpNamesEachFlagsValueInOneWord(t *testing.T) {
+	for _, cmd := range root().Commands() {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if name, _ := pflag.UnquoteUsage(f); strings.Contains(name, " ") {
+				t.Errorf("sentinelsim %s --help shows --%s %s", cmd.Name(), f.Name, name)
+			}
+		})
 	}
 }
 
