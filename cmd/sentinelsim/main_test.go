@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"github.com/sentinelsim/sentinelsim/scenarios"
 )
 
 func execute(args ...string) (string, error) {
@@ -47,7 +50,7 @@ func TestRunPrintsTheLogAndAPassingVerdict(t *testing.T) {
 // The run --json contract: the last line is one JSON object with at least these fields.
 var contract = []string{"scenario", "seed", "backend", "verdict", "trace_hash", "sim_seconds", "wall_seconds",
 	"ready_seconds", "events", "ops", "acked_writes", "lost_writes", "linearizable", "split_brain_ms", "failovers",
-	"failover_ms", "unavailable_ms", "final_master", "converged", "always", "violations", "found", "replay", "faults", "checks"}
+	"failover_ms", "unavailable_ms", "final_master", "converged", "always", "violations", "finds", "found", "replay", "faults", "checks"}
 
 func TestRunJSONKeepsTheContractAndReplays(t *testing.T) {
 	var hashes [2]string
@@ -538,9 +541,9 @@ func TestReportCountsEachRunOnceAndKeepsConfigurationsApart(t *testing.T) {
 	}
 }
 
-// --require-finds makes a run that passes fail when its seed missed one of the
-// scenario's find-expectations, and leaves a run that found them all passing.
-func TestRequireFindsFailsARunThatFoundNothing(t *testing.T) {
+// calmScenario writes a scenario without faults that expects to find lost writes: no
+// seed can find them.
+func calmScenario(t *testing.T) string {
 	file := filepath.Join(t.TempDir(), "calm.yaml")
 	if err := os.WriteFile(file, []byte(`name: calm
 about: No fault, so no write can be lost.
@@ -555,6 +558,13 @@ expect:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return file
+}
+
+// --require-finds makes a run that passes fail when its seed missed one of the
+// scenario's find-expectations, and leaves a run that found them all passing.
+func TestRequireFindsFailsARunThatFoundNothing(t *testing.T) {
+	file := calmScenario(t)
 	if out, err := execute("run", "--file", file, "--quiet"); err != nil {
 		t.Errorf("without --require-finds the calm run failed: %v\n%s", err, out)
 	}
@@ -565,5 +575,43 @@ expect:
 	out, err = execute("run", "--scenario", "jepsen-2013-partition", "--seed", "9", "--quiet", "--require-finds")
 	if err != nil || strings.Contains(out, "NOT FOUND") {
 		t.Errorf("jepsen-2013-partition seed 9 finds both its anomalies, yet: %v\n%s", err, out)
+	}
+}
+
+// A find-expectation must be observed on some seed of a sweep: a sweep that passed every
+// seed but found nothing fails, and so does the report that merges its shards, though
+// one shard alone does not.
+func TestSweepFailsWhenNoSeedFindsAnExpectedAnomaly(t *testing.T) {
+	file := calmScenario(t)
+	out, err := execute("sweep", "--file", file, "--seeds", "2", "--quiet")
+	if exitCode(err) != 1 || !strings.Contains(out, "NOT FOUND lost-writes in any of 2 runs of calm ") ||
+		!strings.Contains(out, "lost-writes 0/2") {
+		t.Errorf("sweep of the calm scenario: %v (status %d), want status 1, NOT FOUND lost-writes and 0/2 in the table:\n%s", err, exitCode(err), out)
+	}
+	dir := t.TempDir()
+	var shards []string
+	for i := 1; i <= 2; i++ {
+		shard := filepath.Join(dir, fmt.Sprintf("s%d.jsonl", i))
+		if out, err := execute("sweep", "--file", file, "--seeds", "2", "--quiet", "--shard", fmt.Sprintf("%d/2", i), "--out", shard); err != nil {
+			t.Errorf("shard %d/2 failed for want of finds that the merge judges: %v\n%s", i, err, out)
+		}
+		for _, r := range resultLines(t, shard) {
+			if fmt.Sprint(r["finds"]) != "[lost-writes]" {
+				t.Errorf("result of seed %v: finds %v, want [lost-writes]", r["seed"], r["finds"])
+			}
+		}
+		shards = append(shards, shard)
+	}
+	out, err = execute(append([]string{"report", "--json"}, shards...)...)
+	var report struct{ Summary []scenarios.Summary }
+	line, _, _ := strings.Cut(out, "\n") // the summary; the verdict follows, on stderr
+	if jerr := json.Unmarshal([]byte(line), &report); jerr != nil || len(report.Summary) != 1 {
+		t.Fatalf("report --json: %v\n%s", jerr, out)
+	}
+	if s := report.Summary[0]; exitCode(err) != 1 || s.Runs != 2 || fmt.Sprint(s.NotFound) != "[lost-writes]" {
+		t.Errorf("report of both shards: status %d, %d runs, not found %v; want status 1, 2 runs and [lost-writes]", exitCode(err), s.Runs, s.NotFound)
+	}
+	if out, err := execute("sweep", "--scenario", "jepsen-2013-partition", "--seeds", "2", "--quiet"); err != nil || strings.Contains(out, "NOT FOUND") {
+		t.Errorf("jepsen-2013-partition finds its anomalies on seeds 1 and 2, yet: %v\n%s", err, out)
 	}
 }
