@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -614,4 +615,32 @@ func TestSweepFailsWhenNoSeedFindsAnExpectedAnomaly(t *testing.T) {
 	if out, err := execute("sweep", "--scenario", "jepsen-2013-partition", "--seeds", "2", "--quiet"); err != nil || strings.Contains(out, "NOT FOUND") {
 		t.Errorf("jepsen-2013-partition finds its anomalies on seeds 1 and 2, yet: %v\n%s", err, out)
 	}
+}
+
+// The README's quick start shows what `go run ./cmd/sentinelsim run` prints: every line
+// of its sample but the elision must be in the output, the wall time aside, so that a
+// reader who compares the trace hash sees the same run and not a sign of nondeterminism.
+func TestReadmeQuickStartShowsWhatRunPrints(t *testing.T) {
+	readme := string(readFile(t, "../../README.md"))
+	_, rest, ok := strings.Cut(readme, "then what the checkers found:\n\n```\n")
+	sample, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md: no sample output after \"then what the checkers found:\"")
+	}
+	out, err := execute("run")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	wall := regexp.MustCompile(` in [0-9.]+ s,`)
+	got := wall.ReplaceAllString(out, " in (wall) s,")
+	for _, line := range strings.Split(strings.TrimSpace(sample), "\n") {
+		if want := wall.ReplaceAllString(line, " in (wall) s,"); strings.TrimSpace(line) != "..." && !strings.Contains(got, want+"\n") {
+			t.Errorf("README.md's quick start shows\n%s\nwhich the run does not print; it ends:\n%s", line, lastLines(out, 10))
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
