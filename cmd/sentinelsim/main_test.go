@@ -644,3 +644,40 @@ func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// Every command line of the README's "Using it" block parses with the CLI's own flags and
+// names scenarios of the catalogue, and the seed its shrink example shrinks does fail.
+func TestReadmeCommandsAreTrue(t *testing.T) {
+	readme := string(readFile(t, "../../README.md"))
+	_, rest, ok := strings.Cut(readme, "## Using it\n\n```sh\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md: no command block under \"## Using it\"")
+	}
+	block = strings.ReplaceAll(block, "\\\n", " ")
+	var shrink string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		args, ok := strings.CutPrefix(strings.TrimSpace(line), "sentinelsim ")
+		if !ok {
+			t.Errorf("README.md: %q is not a sentinelsim command", line)
+			continue
+		}
+		checkCommandLine(t, "README.md", args)
+		if strings.HasPrefix(args, "shrink ") {
+			shrink = args
+		}
+	}
+	if shrink == "" {
+		t.Fatal("README.md shows no shrink")
+	}
+	cmd, words, _ := root().Find(strings.Fields(shrink))
+	if err := cmd.ParseFlags(words); err != nil {
+		t.Fatal(err)
+	}
+	scenario, seed := cmd.Flags().Lookup("scenario").Value.String(), cmd.Flags().Lookup("seed").Value.String()
+	out, err := execute("run", "--scenario", scenario, "--seed", seed, "--quiet")
+	if exitCode(err) != 1 {
+		t.Errorf("README.md shrinks %s seed %s, which does not fail (status %d): shrink would have nothing to do\n%s", scenario, seed, exitCode(err), out)
+	}
+}
