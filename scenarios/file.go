@@ -356,6 +356,11 @@ func (l *loader) addNodes(host string, kind world.Kind, ports []int, config worl
 var monitorOptions = []string{"down-after-milliseconds", "failover-timeout", "parallel-syncs",
 	"master-reboot-down-after-period", "auth-pass", "auth-user"}
 
+// millisecondOptions are the monitor options that count milliseconds. A sentinel reads
+// them with atoi, so "5s" would be 5 ms, with no warning: a scenario wants the number
+// alone, and says so, rather than run a failover two hundred times too eager.
+var millisecondOptions = []string{"down-after-milliseconds", "failover-timeout", "master-reboot-down-after-period"}
+
 func (l *loader) sentinel(y ynode) error {
 	entries, err := y.mapping("sentinel")
 	if err != nil {
@@ -377,6 +382,9 @@ func (l *loader) sentinel(y ynode) error {
 		v, err := e.val.str(e.key)
 		if err != nil {
 			return err
+		}
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil && contains(millisecondOptions, e.key) {
+			return e.val.errorf("sentinel: %s: %q is not a whole number of milliseconds, like 5000 (a sentinel would read its leading digits)", e.key, v)
 		}
 		o := world.Option{Key: e.key, Value: v}
 		if err := l.sentinelCheck(true)(o); err != nil {

@@ -155,6 +155,7 @@ func TestMalformedFilesNameTheLine(t *testing.T) {
 		{"unsupported redis option", "name: x\nhosts:\n  n1: [redis]\nredis:\n  appendonly: \"yes\"\n  maxmemory: 100mb\nduration: 10s\n", 6, `unsupported option "maxmemory"`},
 		{"unsupported node option", base + "nodes:\n  n1/redis:\n    - replica-priority 10\n    - maxmemory-policy noeviction\n", 9, `unsupported option "maxmemory-policy"`},
 		{"bad sentinel value", "name: x\nhosts:\n  n1: [redis, sentinel]\nsentinel:\n  quorum: 1\n  down-after-milliseconds: -5\nduration: 10s\n", 6, "negative or zero time parameter"},
+		{"seconds for milliseconds", "name: x\nhosts:\n  n1: [redis, sentinel]\nsentinel:\n  quorum: 1\n  down-after-milliseconds: 5s\nduration: 10s\n", 6, `down-after-milliseconds: "5s" is not a whole number of milliseconds`},
 		{"bad sentinel directive", base + "nodes:\n  n1/sentinel: [\"sentinel known-sentinel mymaster 127.0.0.2 99999 x\"]\n", 7, "Invalid port number"},
 		{"unknown sentinel directive", base + "nodes:\n  n1/sentinel: {sentinel: \"bogus mymaster 1\"}\n", 7, "Unrecognized sentinel configuration statement"},
 		{"unknown speed", base + "speeds: {disk-rate: 5mb}\n", 6, `unknown speed "disk-rate"`},

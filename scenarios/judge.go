@@ -85,6 +85,7 @@ func (s *Scenario) judge(run *Run, live linearize.Verdict, start, limit time.Dur
 			r.Violations = append(r.Violations, fmt.Sprintf("fault-unsupported: %s (at %v)", f.Err, f.At))
 		}
 	}
+	r.Finds = append([]string{}, s.Expect.Finds...)
 	r.Found = []string{}
 	for _, p := range s.Expect.Finds {
 		if facts[p].Ok() {

@@ -85,7 +85,10 @@ type Result struct {
 	// failed, each with its checker's summary.
 	Always     []string `json:"always"`
 	Violations []string `json:"violations"`
-	// Found lists the find-expectations this seed observed.
+	// Finds are the find-expectations the run looked for, the scenario's: each must be
+	// observed on some seed of a sweep (see Summary.NotFound). Found lists those this
+	// seed observed.
+	Finds []string `json:"finds"`
 	Found []string `json:"found"`
 	// Replay is the command that runs this seed again.
 	Replay string              `json:"replay"`

@@ -69,21 +69,23 @@ func TestBadSettingsSayWhatIsWrong(t *testing.T) {
 		t.Fatal(err)
 	}
 	for set, want := range map[string]string{
-		"appendonly=yes":                 "want SECTION.KEY=VALUE",
-		"redis.appendonly":               "want SECTION.KEY=VALUE",
-		"disk.appendonly=yes":            "want SECTION.KEY=VALUE",
-		"redis.maxmemory=1mb":            `unsupported option "maxmemory"`,
-		"sentinel.down-after=5":          `unknown sentinel option "down-after"`,
-		"sentinel.failover-timeout=soon": "failover-timeout",
-		"workload.think=10":              `"10" is not a duration`,
-		"workload.kind=queue":            `unknown workload "queue"`,
-		"workload.speed=9":               "speed",
-		"duration=long":                  `"long" is not a duration`,
-		"faults=none":                    "want SECTION.KEY=VALUE",
-		"duration=5s":                    "duration",
-		"sentinel.quorum=0":              "quorum",
-		"speeds.transfer-rate=0":         "bytes per second",
-		"speeds.warp=9":                  `unknown speed "warp"`,
+		"appendonly=yes":                              "want SECTION.KEY=VALUE",
+		"redis.appendonly":                            "want SECTION.KEY=VALUE",
+		"disk.appendonly=yes":                         "want SECTION.KEY=VALUE",
+		"redis.maxmemory=1mb":                         `unsupported option "maxmemory"`,
+		"sentinel.down-after=5":                       `unknown sentinel option "down-after"`,
+		"sentinel.failover-timeout=soon":              "failover-timeout",
+		"sentinel.down-after-milliseconds=5s":         "not a whole number of milliseconds",
+		"sentinel.master-reboot-down-after-period=2s": "not a whole number of milliseconds",
+		"workload.think=10":                           `"10" is not a duration`,
+		"workload.kind=queue":                         `unknown workload "queue"`,
+		"workload.speed=9":                            "speed",
+		"duration=long":                               `"long" is not a duration`,
+		"faults=none":                                 "want SECTION.KEY=VALUE",
+		"duration=5s":                                 "duration",
+		"sentinel.quorum=0":                           "quorum",
+		"speeds.transfer-rate=0":                      "bytes per second",
+		"speeds.warp=9":                               `unknown speed "warp"`,
 	} {
 		_, err := base.WithSettings(set)
 		if err == nil {

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -27,8 +28,10 @@ type Summary struct {
 	// could not be carried out.
 	FailedSeeds []uint64 `json:"failed_seeds"`
 	Errors      int      `json:"errors"`
-	// Found counts, per find-expectation, the runs that observed it.
+	// Found counts, per find-expectation, the runs that observed it; NotFound lists the
+	// runs' find-expectations that none of them observed, which a sweep must not leave.
 	Found            map[string]int `json:"found"`
+	NotFound         []string       `json:"not_found"`
 	AckedWrites      int            `json:"acked_writes"`
 	LostWrites       int            `json:"lost_writes"`
 	LossRate         float64        `json:"loss_rate"`
@@ -50,6 +53,7 @@ type Summary struct {
 func Summarize(results []*Result) []*Summary {
 	var out []*Summary
 	index := map[string]*Summary{}
+	finds := map[*Summary][]string{}
 	failover := map[*Summary][]float64{}
 	unavailable := map[*Summary][]float64{}
 	for _, r := range results {
@@ -62,6 +66,11 @@ func Summarize(results []*Result) []*Summary {
 			out = append(out, s)
 		}
 		s.Runs++
+		for _, f := range r.Finds {
+			if !slices.Contains(finds[s], f) {
+				finds[s] = append(finds[s], f)
+			}
+		}
 		if r.Error != "" {
 			s.Errors++
 			continue
@@ -93,6 +102,12 @@ func Summarize(results []*Result) []*Summary {
 		s.WallSeconds += r.WallSeconds
 	}
 	for _, s := range out {
+		s.NotFound = []string{}
+		for _, f := range finds[s] {
+			if s.Found[f] == 0 {
+				s.NotFound = append(s.NotFound, f)
+			}
+		}
 		if s.AckedWrites > 0 {
 			s.LossRate = float64(s.LostWrites) / float64(s.AckedWrites)
 		}
@@ -143,8 +158,12 @@ func WriteTable(w io.Writer, sums []*Summary) error {
 	fmt.Fprintln(tw, "scenario\tbackend\truns\tpassed\tacked\tlost (rate)\tnon-lin\tsplit-brain\tfailover p50/p99\tunavailable p50/max\tfound\tfailed seeds")
 	for _, s := range sums {
 		var found []string
-		for _, k := range sortedKeys(s.Found) {
-			found = append(found, fmt.Sprintf("%s %d/%d", k, s.Found[k], s.Runs))
+		counts := maps.Clone(s.Found)
+		for _, k := range s.NotFound {
+			counts[k] = 0 // shown as 0/runs: expected, and seen on none
+		}
+		for _, k := range sortedKeys(counts) {
+			found = append(found, fmt.Sprintf("%s %d/%d", k, counts[k], s.Runs))
 		}
 		failed := "-"
 		if len(s.FailedSeeds) > 0 {

@@ -102,5 +102,5 @@ func collect(ctx context.Context, out <-chan *Result, keep func(*Result)) {
 func (s *Scenario) ErrorResult(seed uint64, b Backend, err error) *Result {
 	return &Result{Scenario: s.Name, Seed: seed, Backend: b.Name(), Verdict: "fail",
 		Replay: s.ReplayCommand(seed, b), FailoverMs: []float64{}, Always: []string{}, Violations: []string{},
-		Found: []string{}, Faults: []Applied{}, Checks: []linearize.Verdict{}, Error: err.Error()}
+		Finds: append([]string{}, s.Expect.Finds...), Found: []string{}, Faults: []Applied{}, Checks: []linearize.Verdict{}, Error: err.Error()}
 }

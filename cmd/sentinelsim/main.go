@@ -137,10 +137,10 @@ type source struct {
 
 func (s *source) flags(cmd *cobra.Command, defaultScenario string) {
 	f := cmd.Flags()
-	f.StringVar(&s.scenario, "scenario", defaultScenario, "a scenario of the catalogue (see `sentinelsim list`)")
-	f.StringVar(&s.file, "file", "", "a scenario file (YAML) instead of a catalogue name")
-	f.StringVar(&s.faults, "faults", "", "a fault schedule file (as `sentinelsim shrink` writes) replacing the scenario's faults")
-	f.StringArrayVar(&s.settings, "set", nil, "change the scenario: SECTION.KEY=VALUE with SECTION redis, sentinel, workload or speeds\n(redis.min-replicas-to-write=1, sentinel.down-after-milliseconds=1000, workload.wait=1, speeds.transfer-rate=5mb); repeatable")
+	f.StringVar(&s.scenario, "scenario", defaultScenario, "the `NAME` of a catalogue scenario (see sentinelsim list)")
+	f.StringVar(&s.file, "file", "", "a scenario `FILE` (YAML) instead of a catalogue name")
+	f.StringVar(&s.faults, "faults", "", "a fault schedule `FILE`, as sentinelsim shrink writes, replacing the scenario's faults")
+	f.StringArrayVar(&s.settings, "set", nil, "change the scenario: `SECTION.KEY=VALUE` with SECTION redis, sentinel, workload or speeds\n(redis.min-replicas-to-write=1, sentinel.down-after-milliseconds=1000, workload.wait=1, speeds.transfer-rate=5mb); repeatable")
 	f.StringVar(&s.backend, "backend", "sim", "where to run: sim, real (processes on loopback; needs root for nftables) or containers (the same in Docker containers)")
 	image := os.Getenv("SENTINELSIM_IMAGE")
 	if image == "" {
@@ -159,6 +159,14 @@ func (s *source) load() (*scenarios.Scenario, error) {
 	var err error
 	if s.file != "" && s.flagSet.Changed("scenario") {
 		return nil, usage("--scenario and --file both name the scenario: give one")
+	}
+	if s.file == "" && s.scenario == "" {
+		return nil, usage("name the scenario: --scenario NAME (see sentinelsim list) or --file FILE")
+	}
+	// Zero would mean porcupine's default and a negative limit none at all: neither is
+	// what someone typing it means, so both are refused rather than read.
+	if s.linLimit <= 0 {
+		return nil, usage("--lin-limit %s: want a positive duration, like 20s", s.linLimit)
 	}
 	if s.file != "" {
 		sc, err = scenarios.LoadFile(s.file)

@@ -3,12 +3,18 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sentinelsim/sentinelsim/scenarios"
 )
 
 func execute(args ...string) (string, error) {
@@ -45,7 +51,7 @@ func TestRunPrintsTheLogAndAPassingVerdict(t *testing.T) {
 // The run --json contract: the last line is one JSON object with at least these fields.
 var contract = []string{"scenario", "seed", "backend", "verdict", "trace_hash", "sim_seconds", "wall_seconds",
 	"ready_seconds", "events", "ops", "acked_writes", "lost_writes", "linearizable", "split_brain_ms", "failovers",
-	"failover_ms", "unavailable_ms", "final_master", "converged", "always", "violations", "found", "replay", "faults", "checks"}
+	"failover_ms", "unavailable_ms", "final_master", "converged", "always", "violations", "finds", "found", "replay", "faults", "checks"}
 
 func TestRunJSONKeepsTheContractAndReplays(t *testing.T) {
 	var hashes [2]string
@@ -98,6 +104,10 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		{[]string{"nosuch"}, "unknown command"},
 		{[]string{"run", "--set", "appendonly=yes"}, "want SECTION.KEY=VALUE"},
 		{[]string{"sweep", "--scenario", "swarm", "--set", "redis.maxmemory=1mb"}, `unsupported option "maxmemory"`},
+		{[]string{"sweep", "--seeds", "2"}, "name the scenario: --scenario NAME"},
+		{[]string{"shrink", "--seed", "2"}, "name the scenario: --scenario NAME"},
+		{[]string{"run", "--lin-limit", "0s"}, "--lin-limit 0s: want a positive duration"},
+		{[]string{"sweep", "--scenario", "swarm", "--lin-limit", "-1s"}, "--lin-limit -1s: want a positive duration"},
 	} {
 		out, err := execute(tc.args...)
 		if err == nil || !strings.Contains(out+err.Error(), tc.want) {
@@ -106,6 +116,18 @@ func TestBadInputIsRefusedWithStatus2(t *testing.T) {
 		if code := exitCode(err); code != 2 {
 			t.Errorf("%v: exit status %d, want 2", tc.args, code)
 		}
+	}
+}
+
+// pflag takes a word in backquotes in a flag's usage for the name of its value, so a
+// phrase quoted there shows up in --help as "--scenario sentinelsim list".
+func TestHelpNamesEachFlagsValueInOneWord(t *testing.T) {
+	for _, cmd := range root().Commands() {
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if name, _ := pflag.UnquoteUsage(f); strings.Contains(name, " ") {
+				t.Errorf("sentinelsim %s --help shows --%s %s", cmd.Name(), f.Name, name)
+			}
+		})
 	}
 }
 
@@ -520,9 +542,9 @@ func TestReportCountsEachRunOnceAndKeepsConfigurationsApart(t *testing.T) {
 	}
 }
 
-// --require-finds makes a run that passes fail when its seed missed one of the
-// scenario's find-expectations, and leaves a run that found them all passing.
-func TestRequireFindsFailsARunThatFoundNothing(t *testing.T) {
+// calmScenario writes a scenario without faults that expects to find lost writes: no
+// seed can find them.
+func calmScenario(t *testing.T) string {
 	file := filepath.Join(t.TempDir(), "calm.yaml")
 	if err := os.WriteFile(file, []byte(`name: calm
 about: No fault, so no write can be lost.
@@ -537,6 +559,13 @@ expect:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return file
+}
+
+// --require-finds makes a run that passes fail when its seed missed one of the
+// scenario's find-expectations, and leaves a run that found them all passing.
+func TestRequireFindsFailsARunThatFoundNothing(t *testing.T) {
+	file := calmScenario(t)
 	if out, err := execute("run", "--file", file, "--quiet"); err != nil {
 		t.Errorf("without --require-finds the calm run failed: %v\n%s", err, out)
 	}
@@ -547,5 +576,108 @@ expect:
 	out, err = execute("run", "--scenario", "jepsen-2013-partition", "--seed", "9", "--quiet", "--require-finds")
 	if err != nil || strings.Contains(out, "NOT FOUND") {
 		t.Errorf("jepsen-2013-partition seed 9 finds both its anomalies, yet: %v\n%s", err, out)
+	}
+}
+
+// A find-expectation must be observed on some seed of a sweep: a sweep that passed every
+// seed but found nothing fails, and so does the report that merges its shards, though
+// one shard alone does not.
+func TestSweepFailsWhenNoSeedFindsAnExpectedAnomaly(t *testing.T) {
+	file := calmScenario(t)
+	out, err := execute("sweep", "--file", file, "--seeds", "2", "--quiet")
+	if exitCode(err) != 1 || !strings.Contains(out, "NOT FOUND lost-writes in any of 2 runs of calm ") ||
+		!strings.Contains(out, "lost-writes 0/2") {
+		t.Errorf("sweep of the calm scenario: %v (status %d), want status 1, NOT FOUND lost-writes and 0/2 in the table:\n%s", err, exitCode(err), out)
+	}
+	dir := t.TempDir()
+	var shards []string
+	for i := 1; i <= 2; i++ {
+		shard := filepath.Join(dir, fmt.Sprintf("s%d.jsonl", i))
+		if out, err := execute("sweep", "--file", file, "--seeds", "2", "--quiet", "--shard", fmt.Sprintf("%d/2", i), "--out", shard); err != nil {
+			t.Errorf("shard %d/2 failed for want of finds that the merge judges: %v\n%s", i, err, out)
+		}
+		for _, r := range resultLines(t, shard) {
+			if fmt.Sprint(r["finds"]) != "[lost-writes]" {
+				t.Errorf("result of seed %v: finds %v, want [lost-writes]", r["seed"], r["finds"])
+			}
+		}
+		shards = append(shards, shard)
+	}
+	out, err = execute(append([]string{"report", "--json"}, shards...)...)
+	var report struct{ Summary []scenarios.Summary }
+	line, _, _ := strings.Cut(out, "\n") // the summary; the verdict follows, on stderr
+	if jerr := json.Unmarshal([]byte(line), &report); jerr != nil || len(report.Summary) != 1 {
+		t.Fatalf("report --json: %v\n%s", jerr, out)
+	}
+	if s := report.Summary[0]; exitCode(err) != 1 || s.Runs != 2 || fmt.Sprint(s.NotFound) != "[lost-writes]" {
+		t.Errorf("report of both shards: status %d, %d runs, not found %v; want status 1, 2 runs and [lost-writes]", exitCode(err), s.Runs, s.NotFound)
+	}
+	if out, err := execute("sweep", "--scenario", "jepsen-2013-partition", "--seeds", "2", "--quiet"); err != nil || strings.Contains(out, "NOT FOUND") {
+		t.Errorf("jepsen-2013-partition finds its anomalies on seeds 1 and 2, yet: %v\n%s", err, out)
+	}
+}
+
+// The README's quick start shows what `go run ./cmd/sentinelsim run` prints: every line
+// of its sample but the elision must be in the output, the wall time aside, so that a
+// reader who compares the trace hash sees the same run and not a sign of nondeterminism.
+func TestReadmeQuickStartShowsWhatRunPrints(t *testing.T) {
+	readme := string(readFile(t, "../../README.md"))
+	_, rest, ok := strings.Cut(readme, "then what the checkers found:\n\n```\n")
+	sample, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md: no sample output after \"then what the checkers found:\"")
+	}
+	out, err := execute("run")
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	wall := regexp.MustCompile(` in [0-9.]+ s,`)
+	got := wall.ReplaceAllString(out, " in (wall) s,")
+	for _, line := range strings.Split(strings.TrimSpace(sample), "\n") {
+		if want := wall.ReplaceAllString(line, " in (wall) s,"); strings.TrimSpace(line) != "..." && !strings.Contains(got, want+"\n") {
+			t.Errorf("README.md's quick start shows\n%s\nwhich the run does not print; it ends:\n%s", line, lastLines(out, 10))
+		}
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// Every command line of the README's "Using it" block parses with the CLI's own flags and
+// names scenarios of the catalogue, and the seed its shrink example shrinks does fail.
+func TestReadmeCommandsAreTrue(t *testing.T) {
+	readme := string(readFile(t, "../../README.md"))
+	_, rest, ok := strings.Cut(readme, "## Using it\n\n```sh\n")
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatal("README.md: no command block under \"## Using it\"")
+	}
+	block = strings.ReplaceAll(block, "\\\n", " ")
+	var shrink string
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		args, ok := strings.CutPrefix(strings.TrimSpace(line), "sentinelsim ")
+		if !ok {
+			t.Errorf("README.md: %q is not a sentinelsim command", line)
+			continue
+		}
+		checkCommandLine(t, "README.md", args)
+		if strings.HasPrefix(args, "shrink ") {
+			shrink = args
+		}
+	}
+	if shrink == "" {
+		t.Fatal("README.md shows no shrink")
+	}
+	cmd, words, _ := root().Find(strings.Fields(shrink))
+	if err := cmd.ParseFlags(words); err != nil {
+		t.Fatal(err)
+	}
+	scenario, seed := cmd.Flags().Lookup("scenario").Value.String(), cmd.Flags().Lookup("seed").Value.String()
+	out, err := execute("run", "--scenario", scenario, "--seed", seed, "--quiet")
+	if exitCode(err) != 1 {
+		t.Errorf("README.md shrinks %s seed %s, which does not fail (status %d): shrink would have nothing to do\n%s", scenario, seed, exitCode(err), out)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,12 +88,8 @@ func sweepCmd() *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: %d of %d seeds done\n", len(results), len(list))
 				return context.Cause(ctx)
 			}
-			for _, r := range results {
-				if !r.Passed() {
-					return errFailed
-				}
-			}
-			return nil
+			// One shard need not find what the whole sweep must: report judges the merge.
+			return verdict(results, sums, cmd.ErrOrStderr(), shard == "")
 		},
 	}
 	src.flags(cmd, "")
@@ -104,6 +101,24 @@ func sweepCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON lines (unless --out) and the summary as JSON")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
+}
+
+// verdict is the outcome of a sweep, or of the merged results of its shards: failed
+// when a run broke an always-expectation or, with finds, when a find-expectation was
+// observed on none of the runs, which warn is told.
+func verdict(results []*scenarios.Result, sums []*scenarios.Summary, warn io.Writer, finds bool) error {
+	failed := slices.ContainsFunc(results, func(r *scenarios.Result) bool { return !r.Passed() })
+	for _, s := range sums {
+		if finds && len(s.NotFound) > 0 {
+			fmt.Fprintf(warn, "NOT FOUND %s in any of %d runs of %s: the scenario expects each on at least one seed\n",
+				strings.Join(s.NotFound, ", "), s.Runs, strings.TrimSpace(s.Scenario+" "+s.Variant))
+			failed = true
+		}
+	}
+	if failed {
+		return errFailed
+	}
+	return nil
 }
 
 // shardSeeds lists the seeds of a sweep, or of one shard of it.
@@ -174,9 +189,14 @@ func reportCmd() *cobra.Command {
 			}
 			sums := scenarios.Summarize(results)
 			if asJSON {
-				return writeJSONLine(cmd.OutOrStdout(), map[string]any{"summary": sums})
+				err = writeJSONLine(cmd.OutOrStdout(), map[string]any{"summary": sums})
+			} else {
+				err = scenarios.WriteTable(cmd.OutOrStdout(), sums)
 			}
-			return scenarios.WriteTable(cmd.OutOrStdout(), sums)
+			if err != nil {
+				return err
+			}
+			return verdict(results, sums, cmd.ErrOrStderr(), true)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the summary as JSON")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -14,48 +15,29 @@ import (
 	"github.com/sentinelsim/sentinelsim/scenarios"
 )
 
-const workflowFile = "../../.github/workflows/nightly.yml"
-
-// The nightly workflow passes actionlint (syntax, expressions and the matrix values they
-// use, cron schedules, job dependencies, runner labels, the inputs of known actions), and
-// it and the Makefile's nightly targets stay in step with the CLI: every make target a
-// step runs exists, and every sentinelsim command line, in the workflow once per
+// The workflows pass actionlint (syntax, expressions and the matrix values they use,
+// cron schedules, job dependencies, runner labels, the inputs of known actions), and
+// they and the Makefile's nightly targets stay in step with the CLI: every make target a
+// step runs exists, and every sentinelsim command line, in a workflow once per
 // combination of its matrix and in the Makefile, is accepted by the CLI's own parser
 // and names scenarios of the catalogue. (shellcheck is not run on the steps' scripts.)
-func TestNightlyWorkflow(t *testing.T) {
-	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := readFile(t, workflowFile)
-	errs, err := linter.Lint(workflowFile, src, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range errs {
-		t.Errorf("actionlint: nightly.yml:%d:%d: %s [%s]", e.Line, e.Column, e.Message, e.Kind)
-	}
-	wf, _ := actionlint.Parse(src)
-	if wf == nil {
-		t.Fatal("nightly.yml does not parse")
+// One workflow runs on every push and pull request, and it runs make lint and make test.
+func TestWorkflows(t *testing.T) {
+	files, err := filepath.Glob("../../.github/workflows/*.yml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no workflows: %v", err)
 	}
 	makefile := string(readFile(t, "../../Makefile"))
-	for name, job := range wf.Jobs {
-		for _, step := range job.Steps {
-			run, ok := step.Exec.(*actionlint.ExecRun)
-			if !ok || run.Run == nil {
-				continue
-			}
-			for _, line := range expandMatrix(t, name, job, run.Run.Value) {
-				if target, ok := strings.CutPrefix(lastCommand(line), "make "); ok &&
-					!strings.Contains(makefile, "\n"+target+":") {
-					t.Errorf("job %s runs make %s, which the Makefile does not define", name, target)
-				}
-				if _, args, ok := strings.Cut(line, "./cmd/sentinelsim "); ok {
-					checkCommandLine(t, "job "+name, args)
-				}
-			}
+	ci := false
+	for _, file := range files {
+		wf := lintWorkflow(t, file)
+		targets := checkWorkflowSteps(t, filepath.Base(file), wf, makefile)
+		if onEveryChange(wf) && slices.Contains(targets, "lint") && slices.Contains(targets, "test") {
+			ci = true
 		}
+	}
+	if !ci {
+		t.Error("no workflow runs make lint and make test on every push and pull request")
 	}
 	recipes := regexp.MustCompile(`(?m)^\t(?:\S+=\S+ )*bin/sentinelsim (.*)$`).FindAllStringSubmatch(makefile, -1)
 	if len(recipes) == 0 {
@@ -64,6 +46,65 @@ func TestNightlyWorkflow(t *testing.T) {
 	for _, m := range recipes {
 		checkCommandLine(t, "Makefile", m[1])
 	}
+}
+
+// lintWorkflow reports what actionlint finds in a workflow file, and parses it.
+func lintWorkflow(t *testing.T, file string) *actionlint.Workflow {
+	linter, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := readFile(t, file)
+	errs, err := linter.Lint(file, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range errs {
+		t.Errorf("actionlint: %s:%d:%d: %s [%s]", filepath.Base(file), e.Line, e.Column, e.Message, e.Kind)
+	}
+	wf, _ := actionlint.Parse(src)
+	if wf == nil {
+		t.Fatalf("%s does not parse", file)
+	}
+	return wf
+}
+
+// onEveryChange says whether a workflow runs on every push and every pull request.
+func onEveryChange(wf *actionlint.Workflow) bool {
+	var push, pull bool
+	for _, e := range wf.On {
+		if w, ok := e.(*actionlint.WebhookEvent); ok && w.Branches.IsEmpty() && w.BranchesIgnore.IsEmpty() && w.Paths.IsEmpty() && w.PathsIgnore.IsEmpty() {
+			push = push || w.Hook.Value == "push"
+			pull = pull || w.Hook.Value == "pull_request"
+		}
+	}
+	return push && pull
+}
+
+// checkWorkflowSteps checks the make targets and sentinelsim command lines of a
+// workflow's steps, and returns the make targets it runs.
+func checkWorkflowSteps(t *testing.T, where string, wf *actionlint.Workflow, makefile string) []string {
+	var targets []string
+	for name, job := range wf.Jobs {
+		for _, step := range job.Steps {
+			run, ok := step.Exec.(*actionlint.ExecRun)
+			if !ok || run.Run == nil {
+				continue
+			}
+			for _, line := range expandMatrix(t, name, job, run.Run.Value) {
+				if target, ok := strings.CutPrefix(lastCommand(line), "make "); ok {
+					if !strings.Contains(makefile, "\n"+target+":") {
+						t.Errorf("%s: job %s runs make %s, which the Makefile does not define", where, name, target)
+					}
+					targets = append(targets, target)
+				}
+				if _, args, ok := strings.Cut(line, "./cmd/sentinelsim "); ok {
+					checkCommandLine(t, where+": job "+name, args)
+				}
+			}
+		}
+	}
+	return targets
 }
 
 func readFile(t *testing.T, path string) []byte {
