@@ -262,10 +262,10 @@ func (c *Conn) arrive(seg any, hash uint64, hashed bool) {
 		hash = hashPayload(seg)
 	}
 	k.trace.record(k.now, recDeliver, c.id, 0, hash, text)
-	// As c.proc.run, without a closure unless the process is paused.
+	// As c.proc.run, without a closure unless the process is paused or busy.
 	switch p := c.proc; {
 	case p.inc != c.inc || p.state == stateDead:
-	case p.state == statePaused:
+	case p.state == statePaused || p.busy:
 		p.deferCall(c.inc, func() { c.deliver(seg) })
 	default:
 		k.inArgs, _ = seg.([]string)

@@ -175,7 +175,7 @@ func (k *Kernel) dispatch(s int32) bool {
 			k.events.release(s)
 			return false
 		}
-		if p.state == statePaused {
+		if p.state == statePaused || p.busy {
 			e.pos = -1
 			p.deferred = append(p.deferred, s)
 			return false

@@ -465,3 +465,65 @@ func TestPowerLossKillsEveryProcessAndDropsUnsyncedData(t *testing.T) {
 		t.Fatalf("a dead process's disk holds %d after power loss, want the synced 2", e.written)
 	}
 }
+
+// slowFirst answers "slow" after 5 ms on its CPU and anything else at once.
+var slowFirst = programFunc(func(p *Process) {
+	if err := p.Listen(6379, func(c *Conn) {
+		c.OnData = func(msg any) {
+			if msg == "slow" {
+				p.Busy(5*ms, func() { c.Send("done:slow") })
+				return
+			}
+			c.Send("echo:" + msg.(string))
+		}
+	}); err != nil {
+		panic(err)
+	}
+})
+
+// A busy process answers once its work is done, and what arrives meanwhile, on any
+// connection, waits for it; it is running all along, not paused.
+func TestBusyProcessServesTheRestAfterwards(t *testing.T) {
+	k := newKernel(t, ms)
+	server := k.AddHost("127.0.0.1").Spawn("server", slowFirst)
+	client := k.AddHost("127.0.0.2").Spawn("client", idle)
+	c1, r1 := dial(k, client, "127.0.0.1")
+	c2, r2 := dial(k, client, "127.0.0.1")
+	k.RunFor(10 * ms)
+	start := k.Now()
+	c1.Send("slow")
+	k.RunFor(2 * ms) // arrived at +1 ms; busy until +6 ms
+	if server.Paused() || !server.Alive() {
+		t.Fatalf("a busy process looks paused or dead")
+	}
+	c2.Send("quick") // arrives at +3 ms, while busy
+	k.RunFor(20 * ms)
+	if fmt.Sprint(r1.data) != "[done:slow]" || r1.at[0] != start+7*ms {
+		t.Fatalf("slow reply %v at %v, want done:slow at +7 ms", r1.data, r1.at)
+	}
+	if fmt.Sprint(r2.data) != "[echo:quick]" || r2.at[0] != start+7*ms {
+		t.Fatalf("quick reply %v at %v, want it served after the slow one, at +7 ms", r2.data, r2.at)
+	}
+}
+
+// A SIGSTOP while busy holds the rest of the work back until SIGCONT.
+func TestBusyProcessPausedFinishesAfterResume(t *testing.T) {
+	k := newKernel(t, ms)
+	server := k.AddHost("127.0.0.1").Spawn("server", slowFirst)
+	client := k.AddHost("127.0.0.2").Spawn("client", idle)
+	c, r := dial(k, client, "127.0.0.1")
+	k.RunFor(10 * ms)
+	c.Send("slow")
+	c.Send("next")
+	k.RunFor(2 * ms)
+	server.Pause()
+	k.RunFor(time.Second)
+	if len(r.data) != 0 {
+		t.Fatalf("paused busy server answered: %v", r.data)
+	}
+	server.Resume()
+	k.RunFor(10 * ms)
+	if fmt.Sprint(r.data) != "[done:slow echo:next]" {
+		t.Fatalf("after resume got %v, want the slow reply, then the next", r.data)
+	}
+}

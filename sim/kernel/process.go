@@ -96,7 +96,8 @@ type Process struct {
 	prog     Program
 	inc      uint32 // incarnation: bumped by every start, so a dead incarnation's events drop
 	state    procState
-	deferred []int32 // slots of the events that came due while paused, in order
+	busy     bool    // on its CPU for a while (see Busy): nothing else of it runs
+	deferred []int32 // slots of the events that came due while paused or busy, in order
 	conns    []*Conn
 	ports    []int
 	offset   time.Duration // clock jumps
@@ -188,6 +189,7 @@ func (p *Process) Restart() {
 
 func (p *Process) die() {
 	p.state = stateDead
+	p.busy = false
 	for _, s := range p.deferred {
 		p.k.events.release(s)
 	}
@@ -221,6 +223,14 @@ func (p *Process) Resume() {
 	}
 	p.k.trace.record(p.k.now, recResume, uint64(p.id), 0, 0, p.describe("resume"))
 	p.state = stateRunning
+	if !p.busy {
+		p.runDeferred()
+	}
+}
+
+// runDeferred queues what came due while the process could not run, in the order it
+// came due.
+func (p *Process) runDeferred() {
 	deferred := p.deferred
 	p.deferred = nil
 	for _, s := range deferred {
@@ -230,6 +240,36 @@ func (p *Process) Resume() {
 		}
 		p.k.enqueue(p.k.now, s)
 	}
+}
+
+// Busy keeps the process on its CPU for d, as a command that takes that long keeps
+// Redis's one thread (INFO takes tens of microseconds): meanwhile nothing else of it runs,
+// and what arrives or comes due waits, as data waits in the kernel; then done runs
+// (usually it sends the reply), before anything that came due meanwhile. Unlike Pause,
+// the process is running all along: observers see it alive. A SIGSTOP meanwhile holds
+// done back until SIGCONT; a kill drops it.
+func (p *Process) Busy(d time.Duration, done func()) {
+	if d <= 0 || p.state != stateRunning || p.busy {
+		done()
+		return
+	}
+	p.busy = true
+	inc := p.inc
+	p.k.At(p.k.now+d, func() {
+		if p.inc != inc || p.state == stateDead {
+			return
+		}
+		p.busy = false
+		if p.state == statePaused {
+			s := p.k.events.alloc(event{fn: done, owner: p, inc: inc, pos: -1})
+			p.deferred = append([]int32{s}, p.deferred...)
+			return
+		}
+		done()
+		if !p.busy && p.state == stateRunning {
+			p.runDeferred()
+		}
+	})
 }
 
 // JumpClock moves the process's wall clock by d (negative: backwards), as an operator or
@@ -325,14 +365,14 @@ func (p *Process) Defer(fn func()) {
 func (p *Process) run(inc uint32, fn func()) {
 	switch {
 	case p.inc != inc || p.state == stateDead:
-	case p.state == statePaused:
+	case p.state == statePaused || p.busy:
 		p.deferCall(inc, fn)
 	default:
 		fn()
 	}
 }
 
-// deferCall puts fn at the end of the paused process's deferred list.
+// deferCall puts fn at the end of the paused (or busy) process's deferred list.
 func (p *Process) deferCall(inc uint32, fn func()) {
 	s := p.k.events.alloc(event{fn: fn, owner: p, inc: inc, pos: -1})
 	p.deferred = append(p.deferred, s)

@@ -279,3 +279,30 @@ func splitLines(s string) []string {
 	}
 	return out
 }
+
+// INFO takes its CPU time before its reply leaves, and a command pipelined behind it on
+// the same connection waits for it; a command on another connection that arrives
+// meanwhile waits too, as for Redis's one thread.
+func TestInfoRepliesAfterItsCost(t *testing.T) {
+	c := newCluster(t, map[string][][2]string{"127.0.0.1": {}})
+	conn := c.client.Dial("127.0.0.1", 6379)
+	other := c.client.Dial("127.0.0.1", 6379)
+	c.run(10 * time.Millisecond)
+	var order []string
+	var at []time.Duration
+	note := func(name string) func(any) {
+		return func(any) { order = append(order, name); at = append(at, c.k.Now()) }
+	}
+	conn.OnData, other.OnData = note("conn"), note("other")
+	start := c.k.Now()
+	conn.Send([]string{"INFO"})
+	conn.Send([]string{"PING"})
+	other.Send([]string{"PING"})
+	c.run(10 * time.Millisecond)
+	if fmt.Sprint(order) != "[conn conn other]" {
+		t.Fatalf("replies in order %v, want INFO's, then the PINGs behind it", order)
+	}
+	if rtt := at[0] - start; rtt < infoCost {
+		t.Errorf("INFO answered after %v, less than its cost %v", rtt, infoCost)
+	}
+}
