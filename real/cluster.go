@@ -9,9 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,6 +92,9 @@ func New(t world.Topology, seed uint64, opts Options) (*Cluster, error) {
 	launcher := opts.Launcher
 	if launcher == nil {
 		launcher = processes{}
+		if err := installed(t, opts); err != nil {
+			return nil, err
+		}
 	}
 	if err := removeLeftovers(); err != nil {
 		launcher.Close()
@@ -219,19 +225,49 @@ func (c *Cluster) startSentinel(n world.Node, i int) error {
 }
 
 // sentinelBinary is the binary of the i-th sentinel.
-func (c *Cluster) sentinelBinary(i int) (string, error) {
-	switch c.opts.Sentinel {
+func (c *Cluster) sentinelBinary(i int) (string, error) { return sentinelBinary(c.opts, i) }
+
+func sentinelBinary(opts Options, i int) (string, error) {
+	switch opts.Sentinel {
 	case "", "redis":
-		return c.opts.RedisSentinel, nil
+		return opts.RedisSentinel, nil
 	case "go":
-		return c.opts.GoSentinel, nil
+		return opts.GoSentinel, nil
 	case "mixed", "mixed-redis":
-		if (i%2 == 0) == (c.opts.Sentinel == "mixed") {
-			return c.opts.GoSentinel, nil
+		if (i%2 == 0) == (opts.Sentinel == "mixed") {
+			return opts.GoSentinel, nil
 		}
-		return c.opts.RedisSentinel, nil
+		return opts.RedisSentinel, nil
 	}
-	return "", fmt.Errorf("unknown sentinel kind %q (redis, go, mixed, mixed-redis)", c.opts.Sentinel)
+	return "", fmt.Errorf("unknown sentinel kind %q (redis, go, mixed, mixed-redis)", opts.Sentinel)
+}
+
+// installed checks, before anything starts, that every binary the topology's nodes run
+// is there: found only when its node's turn came, a missing gosentinel would be named
+// after the redis nodes had been started and synced, and stopped again.
+func installed(t world.Topology, opts Options) error {
+	bins := map[string]string{}
+	if len(t.OfKind(world.Redis)) > 0 {
+		bins[opts.RedisServer] = "apt-get install -y redis-server"
+	}
+	for i := range t.OfKind(world.Sentinel) {
+		bin, err := sentinelBinary(opts, i)
+		if err != nil {
+			return err
+		}
+		if bin == opts.GoSentinel {
+			bins[bin] = "go build -o bin/gosentinel ./cmd/gosentinel, then put bin on PATH or pass its path"
+		} else {
+			bins[bin] = "apt-get install -y redis-sentinel"
+		}
+	}
+	var errs []error
+	for _, bin := range slices.Sorted(maps.Keys(bins)) {
+		if _, err := exec.LookPath(bin); err != nil {
+			errs = append(errs, fmt.Errorf("the real backend needs %s (%s): %w", bin, bins[bin], err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func quote(s string) string { return strconv.Quote(s) }

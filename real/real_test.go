@@ -401,6 +401,22 @@ duration: 1s
 	}
 }
 
+// A binary that is not installed stops the cluster before anything starts, named with
+// what installs it: found at its node's turn, a missing gosentinel came to light only
+// after the redis nodes had been started and had synced.
+func TestAMissingBinaryIsNamedBeforeAnythingStarts(t *testing.T) {
+	opts := real.DefaultOptions
+	opts.Sentinel, opts.GoSentinel = "mixed", filepath.Join(t.TempDir(), "gosentinel")
+	_, err := real.New(small(t, "127.0.0.47", "127.0.0.48"), 1, opts)
+	if err == nil || !strings.Contains(err.Error(), "the real backend needs "+opts.GoSentinel+" (go build -o bin/gosentinel ./cmd/gosentinel") {
+		t.Errorf("error %v: want it to name the missing gosentinel and how to build it", err)
+	}
+	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.4[78]:`).CombinedOutput(); len(out) > 0 {
+		t.Errorf("processes started before the missing binary was found: %s", out)
+	}
+	noDirsLeft(t)
+}
+
 // A node whose address and port something else already listens on stops the cluster
 // before anything starts, naming the node and the address.
 func TestABusyPortIsNamed(t *testing.T) {

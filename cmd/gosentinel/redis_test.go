@@ -26,15 +26,15 @@ func redisSentinel(t *testing.T) string {
 	return bin
 }
 
-// runConfig runs bin on a config file holding text and returns its exit status, stderr
-// and the file's path; port 0 makes a good config exit at once too.
-func runConfig(t *testing.T, bin, text string) (code int, stderr, path string) {
+// runConfig runs bin on a config file holding text, with args after it, and returns its
+// exit status, stderr and the file's path; port 0 makes a good config exit at once too.
+func runConfig(t *testing.T, bin, text string, args ...string) (code int, stderr, path string) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "sentinel.conf")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, path)
+	cmd := exec.Command(bin, append([]string{path}, args...)...)
 	cmd.Dir = filepath.Dir(path)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
@@ -80,6 +80,68 @@ func TestConfigErrorsLikeRedisSentinel(t *testing.T) {
 	}
 }
 
+// The options after the config file are config lines, read after the file as
+// redis-sentinel reads them: the same errors at the same line numbers, values that start
+// with "--", --save and the --sentinel pseudo-option.
+func TestCommandLineErrorsLikeRedisSentinel(t *testing.T) {
+	real, ours := redisSentinel(t), build(t)
+	for _, args := range [][]string{
+		{"--port", "abc"}, {"--port"}, {"--port", "0", "--loglevel"}, {"--loglevel", "verbose", "--port"},
+		{"--sentinel", "monitor"}, {"--save", "--port", "x"}, {"foo"}, {"--sentinel", "--port", "x"},
+		{"--port", "x", "--sentinel"}, {"--port 0", "--daemonize", "maybe"}, {"--logfile", "--port"},
+		{"--sentinel", "monitor", "m", "127.0.0.1", "6379", "0"}, {"--port", "0", "--save"},
+		{"--sentinel", "announce-ip", "a \"b\"\x01"}, {"--port", "0", "--sentinel"},
+	} {
+		text := "port 0\nbind 127.0.0.1\n"
+		wantCode, wantErr, _ := runConfig(t, real, text, args...)
+		code, stderr, path := runConfig(t, ours, text, args...)
+		wantErr = strings.Replace(wantErr, "Reading the configuration file,", "Reading the configuration file "+path+",", 1)
+		if code != wantCode || stderr != wantErr {
+			t.Errorf("%q: gosentinel exits %d with\n%s\nredis-sentinel exits %d with\n%s", args, code, stderr, wantCode, wantErr)
+		}
+	}
+}
+
+// gosentinel -v prints Redis's version line, which scripts parse, and -h the usage.
+func TestVersionAndHelp(t *testing.T) {
+	bin := build(t)
+	for _, arg := range []string{"-v", "--version"} {
+		out, err := exec.Command(bin, arg).Output()
+		if err != nil || !strings.HasPrefix(string(out), "Redis server v=7.0.15 ") {
+			t.Errorf("gosentinel %s: %v, %q: want Redis's version line", arg, err, out)
+		}
+	}
+	for _, arg := range []string{"-h", "--help"} {
+		cmd := exec.Command(bin, arg)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "Usage: gosentinel /path/to/sentinel.conf [options]") {
+			t.Errorf("gosentinel %s: %v, %q: want the usage on stderr and exit status 1", arg, err, stderr.String())
+		}
+	}
+}
+
+// The command line's options win over the file's lines, as in
+// `redis-sentinel sentinel.conf --port 26380`: a file that says port 0 (do not listen)
+// serves on the port the command line gives, and a master given there is monitored and
+// saved in the file.
+func TestCommandLineOptionsApply(t *testing.T) {
+	bin := build(t)
+	port := freePort(t, "127.0.0.1")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	if err := os.WriteFile(conf, []byte("port 0\nbind 127.0.0.1\nlogfile sentinel.log\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	stop := serveWith(t, bin, conf, addr, "--port", strconv.Itoa(port), "--sentinel", "monitor", "mymaster", "127.0.0.1", "1", "1", "--sentinel")
+	defer stop()
+	rewritten, _ := os.ReadFile(conf)
+	if !strings.Contains(string(rewritten), "sentinel monitor mymaster 127.0.0.1 1 1") {
+		t.Errorf("the master given on the command line is not in the rewritten file:\n%s", rewritten)
+	}
+}
+
 // start runs bin on a config file with text (its port free) and returns its address; the
 // process is killed when the test ends.
 func start(t *testing.T, bin, text string) (addr, dir string) {
@@ -101,7 +163,13 @@ func start(t *testing.T, bin, text string) (addr, dir string) {
 // a logfile writes nothing to stderr in normal operation, so the test fails if it did.
 func serve(t *testing.T, bin, conf, addr string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(bin, conf)
+	return serveWith(t, bin, conf, addr)
+}
+
+// serveWith is serve with args after the config file.
+func serveWith(t *testing.T, bin, conf, addr string, args ...string) (stop func()) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{conf}, args...)...)
 	cmd.Dir = filepath.Dir(conf)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -63,12 +63,17 @@ type settings struct {
 // loadConfig reads and checks the config file as redis-sentinel does before it starts:
 // every line in file order (a dir line changes to that dir at once, so later relative
 // paths start there), then the sentinel directives, which sentinel.New applies. A fatal
-// error names the file.
-func loadConfig(confPath string) (*sentinel.Config, settings, error) {
+// error names the file. options are the command line's directives, one a line: Redis
+// parses them after a blank line following the file, so that they win and an error in
+// one is reported at its line counted on from the file's.
+func loadConfig(confPath, options string) (*sentinel.Config, settings, error) {
 	set := settings{level: sentinel.Notice}
 	text, err := os.ReadFile(confPath)
 	if err != nil {
 		return nil, set, fmt.Errorf("Fatal error, can't open config file '%s': %s", confPath, strerror(err))
+	}
+	if options != "" {
+		text = append(append(text, '\n'), options...)
 	}
 	conf, err := sentinel.ParseConfigChecked(text, set.apply)
 	if err != nil {
@@ -135,13 +140,13 @@ func inFile(err error, confPath string) error {
 // starting anything or writing the file, and says whether it asks to daemonize. Redis
 // reports a bad config before it forks; gosentinel, which starts itself again instead,
 // calls Check first so that the error still reaches the terminal.
-func Check(confPath string) (daemonize bool, err error) {
+func Check(confPath, options string) (daemonize bool, err error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return false, err
 	}
 	defer os.Chdir(wd)
-	conf, set, err := loadConfig(confPath)
+	conf, set, err := loadConfig(confPath, options)
 	if err != nil {
 		return false, err
 	}
@@ -156,11 +161,11 @@ func Check(confPath string) (daemonize bool, err error) {
 }
 
 // Run starts the sentinel described by the config file at confPath (absolute, since the
-// sentinel changes to its dir) and serves until a signal arrives on signals (SIGTERM,
+// sentinel changes to its dir) and the command line's options (see loadConfig), and serves until a signal arrives on signals (SIGTERM,
 // SIGINT) or a client sends SHUTDOWN; it returns the exit status. stdout is where logs
 // go when no logfile is set. An error is a fatal one of the config file, for stderr.
-func Run(confPath string, stdout io.Writer, signals <-chan os.Signal) (int, error) {
-	srv, set, err := newServer(confPath, stdout)
+func Run(confPath, options string, stdout io.Writer, signals <-chan os.Signal) (int, error) {
+	srv, set, err := newServer(confPath, options, stdout)
 	if err != nil {
 		return 1, err
 	}
@@ -206,8 +211,8 @@ func Run(confPath string, stdout io.Writer, signals <-chan os.Signal) (int, erro
 }
 
 // newServer loads the config file and builds the sentinel, its log open, nothing started.
-func newServer(confPath string, stdout io.Writer) (*Server, settings, error) {
-	conf, set, err := loadConfig(confPath)
+func newServer(confPath, options string, stdout io.Writer) (*Server, settings, error) {
+	conf, set, err := loadConfig(confPath, options)
 	if err != nil {
 		return nil, set, err
 	}

@@ -234,7 +234,7 @@ func startServerOn(t *testing.T, host, extra string) *running {
 	conf, port := writeConfOn(t, host, extra)
 	r := &running{conf: conf, addr: fmt.Sprintf("%s:%d", host, port), signals: make(chan os.Signal, 1), exited: make(chan int, 1)}
 	go func() {
-		code, err := Run(conf, io.Discard, r.signals)
+		code, err := Run(conf, "", io.Discard, r.signals)
 		if err != nil {
 			t.Error(err)
 		}
@@ -382,7 +382,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 // Functions posted from many goroutines run one at a time, in the loop, between ticks.
 func TestLoopRunsPostedFunctionsOneAtATime(t *testing.T) {
 	conf, _ := writeConf(t, "sentinel monitor m 127.0.0.1 1 1\n")
-	srv, _, err := newServer(conf, io.Discard)
+	srv, _, err := newServer(conf, "", io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
