@@ -15,7 +15,10 @@ import (
 type Backend interface {
 	// Name is "sim", "real" or "containers".
 	Name() string
-	New(t world.Topology, seed uint64) (world.World, error)
+	// New builds a world of the topology, ready for the scenario's clock to start. ctx
+	// bounds only the building: when it ends first, New stops at once, stops everything
+	// it started and returns ctx's error; the world it returns lives until Close.
+	New(ctx context.Context, t world.Topology, seed uint64) (world.World, error)
 }
 
 // Traced is what a world that keeps a trace (the simulator's) offers besides World.
@@ -126,7 +129,7 @@ const DefaultLinearizabilityLimit = 20 * time.Second
 // error, with no result.
 func Execute(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Options) (*Run, error) {
 	started := time.Now()
-	w, err := b.New(s.Topology, seed)
+	w, err := b.New(ctx, s.Topology, seed)
 	if err != nil {
 		return nil, err
 	}

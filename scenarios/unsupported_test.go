@@ -21,7 +21,7 @@ func (*clocklessWorld) JumpClock(string, time.Duration) error {
 type clocklessBackend struct{}
 
 func (clocklessBackend) Name() string { return "clockless" }
-func (clocklessBackend) New(t world.Topology, _ uint64) (world.World, error) {
+func (clocklessBackend) New(_ context.Context, t world.Topology, _ uint64) (world.World, error) {
 	return &clocklessWorld{fakeWorld{top: t}}, nil
 }
 

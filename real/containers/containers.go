@@ -56,8 +56,9 @@ func (b Backend) ReplayFlags() string {
 	return strings.TrimSpace(flags)
 }
 
-// New starts a cluster of containers; seed drives the clients' workload choices.
-func (b Backend) New(t world.Topology, seed uint64) (world.World, error) {
+// New starts a cluster of containers; seed drives the clients' workload choices. ctx
+// bounds the start-up, as real.New's does.
+func (b Backend) New(ctx context.Context, t world.Topology, seed uint64) (world.World, error) {
 	opts := b.Options
 	if opts.Image == "" {
 		opts.Image = DefaultImage
@@ -72,13 +73,13 @@ func (b Backend) New(t world.Topology, seed uint64) (world.World, error) {
 			return nil, err
 		}
 	}
-	l, err := newLauncher(context.Background(), opts.Image, opts.Pull)
+	l, err := newLauncher(ctx, opts.Image, opts.Pull)
 	if err != nil {
 		return nil, err
 	}
 	ro := opts.Options
 	ro.Launcher = l
-	return real.New(t, seed, ro)
+	return real.New(ctx, t, seed, ro)
 }
 
 // The reaper (Ryuk) is a container testcontainers-go pulls from Docker Hub to remove

@@ -125,7 +125,7 @@ func tutorial(t *testing.T, b containers.Backend, addr string) {
 func TestEachNodeIsAContainer(t *testing.T) {
 	need(t)
 	topo := small(t, "127.0.0.75", "127.0.0.76")
-	w, err := containers.Backend{Options: options()}.New(topo, 1)
+	w, err := containers.Backend{Options: options()}.New(t.Context(), topo, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestAMissingImageIsNotPulled(t *testing.T) {
 	need(t)
 	opts := options()
 	opts.Image, opts.Pull = "sentinelsim/no-such-image:0", false
-	_, err := containers.Backend{Options: opts}.New(small(t, "127.0.0.77", "127.0.0.78"), 1)
+	_, err := containers.Backend{Options: opts}.New(t.Context(), small(t, "127.0.0.77", "127.0.0.78"), 1)
 	if err == nil || !strings.Contains(err.Error(), "no image sentinelsim/no-such-image:0") ||
 		!strings.Contains(err.Error(), "scripts/with-docker") {
 		t.Errorf("error %v: want it to name the image and scripts/with-docker", err)
@@ -182,7 +182,7 @@ func TestAMissingImageIsNotPulled(t *testing.T) {
 // testcontainers-go settles on an engine once per process.)
 func TestNoEngineIsAClearError(t *testing.T) {
 	if os.Getenv("NO_ENGINE_CHILD") == "1" {
-		w, err := containers.Backend{Options: options()}.New(small(t, "127.0.0.77", "127.0.0.78"), 1)
+		w, err := containers.Backend{Options: options()}.New(t.Context(), small(t, "127.0.0.77", "127.0.0.78"), 1)
 		if err == nil {
 			w.Close()
 		}
@@ -221,7 +221,7 @@ func TestADeadRunsContainersAreRemoved(t *testing.T) {
 		ids[name] = c.ID
 		t.Cleanup(func() { docker.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}) })
 	}
-	w, err := containers.Backend{Options: options()}.New(small(t, "127.0.0.79", "127.0.0.80"), 1)
+	w, err := containers.Backend{Options: options()}.New(t.Context(), small(t, "127.0.0.79", "127.0.0.80"), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
