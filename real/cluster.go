@@ -423,11 +423,23 @@ func (c *Cluster) Kill(name string) error {
 	return p.kill()
 }
 
-// PowerLoss is not possible for one process of a real machine: what it wrote is in the
-// page cache this machine shares with every other node, and stays there.
-func (c *Cluster) PowerLoss(string) error {
-	return fmt.Errorf("power loss: %w (the nodes share this machine's page cache)", world.ErrUnsupported)
-}
+// The faults a real machine cannot do at all, by the scenario's name of their kind:
+// the cluster's methods return these errors, and Backend.Refuses the same ones before
+// any cluster starts, so that a run is refused up front, not failed at its end.
+var (
+	// What a process wrote is in the page cache this machine shares with every other
+	// node, and stays there.
+	errPowerLoss = fmt.Errorf("power loss: %w (the nodes share this machine's page cache)", world.ErrUnsupported)
+	errClockJump = fmt.Errorf("clock jumps: %w (a process cannot have its own wall clock here)", world.ErrUnsupported)
+	errDrift     = fmt.Errorf("clock drift: %w (a process cannot have its own wall clock here)", world.ErrUnsupported)
+	errLatency   = fmt.Errorf("latency: %w (tc netem is not available in this kernel)", world.ErrUnsupported)
+
+	unsupported = map[string]error{"power-loss": errPowerLoss, "clock-jump": errClockJump,
+		"drift": errDrift, "latency": errLatency}
+)
+
+// PowerLoss is not possible for one process of a real machine (see errPowerLoss).
+func (c *Cluster) PowerLoss(string) error { return errPowerLoss }
 
 // Restart starts a killed node again with its config file and data files.
 func (c *Cluster) Restart(name string) error {
@@ -457,14 +469,10 @@ func (c *Cluster) Resume(name string) error {
 }
 
 // JumpClock is not possible for one process of a real machine.
-func (c *Cluster) JumpClock(string, time.Duration) error {
-	return fmt.Errorf("clock jumps: %w (a process cannot have its own wall clock here)", world.ErrUnsupported)
-}
+func (c *Cluster) JumpClock(string, time.Duration) error { return errClockJump }
 
 // Drift is not possible for one process of a real machine.
-func (c *Cluster) Drift(string, int64) error {
-	return fmt.Errorf("clock drift: %w", world.ErrUnsupported)
-}
+func (c *Cluster) Drift(string, int64) error { return errDrift }
 
 // Command sends one command to a node, as redis-cli would.
 func (c *Cluster) Command(name string, args ...string) (resp.Value, error) {
@@ -605,6 +613,11 @@ func (b Backend) ReplayFlags() string {
 	}
 	return "--sentinel " + b.Sentinel
 }
+
+// Refuses says why a kind of fault (as scenarios name kinds: "clock-jump", "latency")
+// cannot be done by any cluster, with the error the cluster's method would return; it
+// is nil for the kinds that can be done.
+func (Backend) Refuses(kind string) error { return unsupported[kind] }
 
 // New starts a cluster of real processes; seed drives the clients' workload choices.
 func (b Backend) New(ctx context.Context, t world.Topology, seed uint64) (world.World, error) {

@@ -278,7 +278,8 @@ duration: 1s
 	}
 }
 
-// Faults the real world cannot do are refused with world.ErrUnsupported, never skipped;
+// Faults the real world cannot do are refused with world.ErrUnsupported, never skipped:
+// by the backend before a run starts, with the very error the cluster's method returns;
 // a bad node name is an error; and Close leaves nothing behind: no process, nftables
 // table or directory.
 func TestUnsupportedFaultsAndCleanup(t *testing.T) {
@@ -299,18 +300,28 @@ duration: 1s
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if err := c.JumpClock("n1/sentinel", time.Second); !errors.Is(err, world.ErrUnsupported) {
-		t.Errorf("clock jump: %v, want ErrUnsupported", err)
+	b := real.Backend{Options: real.DefaultOptions}
+	for _, f := range []struct {
+		kind scenarios.FaultKind
+		err  error
+	}{
+		{scenarios.ClockJump, c.JumpClock("n1/sentinel", time.Second)},
+		{scenarios.PowerLoss, c.PowerLoss("n1/redis")},
+		{scenarios.Drift, c.Drift("n1/sentinel", 1000)},
+		{scenarios.Latency, c.Network(netmodel.Fault{Kind: netmodel.Latency, Hosts: []string{"127.0.0.21"},
+			Dist: netmodel.Dist{Kind: netmodel.Fixed, Min: time.Millisecond}})},
+	} {
+		if !errors.Is(f.err, world.ErrUnsupported) {
+			t.Errorf("%s: %v, want ErrUnsupported", f.kind, f.err)
+		}
+		if refused := b.Refuses(string(f.kind)); refused != f.err {
+			t.Errorf("the backend refuses %s with %v, the cluster with %v: want the same error", f.kind, refused, f.err)
+		}
 	}
-	if err := c.PowerLoss("n1/redis"); !errors.Is(err, world.ErrUnsupported) {
-		t.Errorf("power loss: %v, want ErrUnsupported", err)
-	}
-	if err := c.Drift("n1/sentinel", 1000); !errors.Is(err, world.ErrUnsupported) {
-		t.Errorf("clock drift: %v, want ErrUnsupported", err)
-	}
-	if err := c.Network(netmodel.Fault{Kind: netmodel.Latency, Hosts: []string{"127.0.0.21"},
-		Dist: netmodel.Dist{Kind: netmodel.Fixed, Min: time.Millisecond}}); !errors.Is(err, world.ErrUnsupported) {
-		t.Errorf("latency: %v, want ErrUnsupported", err)
+	for _, kind := range []scenarios.FaultKind{scenarios.Kill, scenarios.Pause, scenarios.Partition, scenarios.Loss} {
+		if err := b.Refuses(string(kind)); err != nil {
+			t.Errorf("the backend refuses %s, which it does: %v", kind, err)
+		}
 	}
 	if err := c.Kill("nosuch"); err == nil {
 		t.Error("killing a node that does not exist succeeded")
@@ -436,6 +447,24 @@ func TestStartUpStopsWhenTheContextEnds(t *testing.T) {
 	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.10[56]:`).CombinedOutput(); len(out) > 0 {
 		t.Errorf("processes outlived the cancelled start: %s", out)
 	}
+}
+
+// A scenario with a fault the real world cannot do is refused before anything starts,
+// naming the fault, its time and why, instead of run for minutes to fail at its end.
+func TestAnUnsupportedScheduleIsRefusedUpFront(t *testing.T) {
+	s := scenarioFor(t, "clock-jump-tilt")
+	began := time.Now()
+	run, err := scenarios.Execute(t.Context(), s, real.Backend{Options: real.DefaultOptions}, 1, scenarios.Options{})
+	if !errors.Is(err, world.ErrUnsupported) || run != nil {
+		t.Fatalf("Execute of clock-jump-tilt: %v, %v; want ErrUnsupported and no run", run, err)
+	}
+	if want := `the real backend cannot do the fault "10s clock-jump n3/sentinel by -10s" of the schedule: clock jumps: not supported`; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to begin %q", err, want)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the refusal took %v: a world was started", took)
+	}
+	noDirsLeft(t)
 }
 
 // A binary that is not installed stops the cluster before anything starts, named with

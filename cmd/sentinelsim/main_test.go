@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -435,6 +436,30 @@ duration: 10s
 	}
 	if e, _ := r["error"].(string); r["verdict"] != "fail" || r["seed"] != 5.0 || !strings.Contains(e, "has not synced with the master") {
 		t.Errorf("result %v: want a failing seed 5 whose error says replication never came up", r)
+	}
+}
+
+// A fault the backend cannot do is refused before the run starts, not found at its
+// end: run --json ends with the contract's line, a failing result whose error names the
+// fault, its time and why, for the real backend and containers alike.
+func TestRunRefusesAFaultTheBackendCannotDo(t *testing.T) {
+	for _, backend := range []string{"real", "containers"} {
+		began := time.Now()
+		out, err := execute("run", "--backend", backend, "--scenario", "clock-jump-tilt", "--json")
+		if exitCode(err) != 1 {
+			t.Errorf("%s: status %d (%v), want 1", backend, exitCode(err), err)
+		}
+		if took := time.Since(began); took > 5*time.Second {
+			t.Errorf("%s: the refusal took %v: the run was started", backend, took)
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(lastLine(out)), &r); err != nil {
+			t.Fatalf("%s: the last line is not JSON: %v\n%s", backend, err, out)
+		}
+		want := `the ` + backend + ` backend cannot do the fault "10s clock-jump n3/sentinel by -10s" of the schedule: clock jumps: not supported by this backend`
+		if e, _ := r["error"].(string); r["verdict"] != "fail" || r["backend"] != backend || !strings.HasPrefix(e, want) {
+			t.Errorf("result %v: want a failing %s result whose error begins %q", r, backend, want)
+		}
 	}
 }
 

@@ -56,6 +56,12 @@ func (b Backend) ReplayFlags() string {
 	return strings.TrimSpace(flags)
 }
 
+// Refuses is the real backend's answer: the nodes run on the same machine's kernel and
+// share its clock and page cache, whatever runs them.
+func (b Backend) Refuses(kind string) error {
+	return real.Backend{Options: b.Options.Options}.Refuses(kind)
+}
+
 // New starts a cluster of containers; seed drives the clients' workload choices. ctx
 // bounds the start-up, as real.New's does.
 func (b Backend) New(ctx context.Context, t world.Topology, seed uint64) (world.World, error) {

@@ -7,6 +7,7 @@ package containers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -163,6 +164,38 @@ func TestEachNodeIsAContainer(t *testing.T) {
 	}
 	if got := ours(t); len(got) != 0 {
 		t.Errorf("containers outlived Close: %v", got)
+	}
+}
+
+// The containers backend refuses the faults the real backend refuses, with the same
+// errors: its nodes share the machine's kernel, clock and page cache all the same. And a
+// schedule with one is refused before any engine is asked for anything.
+func TestFaultsAreRefusedAsTheRealBackendRefusesThem(t *testing.T) {
+	b, r := containers.Backend{Options: options()}, real.Backend{Options: real.DefaultOptions}
+	refused := 0
+	for _, kind := range []scenarios.FaultKind{scenarios.Kill, scenarios.PowerLoss, scenarios.Restart, scenarios.Pause,
+		scenarios.Resume, scenarios.ClockJump, scenarios.Drift, scenarios.Command, scenarios.Partition, scenarios.Cut,
+		scenarios.Heal, scenarios.Latency, scenarios.Loss} {
+		got, want := b.Refuses(string(kind)), r.Refuses(string(kind))
+		if got != want {
+			t.Errorf("%s: the containers backend refuses it with %v, the real backend with %v", kind, got, want)
+		}
+		if got != nil {
+			refused++
+		}
+	}
+	if refused != 4 {
+		t.Errorf("%d kinds refused, want 4: clock-jump, drift, power-loss, latency", refused)
+	}
+	s, err := scenarios.Lookup("clock-jump-tilt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No engine here: one asked for anything would fail the run with another error.
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no.sock"))
+	if _, err := scenarios.Execute(t.Context(), s, b, 1, scenarios.Options{}); !errors.Is(err, world.ErrUnsupported) ||
+		!strings.Contains(err.Error(), "the containers backend cannot do the fault \"10s clock-jump n3/sentinel by -10s\"") {
+		t.Errorf("Execute of clock-jump-tilt: %v, want the clock jump refused", err)
 	}
 }
 
