@@ -298,6 +298,9 @@ func (c *Cluster) followEvents(ctx context.Context, n world.Node) {
 		}
 		c.mu.Lock()
 		c.events = append(c.events, e)
+		if c.opts.OnEvent != nil {
+			c.opts.OnEvent(e)
+		}
 		c.mu.Unlock()
 	}
 }

@@ -41,6 +41,12 @@ type Options struct {
 	// Launcher starts the programs; nil means child processes of this one. A cluster
 	// closes its launcher when it closes.
 	Launcher Launcher
+	// OnEvent, when set, is called with each sentinel event as the cluster records it,
+	// in the order Events lists them: so that a caller can show the sentinels' log as
+	// the run goes, as the simulator's OnRecord does. Calls come one at a time, under
+	// the cluster's lock, from the goroutines following the sentinels: it must not
+	// call the cluster, and should be quick.
+	OnEvent func(linearize.SentinelEvent)
 }
 
 // DefaultOptions are Debian's binaries and redis-sentinel.

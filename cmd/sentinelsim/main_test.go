@@ -463,6 +463,38 @@ func TestRunRefusesAFaultTheBackendCannotDo(t *testing.T) {
 	}
 }
 
+// With --backend real the sentinels' events are printed as they come, each after its
+// node's name, before the verdict: a short run in which the master is killed prints the
+// +switch-master of its failover, and the verdict after it. (It needs redis-server,
+// redis-sentinel, nft and root, as every real run does, and fails saying so without.)
+func TestRealRunPrintsTheSentinelsEventsAsTheyCome(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "kill.yaml")
+	writeFile(t, file, `name: short-kill
+about: The master is killed; the sentinels fail over.
+hosts:
+  n1: {addr: 127.0.0.101, redis: [6379], sentinel: [26379], clients: 1}
+  n2: {addr: 127.0.0.102, redis: [6379], sentinel: [26379]}
+  n3: {addr: 127.0.0.103, redis: [6379], sentinel: [26379]}
+sentinel: {quorum: 2, down-after-milliseconds: 1000, failover-timeout: 5000}
+workload: {kind: set-add, think: 50ms}
+faults:
+  - {at: 2s, kill: n1/redis}
+duration: 8s
+quiet: 5s
+expect:
+  always: [sentinel-safety, failover]
+`)
+	out, err := execute("run", "--backend", "real", "--file", file)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	switched := regexp.MustCompile(`(?m)^n[123]/sentinel +\+switch-master mymaster 127\.0\.0\.101 6379 127\.0\.0\.10[23] 6379$`).FindStringIndex(out)
+	verdict := strings.Index(out, "\nPASS short-kill seed=1 on real: ")
+	if switched == nil || verdict < 0 || switched[0] > verdict {
+		t.Errorf("want a +switch-master line of a sentinel, then the PASS verdict:\n%s", out)
+	}
+}
+
 func writeFile(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
