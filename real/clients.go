@@ -294,10 +294,13 @@ func (c *Cluster) followEvents(ctx context.Context, n world.Node) {
 		}
 		e := linearize.SentinelEvent{At: c.nanos(), Sentinel: n.Name, Type: msg.Channel, Text: msg.Payload}
 		if e.Type == "+switch-master" || e.Type == "+config-update-from" {
-			e.Epoch, _ = strconv.ParseUint(c.sentinelMaster(n)["config-epoch"], 10, 64)
+			e.Epoch, _ = strconv.ParseUint(c.sentinelMaster(ctx, n)["config-epoch"], 10, 64)
 		}
 		c.mu.Lock()
 		c.events = append(c.events, e)
+		if c.opts.OnEvent != nil {
+			c.opts.OnEvent(e)
+		}
 		c.mu.Unlock()
 	}
 }

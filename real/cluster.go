@@ -41,6 +41,12 @@ type Options struct {
 	// Launcher starts the programs; nil means child processes of this one. A cluster
 	// closes its launcher when it closes.
 	Launcher Launcher
+	// OnEvent, when set, is called with each sentinel event as the cluster records it,
+	// in the order Events lists them: so that a caller can show the sentinels' log as
+	// the run goes, as the simulator's OnRecord does. Calls come one at a time, under
+	// the cluster's lock, from the goroutines following the sentinels: it must not
+	// call the cluster, and should be quick.
+	OnEvent func(linearize.SentinelEvent)
 }
 
 // DefaultOptions are Debian's binaries and redis-sentinel.
@@ -70,8 +76,10 @@ type Cluster struct {
 
 // New starts the topology's redis nodes, waits until every replica has synced, starts
 // the sentinels and waits until each knows every replica and every other sentinel. On
-// any error everything started is stopped again.
-func New(t world.Topology, seed uint64, opts Options) (*Cluster, error) {
+// any error, and as soon as ctx ends (a Ctrl-C should not wait out a ready timeout of a
+// minute), everything started is stopped again: processes, nftables table, directory.
+// ctx bounds only the start-up, not the cluster's life.
+func New(ctx context.Context, t world.Topology, seed uint64, opts Options) (*Cluster, error) {
 	quietOnce.Do(func() { redis.SetLogger(quiet{}) })
 	if err := t.Validate(); err != nil {
 		return nil, err
@@ -107,15 +115,15 @@ func New(t world.Topology, seed uint64, opts Options) (*Cluster, error) {
 	}
 	c := &Cluster{topo: t, opts: opts, dir: dir, start: time.Now(), nodes: map[string]*process{}, seed: seed,
 		launcher: launcher}
-	if err := c.up(); err != nil {
+	if err := c.up(ctx); err != nil {
 		c.Close()
 		return nil, err
 	}
 	return c, nil
 }
 
-// up brings the cluster up, step by step, each bounded by the ready timeout.
-func (c *Cluster) up() error {
+// up brings the cluster up, step by step, each bounded by the ready timeout and by ctx.
+func (c *Cluster) up(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(c.dir, ownerFile), []byte(Owner()), 0o644); err != nil {
 		return err
 	}
@@ -135,7 +143,7 @@ func (c *Cluster) up() error {
 			return err
 		}
 	}
-	if err := c.waitUntil("replication", c.replicasLinked); err != nil {
+	if err := c.waitUntil(ctx, "replication", c.replicasLinked); err != nil {
 		return err
 	}
 	for i, n := range c.topo.OfKind(world.Sentinel) {
@@ -143,13 +151,14 @@ func (c *Cluster) up() error {
 			return err
 		}
 	}
-	if err := c.waitUntil("sentinel discovery", c.sentinelsAcquainted); err != nil {
+	if err := c.waitUntil(ctx, "sentinel discovery", c.sentinelsAcquainted); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// The subscriptions live as long as the cluster, not as long as New's ctx.
+	follow, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
 	for _, n := range c.topo.OfKind(world.Sentinel) {
-		c.wg.Go(func() { c.followEvents(ctx, n) })
+		c.wg.Go(func() { c.followEvents(follow, n) })
 	}
 	return nil
 }
@@ -273,25 +282,37 @@ func installed(t world.Topology, opts Options) error {
 func quote(s string) string { return strconv.Quote(s) }
 
 // waitUntil polls ready until it reports nothing left waiting, or fails after the ready
-// timeout naming what did not come up.
-func (c *Cluster) waitUntil(what string, ready func() []string) error {
+// timeout naming what did not come up, or returns ctx's error as soon as ctx ends. ready
+// gets ctx too, so that a probe of a node that does not answer is cut short as well.
+func (c *Cluster) waitUntil(ctx context.Context, what string, ready func(context.Context) []string) error {
 	deadline := time.Now().Add(c.opts.ReadyTimeout)
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
 	for {
-		waiting := ready()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		waiting := ready(ctx)
+		if err := ctx.Err(); err != nil {
+			return err // what ready says was cut short by ctx, not the node's fault
+		}
 		if len(waiting) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s not ready after %v: %s", what, c.opts.ReadyTimeout, strings.Join(waiting, "; "))
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+		case <-poll.C:
+		}
 	}
 }
 
-func (c *Cluster) replicasLinked() []string {
+func (c *Cluster) replicasLinked(ctx context.Context) []string {
 	var waiting []string
 	for _, n := range c.topo.OfKind(world.Redis)[1:] {
-		info := c.info(n, "replication")
+		info := c.info(ctx, n, "replication")
 		if info["master_link_status"] != "up" {
 			waiting = append(waiting, n.Name+" has not synced with the master"+c.nodes[n.Name].exitNote())
 		}
@@ -299,12 +320,12 @@ func (c *Cluster) replicasLinked() []string {
 	return waiting
 }
 
-func (c *Cluster) sentinelsAcquainted() []string {
+func (c *Cluster) sentinelsAcquainted(ctx context.Context) []string {
 	replicas := len(c.topo.OfKind(world.Redis)) - 1
 	others := len(c.topo.OfKind(world.Sentinel)) - 1
 	var waiting []string
 	for _, n := range c.topo.OfKind(world.Sentinel) {
-		m := c.sentinelMaster(n)
+		m := c.sentinelMaster(ctx, n)
 		slaves, _ := strconv.Atoi(m["num-slaves"])
 		peers, _ := strconv.Atoi(m["num-other-sentinels"])
 		if slaves < replicas || peers < others {
@@ -327,18 +348,18 @@ func (c *Cluster) rdb(n world.Node) *redis.Client {
 		DisableIdentity: true, Protocol: 2, Dialer: d.DialContext})
 }
 
-// do sends one command to a node.
-func (c *Cluster) do(n world.Node, args ...any) (any, error) {
+// do sends one command to a node, giving up after 2 s or when ctx ends.
+func (c *Cluster) do(ctx context.Context, n world.Node, args ...any) (any, error) {
 	r := c.rdb(n)
 	defer r.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	return r.Do(ctx, args...).Result()
 }
 
 // info reads one INFO section as a map.
-func (c *Cluster) info(n world.Node, section string) map[string]string {
-	v, err := c.do(n, "INFO", section)
+func (c *Cluster) info(ctx context.Context, n world.Node, section string) map[string]string {
+	v, err := c.do(ctx, n, "INFO", section)
 	out := map[string]string{}
 	s, _ := v.(string)
 	if err != nil {
@@ -353,8 +374,8 @@ func (c *Cluster) info(n world.Node, section string) map[string]string {
 }
 
 // sentinelMaster reads SENTINEL MASTER as a map.
-func (c *Cluster) sentinelMaster(n world.Node) map[string]string {
-	v, err := c.do(n, "SENTINEL", "MASTER", c.topo.MasterName)
+func (c *Cluster) sentinelMaster(ctx context.Context, n world.Node) map[string]string {
+	v, err := c.do(ctx, n, "SENTINEL", "MASTER", c.topo.MasterName)
 	out := map[string]string{}
 	if err != nil {
 		return out
@@ -408,11 +429,23 @@ func (c *Cluster) Kill(name string) error {
 	return p.kill()
 }
 
-// PowerLoss is not possible for one process of a real machine: what it wrote is in the
-// page cache this machine shares with every other node, and stays there.
-func (c *Cluster) PowerLoss(string) error {
-	return fmt.Errorf("power loss: %w (the nodes share this machine's page cache)", world.ErrUnsupported)
-}
+// The faults a real machine cannot do at all, by the scenario's name of their kind:
+// the cluster's methods return these errors, and Backend.Refuses the same ones before
+// any cluster starts, so that a run is refused up front, not failed at its end.
+var (
+	// What a process wrote is in the page cache this machine shares with every other
+	// node, and stays there.
+	errPowerLoss = fmt.Errorf("power loss: %w (the nodes share this machine's page cache)", world.ErrUnsupported)
+	errClockJump = fmt.Errorf("clock jumps: %w (a process cannot have its own wall clock here)", world.ErrUnsupported)
+	errDrift     = fmt.Errorf("clock drift: %w (a process cannot have its own wall clock here)", world.ErrUnsupported)
+	errLatency   = fmt.Errorf("latency: %w (tc netem is not available in this kernel)", world.ErrUnsupported)
+
+	unsupported = map[string]error{"power-loss": errPowerLoss, "clock-jump": errClockJump,
+		"drift": errDrift, "latency": errLatency}
+)
+
+// PowerLoss is not possible for one process of a real machine (see errPowerLoss).
+func (c *Cluster) PowerLoss(string) error { return errPowerLoss }
 
 // Restart starts a killed node again with its config file and data files.
 func (c *Cluster) Restart(name string) error {
@@ -442,14 +475,10 @@ func (c *Cluster) Resume(name string) error {
 }
 
 // JumpClock is not possible for one process of a real machine.
-func (c *Cluster) JumpClock(string, time.Duration) error {
-	return fmt.Errorf("clock jumps: %w (a process cannot have its own wall clock here)", world.ErrUnsupported)
-}
+func (c *Cluster) JumpClock(string, time.Duration) error { return errClockJump }
 
 // Drift is not possible for one process of a real machine.
-func (c *Cluster) Drift(string, int64) error {
-	return fmt.Errorf("clock drift: %w", world.ErrUnsupported)
-}
+func (c *Cluster) Drift(string, int64) error { return errDrift }
 
 // Command sends one command to a node, as redis-cli would.
 func (c *Cluster) Command(name string, args ...string) (resp.Value, error) {
@@ -461,7 +490,7 @@ func (c *Cluster) Command(name string, args ...string) (resp.Value, error) {
 	for i, s := range args {
 		a[i] = s
 	}
-	return value(c.do(n, a...))
+	return value(c.do(context.Background(), n, a...))
 }
 
 // Close stops the clients, kills every process, deletes the nftables table and the
@@ -591,7 +620,12 @@ func (b Backend) ReplayFlags() string {
 	return "--sentinel " + b.Sentinel
 }
 
+// Refuses says why a kind of fault (as scenarios name kinds: "clock-jump", "latency")
+// cannot be done by any cluster, with the error the cluster's method would return; it
+// is nil for the kinds that can be done.
+func (Backend) Refuses(kind string) error { return unsupported[kind] }
+
 // New starts a cluster of real processes; seed drives the clients' workload choices.
-func (b Backend) New(t world.Topology, seed uint64) (world.World, error) {
-	return New(t, seed, b.Options)
+func (b Backend) New(ctx context.Context, t world.Topology, seed uint64) (world.World, error) {
+	return New(ctx, t, seed, b.Options)
 }

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/sentinelsim/sentinelsim/netmodel"
-	"github.com/sentinelsim/sentinelsim/world"
 )
 
 // Every run has an nftables table of its own, named by tablePrefix, its owner and a
@@ -104,7 +103,7 @@ func (fw *firewall) fault(f netmodel.Fault) error {
 			fw.loss[k] = f.Rate
 		}
 	case netmodel.Latency:
-		return fmt.Errorf("latency: %w (tc netem is not available in this kernel)", world.ErrUnsupported)
+		return errLatency
 	}
 	return fw.apply()
 }

@@ -88,7 +88,7 @@ duration: 1s
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := real.New(s.Topology, 1, real.DefaultOptions)
+	c, err := real.New(t.Context(), s.Topology, 1, real.DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ duration: 1s
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl, err := real.New(s.Topology, 1, real.DefaultOptions)
+	cl, err := real.New(t.Context(), s.Topology, 1, real.DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

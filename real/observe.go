@@ -1,6 +1,7 @@
 package real
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -15,9 +16,10 @@ import (
 // sentinels GET-MASTER-ADDR-BY-NAME, the config epoch and the TILT flag. A node that does
 // not answer within a second is reported dead.
 func (c *Cluster) Observe() world.Observation {
+	ctx := context.Background()
 	obs := world.Observation{At: c.Now()}
 	for _, n := range c.topo.OfKind(world.Redis) {
-		info := c.info(n, "replication")
+		info := c.info(ctx, n, "replication")
 		st := world.RedisState{Node: n.Name, Alive: info["role"] != ""}
 		if st.Alive {
 			st.Role = info["role"]
@@ -31,13 +33,13 @@ func (c *Cluster) Observe() world.Observation {
 	}
 	for _, n := range c.topo.OfKind(world.Sentinel) {
 		st := world.SentinelState{Node: n.Name}
-		if v, err := c.do(n, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", c.topo.MasterName); err == nil {
+		if v, err := c.do(ctx, n, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", c.topo.MasterName); err == nil {
 			st.Alive = true
 			if addr, ok := v.([]any); ok && len(addr) == 2 {
 				st.MasterAddr = fmt.Sprintf("%v:%v", addr[0], addr[1])
 			}
-			st.Epoch, _ = strconv.ParseUint(c.sentinelMaster(n)["config-epoch"], 10, 64)
-			st.Tilt = c.info(n, "sentinel")["sentinel_tilt"] == "1"
+			st.Epoch, _ = strconv.ParseUint(c.sentinelMaster(ctx, n)["config-epoch"], 10, 64)
+			st.Tilt = c.info(ctx, n, "sentinel")["sentinel_tilt"] == "1"
 		}
 		obs.Sentinels = append(obs.Sentinels, st)
 	}

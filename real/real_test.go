@@ -270,7 +270,7 @@ duration: 1s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, err := real.New(s.Topology, 1, real.DefaultOptions); !errors.Is(err, world.ErrUnsupported) {
+	if c, err := real.New(t.Context(), s.Topology, 1, real.DefaultOptions); !errors.Is(err, world.ErrUnsupported) {
 		if c != nil {
 			c.Close()
 		}
@@ -278,7 +278,8 @@ duration: 1s
 	}
 }
 
-// Faults the real world cannot do are refused with world.ErrUnsupported, never skipped;
+// Faults the real world cannot do are refused with world.ErrUnsupported, never skipped:
+// by the backend before a run starts, with the very error the cluster's method returns;
 // a bad node name is an error; and Close leaves nothing behind: no process, nftables
 // table or directory.
 func TestUnsupportedFaultsAndCleanup(t *testing.T) {
@@ -294,23 +295,33 @@ duration: 1s
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := real.New(s.Topology, 1, real.DefaultOptions)
+	c, err := real.New(t.Context(), s.Topology, 1, real.DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	if err := c.JumpClock("n1/sentinel", time.Second); !errors.Is(err, world.ErrUnsupported) {
-		t.Errorf("clock jump: %v, want ErrUnsupported", err)
+	b := real.Backend{Options: real.DefaultOptions}
+	for _, f := range []struct {
+		kind scenarios.FaultKind
+		err  error
+	}{
+		{scenarios.ClockJump, c.JumpClock("n1/sentinel", time.Second)},
+		{scenarios.PowerLoss, c.PowerLoss("n1/redis")},
+		{scenarios.Drift, c.Drift("n1/sentinel", 1000)},
+		{scenarios.Latency, c.Network(netmodel.Fault{Kind: netmodel.Latency, Hosts: []string{"127.0.0.21"},
+			Dist: netmodel.Dist{Kind: netmodel.Fixed, Min: time.Millisecond}})},
+	} {
+		if !errors.Is(f.err, world.ErrUnsupported) {
+			t.Errorf("%s: %v, want ErrUnsupported", f.kind, f.err)
+		}
+		if refused := b.Refuses(string(f.kind)); refused != f.err {
+			t.Errorf("the backend refuses %s with %v, the cluster with %v: want the same error", f.kind, refused, f.err)
+		}
 	}
-	if err := c.PowerLoss("n1/redis"); !errors.Is(err, world.ErrUnsupported) {
-		t.Errorf("power loss: %v, want ErrUnsupported", err)
-	}
-	if err := c.Drift("n1/sentinel", 1000); !errors.Is(err, world.ErrUnsupported) {
-		t.Errorf("clock drift: %v, want ErrUnsupported", err)
-	}
-	if err := c.Network(netmodel.Fault{Kind: netmodel.Latency, Hosts: []string{"127.0.0.21"},
-		Dist: netmodel.Dist{Kind: netmodel.Fixed, Min: time.Millisecond}}); !errors.Is(err, world.ErrUnsupported) {
-		t.Errorf("latency: %v, want ErrUnsupported", err)
+	for _, kind := range []scenarios.FaultKind{scenarios.Kill, scenarios.Pause, scenarios.Partition, scenarios.Loss} {
+		if err := b.Refuses(string(kind)); err != nil {
+			t.Errorf("the backend refuses %s, which it does: %v", kind, err)
+		}
 	}
 	if err := c.Kill("nosuch"); err == nil {
 		t.Error("killing a node that does not exist succeeded")
@@ -383,7 +394,7 @@ duration: 1s
 			opts := real.DefaultOptions
 			opts.ReadyTimeout = 2 * time.Second
 			began := time.Now()
-			c, err := real.New(s.Topology, 1, opts)
+			c, err := real.New(t.Context(), s.Topology, 1, opts)
 			if err == nil {
 				c.Close()
 				t.Fatal("the cluster came up")
@@ -401,13 +412,68 @@ duration: 1s
 	}
 }
 
+// Ctrl-C while the cluster comes up is honoured at once, not after the ready timeout: a
+// cluster whose sentinel never comes up, with the default timeout of a minute, and a
+// context that ends after a second, returns the context's error within moments and
+// leaves nothing behind: no process, nftables table or directory.
+func TestStartUpStopsWhenTheContextEnds(t *testing.T) {
+	need(t)
+	topo := small(t, "127.0.0.105", "127.0.0.106")
+	for i, n := range topo.Nodes {
+		if n.Name == "n1/sentinel" {
+			topo.Nodes[i].Config = n.Config.With(world.Options{{Key: "maxmemory", Value: "not-a-size"}})
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	began := time.Now()
+	c, err := real.New(ctx, topo, 1, real.DefaultOptions)
+	took := time.Since(began)
+	if err == nil {
+		c.Close()
+		t.Fatal("the cluster came up, with a sentinel that cannot")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v: want the context's", err)
+	}
+	// Generous for a loaded machine, and far below the ready timeout New waited out
+	// before (a minute): the bound tells the two apart, it does not measure speed.
+	if took > 15*time.Second {
+		t.Errorf("New returned %v after it began, with a context that ended after 1s (ready timeout %v)",
+			took, real.DefaultOptions.ReadyTimeout)
+	}
+	noTablesLeft(t)
+	noDirsLeft(t)
+	if out, _ := exec.Command("pgrep", "-af", `127\.0\.0\.10[56]:`).CombinedOutput(); len(out) > 0 {
+		t.Errorf("processes outlived the cancelled start: %s", out)
+	}
+}
+
+// A scenario with a fault the real world cannot do is refused before anything starts,
+// naming the fault, its time and why, instead of run for minutes to fail at its end.
+func TestAnUnsupportedScheduleIsRefusedUpFront(t *testing.T) {
+	s := scenarioFor(t, "clock-jump-tilt")
+	began := time.Now()
+	run, err := scenarios.Execute(t.Context(), s, real.Backend{Options: real.DefaultOptions}, 1, scenarios.Options{})
+	if !errors.Is(err, world.ErrUnsupported) || run != nil {
+		t.Fatalf("Execute of clock-jump-tilt: %v, %v; want ErrUnsupported and no run", run, err)
+	}
+	if want := `the real backend cannot do the fault "10s clock-jump n3/sentinel by -10s" of the schedule: clock jumps: not supported`; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to begin %q", err, want)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the refusal took %v: a world was started", took)
+	}
+	noDirsLeft(t)
+}
+
 // A binary that is not installed stops the cluster before anything starts, named with
 // what installs it: found at its node's turn, a missing gosentinel came to light only
 // after the redis nodes had been started and had synced.
 func TestAMissingBinaryIsNamedBeforeAnythingStarts(t *testing.T) {
 	opts := real.DefaultOptions
 	opts.Sentinel, opts.GoSentinel = "mixed", filepath.Join(t.TempDir(), "gosentinel")
-	_, err := real.New(small(t, "127.0.0.47", "127.0.0.48"), 1, opts)
+	_, err := real.New(t.Context(), small(t, "127.0.0.47", "127.0.0.48"), 1, opts)
 	if err == nil || !strings.Contains(err.Error(), "the real backend needs "+opts.GoSentinel+" (go build -o bin/gosentinel ./cmd/gosentinel") {
 		t.Errorf("error %v: want it to name the missing gosentinel and how to build it", err)
 	}
@@ -426,7 +492,7 @@ func TestABusyPortIsNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	_, err = real.New(small(t, "127.0.0.45", "127.0.0.46"), 1, real.DefaultOptions)
+	_, err = real.New(t.Context(), small(t, "127.0.0.45", "127.0.0.46"), 1, real.DefaultOptions)
 	if err == nil || !strings.Contains(err.Error(), "n1/sentinel cannot listen on 127.0.0.45:26379") {
 		t.Errorf("error %v: want it to name n1/sentinel and 127.0.0.45:26379", err)
 	}
@@ -447,7 +513,7 @@ func TestRestartKeepsTheDataFiles(t *testing.T) {
 			topo.Nodes[i].Config = n.Config.With(world.Options{{Key: "appendonly", Value: "yes"}})
 		}
 	}
-	c, err := real.New(topo, 1, real.DefaultOptions)
+	c, err := real.New(t.Context(), topo, 1, real.DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,7 +571,7 @@ duration: 1s
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := real.New(s.Topology, 1, real.DefaultOptions)
+	c, err := real.New(t.Context(), s.Topology, 1, real.DefaultOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

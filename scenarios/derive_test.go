@@ -81,7 +81,7 @@ func (w *lossyWorld) FinalReads(ops []linearize.Op, _ time.Duration) {
 type lossyBackend struct{ noRead bool }
 
 func (lossyBackend) Name() string { return "lossy" }
-func (b lossyBackend) New(t world.Topology, _ uint64) (world.World, error) {
+func (b lossyBackend) New(_ context.Context, t world.Topology, _ uint64) (world.World, error) {
 	return &lossyWorld{fakeWorld: fakeWorld{top: t, master: t.InitialMaster().Name}, noRead: b.noRead}, nil
 }
 

@@ -13,7 +13,7 @@ import (
 type fakeBackend struct{}
 
 func (fakeBackend) Name() string { return "fake" }
-func (fakeBackend) New(t world.Topology, _ uint64) (world.World, error) {
+func (fakeBackend) New(_ context.Context, t world.Topology, _ uint64) (world.World, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}

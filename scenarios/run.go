@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,7 +16,10 @@ import (
 type Backend interface {
 	// Name is "sim", "real" or "containers".
 	Name() string
-	New(t world.Topology, seed uint64) (world.World, error)
+	// New builds a world of the topology, ready for the scenario's clock to start. ctx
+	// bounds only the building: when it ends first, New stops at once, stops everything
+	// it started and returns ctx's error; the world it returns lives until Close.
+	New(ctx context.Context, t world.Topology, seed uint64) (world.World, error)
 }
 
 // Traced is what a world that keeps a trace (the simulator's) offers besides World.
@@ -44,6 +48,35 @@ type Timelined interface {
 // nothing more, so the history can be judged in place rather than copied.
 type Synchronous interface {
 	Synchronous()
+}
+
+// Refuser is a backend that knows, before it builds a world, kinds of fault its worlds
+// cannot do at all (the real world's clock jumps): Refuses returns, for a kind named as
+// FaultKind names it, the error wrapping world.ErrUnsupported that the world's method
+// would return, or nil. Execute refuses a schedule with such a fault up front, rather
+// than after running it for minutes to fail it with fault-unsupported; what only a
+// running world can find out still fails the run that way.
+type Refuser interface {
+	Refuses(kind string) error
+}
+
+// refused says which faults of the schedule the backend refuses, and why: the first of
+// each kind, at its time, so that a random schedule of many clock jumps is named once.
+func refused(b Backend, schedule []Fault) error {
+	r, ok := b.(Refuser)
+	if !ok {
+		return nil
+	}
+	var errs []error
+	named := map[FaultKind]bool{}
+	for _, f := range schedule {
+		if err := r.Refuses(string(f.Kind)); err != nil && !named[f.Kind] {
+			named[f.Kind] = true
+			// The fault's text begins with its time in the scenario.
+			errs = append(errs, fmt.Errorf("the %s backend cannot do the fault %q of the schedule: %w", b.Name(), f.String(), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Result is one run's outcome: `sentinelsim run --json` prints it as its last line and
@@ -123,10 +156,15 @@ const DefaultLinearizabilityLimit = 20 * time.Second
 // for the duration, then every fault healed and a quiet period in which the cluster must
 // settle, then the final reads and the checkers. The world is closed when it returns.
 // When ctx ends the run stops within about a second of world time and returns ctx's
-// error, with no result.
+// error, with no result. A schedule with a fault the backend refuses (see Refuser) is
+// refused before any world is built, with an error wrapping world.ErrUnsupported.
 func Execute(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Options) (*Run, error) {
 	started := time.Now()
-	w, err := b.New(s.Topology, seed)
+	schedule := s.Schedule(seed)
+	if err := refused(b, schedule); err != nil {
+		return nil, err
+	}
+	w, err := b.New(ctx, s.Topology, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +184,7 @@ func Execute(ctx context.Context, s *Scenario, b Backend, seed uint64, opts Opti
 	// The world is ready now: the scenario's times count from here.
 	start := w.Now()
 	r.ReadySeconds = start.Seconds()
-	tl := newTimeline(ctx, w, s.Schedule(seed))
+	tl := newTimeline(ctx, w, schedule)
 	if err := tl.runUntil(start + s.Duration); err != nil {
 		return nil, err
 	}

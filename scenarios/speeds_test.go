@@ -34,7 +34,7 @@ func TestSpeedsSlowTheSimulatedFullSync(t *testing.T) {
 			if s, err = s.WithSettings(tc.settings...); err != nil {
 				t.Fatal(err)
 			}
-			w, err := sim.Backend{}.New(s.Topology, 1)
+			w, err := sim.Backend{}.New(t.Context(), s.Topology, 1)
 			if err != nil {
 				t.Fatal(err)
 			}

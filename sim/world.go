@@ -4,6 +4,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -523,8 +524,9 @@ type Backend struct {
 // Name is "sim".
 func (Backend) Name() string { return "sim" }
 
-// New builds a simulated world seeded with seed.
-func (b Backend) New(t world.Topology, seed uint64) (world.World, error) {
+// New builds a simulated world seeded with seed. Building it takes no wall time worth
+// interrupting, so ctx is not consulted.
+func (b Backend) New(_ context.Context, t world.Topology, seed uint64) (world.World, error) {
 	return NewWorld(t, seed, b.Options)
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/sentinelsim/sentinelsim/linearize"
 	"github.com/sentinelsim/sentinelsim/real"
 	"github.com/sentinelsim/sentinelsim/real/containers"
 	"github.com/sentinelsim/sentinelsim/scenarios"
@@ -193,7 +194,9 @@ func (s *source) load() (*scenarios.Scenario, error) {
 	return sc, nil
 }
 
-func (s *source) backendFor(simOpts sim.Options) (scenarios.Backend, error) {
+// backendFor builds the backend the flags name: the simulator with simOpts, or a real
+// one whose sentinels' events go to onEvent (nil for none) as they are recorded.
+func (s *source) backendFor(simOpts sim.Options, onEvent func(linearize.SentinelEvent)) (scenarios.Backend, error) {
 	if s.backend == "sim" && s.flagSet.Changed("sentinel") {
 		return nil, usage("--sentinel %s: the simulator runs its own sentinels; --sentinel applies to --backend real or containers", s.sentinel.value)
 	}
@@ -202,6 +205,7 @@ func (s *source) backendFor(simOpts sim.Options) (scenarios.Backend, error) {
 	}
 	opts := real.DefaultOptions
 	opts.Sentinel = s.sentinel.value
+	opts.OnEvent = onEvent
 	switch s.backend {
 	case "sim":
 		return sim.Backend{Options: simOpts}, nil

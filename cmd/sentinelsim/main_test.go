@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -435,6 +436,62 @@ duration: 10s
 	}
 	if e, _ := r["error"].(string); r["verdict"] != "fail" || r["seed"] != 5.0 || !strings.Contains(e, "has not synced with the master") {
 		t.Errorf("result %v: want a failing seed 5 whose error says replication never came up", r)
+	}
+}
+
+// A fault the backend cannot do is refused before the run starts, not found at its
+// end: run --json ends with the contract's line, a failing result whose error names the
+// fault, its time and why, for the real backend and containers alike.
+func TestRunRefusesAFaultTheBackendCannotDo(t *testing.T) {
+	for _, backend := range []string{"real", "containers"} {
+		began := time.Now()
+		out, err := execute("run", "--backend", backend, "--scenario", "clock-jump-tilt", "--json")
+		if exitCode(err) != 1 {
+			t.Errorf("%s: status %d (%v), want 1", backend, exitCode(err), err)
+		}
+		if took := time.Since(began); took > 5*time.Second {
+			t.Errorf("%s: the refusal took %v: the run was started", backend, took)
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(lastLine(out)), &r); err != nil {
+			t.Fatalf("%s: the last line is not JSON: %v\n%s", backend, err, out)
+		}
+		want := `the ` + backend + ` backend cannot do the fault "10s clock-jump n3/sentinel by -10s" of the schedule: clock jumps: not supported by this backend`
+		if e, _ := r["error"].(string); r["verdict"] != "fail" || r["backend"] != backend || !strings.HasPrefix(e, want) {
+			t.Errorf("result %v: want a failing %s result whose error begins %q", r, backend, want)
+		}
+	}
+}
+
+// With --backend real the sentinels' events are printed as they come, each after its
+// node's name, before the verdict: a short run in which the master is killed prints the
+// +switch-master of its failover, and the verdict after it. (It needs redis-server,
+// redis-sentinel, nft and root, as every real run does, and fails saying so without.)
+func TestRealRunPrintsTheSentinelsEventsAsTheyCome(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "kill.yaml")
+	writeFile(t, file, `name: short-kill
+about: The master is killed; the sentinels fail over.
+hosts:
+  n1: {addr: 127.0.0.101, redis: [6379], sentinel: [26379], clients: 1}
+  n2: {addr: 127.0.0.102, redis: [6379], sentinel: [26379]}
+  n3: {addr: 127.0.0.103, redis: [6379], sentinel: [26379]}
+sentinel: {quorum: 2, down-after-milliseconds: 1000, failover-timeout: 5000}
+workload: {kind: set-add, think: 50ms}
+faults:
+  - {at: 2s, kill: n1/redis}
+duration: 8s
+quiet: 5s
+expect:
+  always: [sentinel-safety, failover]
+`)
+	out, err := execute("run", "--backend", "real", "--file", file)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out)
+	}
+	switched := regexp.MustCompile(`(?m)^n[123]/sentinel +\+switch-master mymaster 127\.0\.0\.101 6379 127\.0\.0\.10[23] 6379$`).FindStringIndex(out)
+	verdict := strings.Index(out, "\nPASS short-kill seed=1 on real: ")
+	if switched == nil || verdict < 0 || switched[0] > verdict {
+		t.Errorf("want a +switch-master line of a sentinel, then the PASS verdict:\n%s", out)
 	}
 }
 

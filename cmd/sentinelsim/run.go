@@ -11,6 +11,7 @@ import (
 	"github.com/mattn/go-shellwords"
 	"github.com/spf13/cobra"
 
+	"github.com/sentinelsim/sentinelsim/linearize"
 	"github.com/sentinelsim/sentinelsim/scenarios"
 	"github.com/sentinelsim/sentinelsim/sentinel"
 	"github.com/sentinelsim/sentinelsim/sim"
@@ -27,8 +28,11 @@ func runCmd() *cobra.Command {
 		Use:   "run",
 		Short: "Run one seed of a scenario, print the sentinels' log and the verdict",
 		Long: "Run one seed of a scenario: the sentinels' log as it happens, then what the checkers\n" +
-			"found. The same seed always gives the same run and trace hash. With --json the last\n" +
-			"line is one JSON object (see README: \"The run --json contract\").",
+			"found. In the simulator the log is every line the sentinels log at notice level; with\n" +
+			"--backend real or containers it is the events they publish on Pub/Sub (+sdown,\n" +
+			"+odown, +switch-master, ...), as each arrives, not their log files. The simulator's\n" +
+			"same seed always gives the same run and trace hash. With --json the last line is one\n" +
+			"JSON object (see README: \"The run --json contract\").",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, err := src.load()
@@ -37,11 +41,12 @@ func runCmd() *cobra.Command {
 			}
 			w := cmd.OutOrStdout()
 			var opts sim.Options
+			var onEvent func(linearize.SentinelEvent)
 			if !asJSON && !quiet {
-				opts.OnRecord = printRecord(w)
+				opts.OnRecord, onEvent = printRecord(w), printEvent(w)
 			}
 			opts.Kernel.KeepTrace = out != ""
-			b, err := src.backendFor(opts)
+			b, err := src.backendFor(opts, onEvent)
 			if err != nil {
 				return err
 			}
@@ -108,6 +113,15 @@ func printRecord(w io.Writer) func(sentineld.Record) {
 		if r.Level >= sentinel.Notice {
 			fmt.Fprintf(w, "%-14s %s\n", r.Node, r.Line)
 		}
+	}
+}
+
+// printEvent prints a real sentinel's events, each after the name of the node that
+// published it, as printRecord prints the simulator's log: the real backends see only
+// what the sentinels publish, not what they log.
+func printEvent(w io.Writer) func(linearize.SentinelEvent) {
+	return func(e linearize.SentinelEvent) {
+		fmt.Fprintf(w, "%-14s %s %s\n", e.Sentinel, e.Type, e.Text)
 	}
 }
 
@@ -185,7 +199,7 @@ func replayCmd() *cobra.Command {
 			if want != nil && s.Name != want.Scenario {
 				return usage("%s: its replay command runs %s, not %s", resultFile, s.Name, want.Scenario)
 			}
-			b, err := src.backendFor(sim.Options{Kernel: kernel.Options{KeepTrace: true}})
+			b, err := src.backendFor(sim.Options{Kernel: kernel.Options{KeepTrace: true}}, nil)
 			if err != nil {
 				return err
 			}

@@ -28,7 +28,7 @@ func shrinkCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			b, err := src.backendFor(sim.Options{})
+			b, err := src.backendFor(sim.Options{}, nil)
 			if err != nil {
 				return err
 			}

@@ -47,7 +47,7 @@ func sweepCmd() *cobra.Command {
 			if workers < 1 {
 				return usage("--workers %d: want 1 or more", workers)
 			}
-			b, err := src.backendFor(sim.Options{})
+			b, err := src.backendFor(sim.Options{}, nil)
 			if err != nil {
 				return err
 			}

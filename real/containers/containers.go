@@ -56,8 +56,15 @@ func (b Backend) ReplayFlags() string {
 	return strings.TrimSpace(flags)
 }
 
-// New starts a cluster of containers; seed drives the clients' workload choices.
-func (b Backend) New(t world.Topology, seed uint64) (world.World, error) {
+// Refuses is the real backend's answer: the nodes run on the same machine's kernel and
+// share its clock and page cache, whatever runs them.
+func (b Backend) Refuses(kind string) error {
+	return real.Backend{Options: b.Options.Options}.Refuses(kind)
+}
+
+// New starts a cluster of containers; seed drives the clients' workload choices. ctx
+// bounds the start-up, as real.New's does.
+func (b Backend) New(ctx context.Context, t world.Topology, seed uint64) (world.World, error) {
 	opts := b.Options
 	if opts.Image == "" {
 		opts.Image = DefaultImage
@@ -72,13 +79,13 @@ func (b Backend) New(t world.Topology, seed uint64) (world.World, error) {
 			return nil, err
 		}
 	}
-	l, err := newLauncher(context.Background(), opts.Image, opts.Pull)
+	l, err := newLauncher(ctx, opts.Image, opts.Pull)
 	if err != nil {
 		return nil, err
 	}
 	ro := opts.Options
 	ro.Launcher = l
-	return real.New(t, seed, ro)
+	return real.New(ctx, t, seed, ro)
 }
 
 // The reaper (Ryuk) is a container testcontainers-go pulls from Docker Hub to remove

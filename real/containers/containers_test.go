@@ -7,6 +7,7 @@ package containers_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -125,7 +126,7 @@ func tutorial(t *testing.T, b containers.Backend, addr string) {
 func TestEachNodeIsAContainer(t *testing.T) {
 	need(t)
 	topo := small(t, "127.0.0.75", "127.0.0.76")
-	w, err := containers.Backend{Options: options()}.New(topo, 1)
+	w, err := containers.Backend{Options: options()}.New(t.Context(), topo, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,12 +167,44 @@ func TestEachNodeIsAContainer(t *testing.T) {
 	}
 }
 
+// The containers backend refuses the faults the real backend refuses, with the same
+// errors: its nodes share the machine's kernel, clock and page cache all the same. And a
+// schedule with one is refused before any engine is asked for anything.
+func TestFaultsAreRefusedAsTheRealBackendRefusesThem(t *testing.T) {
+	b, r := containers.Backend{Options: options()}, real.Backend{Options: real.DefaultOptions}
+	refused := 0
+	for _, kind := range []scenarios.FaultKind{scenarios.Kill, scenarios.PowerLoss, scenarios.Restart, scenarios.Pause,
+		scenarios.Resume, scenarios.ClockJump, scenarios.Drift, scenarios.Command, scenarios.Partition, scenarios.Cut,
+		scenarios.Heal, scenarios.Latency, scenarios.Loss} {
+		got, want := b.Refuses(string(kind)), r.Refuses(string(kind))
+		if got != want {
+			t.Errorf("%s: the containers backend refuses it with %v, the real backend with %v", kind, got, want)
+		}
+		if got != nil {
+			refused++
+		}
+	}
+	if refused != 4 {
+		t.Errorf("%d kinds refused, want 4: clock-jump, drift, power-loss, latency", refused)
+	}
+	s, err := scenarios.Lookup("clock-jump-tilt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No engine here: one asked for anything would fail the run with another error.
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no.sock"))
+	if _, err := scenarios.Execute(t.Context(), s, b, 1, scenarios.Options{}); !errors.Is(err, world.ErrUnsupported) ||
+		!strings.Contains(err.Error(), "the containers backend cannot do the fault \"10s clock-jump n3/sentinel by -10s\"") {
+		t.Errorf("Execute of clock-jump-tilt: %v, want the clock jump refused", err)
+	}
+}
+
 // Without the image, nothing is pulled unless asked: the error says how to build it.
 func TestAMissingImageIsNotPulled(t *testing.T) {
 	need(t)
 	opts := options()
 	opts.Image, opts.Pull = "sentinelsim/no-such-image:0", false
-	_, err := containers.Backend{Options: opts}.New(small(t, "127.0.0.77", "127.0.0.78"), 1)
+	_, err := containers.Backend{Options: opts}.New(t.Context(), small(t, "127.0.0.77", "127.0.0.78"), 1)
 	if err == nil || !strings.Contains(err.Error(), "no image sentinelsim/no-such-image:0") ||
 		!strings.Contains(err.Error(), "scripts/with-docker") {
 		t.Errorf("error %v: want it to name the image and scripts/with-docker", err)
@@ -182,7 +215,7 @@ func TestAMissingImageIsNotPulled(t *testing.T) {
 // testcontainers-go settles on an engine once per process.)
 func TestNoEngineIsAClearError(t *testing.T) {
 	if os.Getenv("NO_ENGINE_CHILD") == "1" {
-		w, err := containers.Backend{Options: options()}.New(small(t, "127.0.0.77", "127.0.0.78"), 1)
+		w, err := containers.Backend{Options: options()}.New(t.Context(), small(t, "127.0.0.77", "127.0.0.78"), 1)
 		if err == nil {
 			w.Close()
 		}
@@ -221,7 +254,7 @@ func TestADeadRunsContainersAreRemoved(t *testing.T) {
 		ids[name] = c.ID
 		t.Cleanup(func() { docker.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true}) })
 	}
-	w, err := containers.Backend{Options: options()}.New(small(t, "127.0.0.79", "127.0.0.80"), 1)
+	w, err := containers.Backend{Options: options()}.New(t.Context(), small(t, "127.0.0.79", "127.0.0.80"), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

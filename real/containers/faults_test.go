@@ -73,7 +73,7 @@ func TestRestartKeepsTheDataFilesInContainers(t *testing.T) {
 			topo.Nodes[i].Config = n.Config.With(world.Options{{Key: "appendonly", Value: "yes"}})
 		}
 	}
-	w, err := containers.Backend{Options: options()}.New(topo, 1)
+	w, err := containers.Backend{Options: options()}.New(t.Context(), topo, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
