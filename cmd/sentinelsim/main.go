@@ -66,21 +66,36 @@ type interrupted struct{ sig syscall.Signal }
 
 func (e interrupted) Error() string { return "interrupted by " + e.sig.String() }
 
+// quit ends the process at a second signal; tests replace it.
+var quit = os.Exit
+
 // signalContext is the command's context, ended with an interrupted cause by SIGINT or
-// SIGTERM; stop releases the signals.
+// SIGTERM; stop releases the signals. A second signal while the command cleans up ends
+// the process at once: real runs' processes die with it (Pdeathsig), and the next run
+// removes the directory, nftables table and containers it leaves (real/leftovers.go).
 func signalContext(cmd *cobra.Command) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancelCause(cmd.Context())
-	sigs := make(chan os.Signal, 1)
+	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
 	go func() {
 		select {
 		case sig := <-sigs:
 			cancel(interrupted{sig.(syscall.Signal)})
-		case <-ctx.Done():
+		case <-done:
+			return
+		}
+		// os.Stderr, not the command's: this goroutine must not share its writer.
+		fmt.Fprintln(os.Stderr, "stopping; interrupt again to quit at once (the next run removes what this one leaves)")
+		select {
+		case sig := <-sigs:
+			quit(exitCode(interrupted{sig.(syscall.Signal)}))
+		case <-done:
 		}
 	}()
 	return ctx, func() {
 		signal.Stop(sigs)
+		close(done)
 		cancel(nil)
 	}
 }

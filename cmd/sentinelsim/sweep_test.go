@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // TestMain lets a test run the command as a process of its own: with
@@ -144,5 +146,37 @@ func TestCancelledSweepRunsNothing(t *testing.T) {
 	}
 	if n := len(resultLines(t, out)); n != 0 {
 		t.Errorf("a cancelled sweep wrote %d results", n)
+	}
+}
+
+// A first interrupt ends the command's context so that it can clean up; a second one
+// while it does quits at once, with the signal's exit status.
+func TestASecondInterruptQuitsAtOnce(t *testing.T) {
+	quitted := make(chan int, 1)
+	quit = func(code int) { quitted <- code }
+	defer func() { quit = os.Exit }()
+	cmd := &cobra.Command{}
+	cmd.SetContext(t.Context())
+	ctx, stop := signalContext(cmd)
+	defer stop()
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("SIGINT did not end the context")
+	}
+	select {
+	case code := <-quitted:
+		t.Fatalf("the first SIGINT quit with %d", code)
+	case <-time.After(100 * time.Millisecond):
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case code := <-quitted:
+		if code != 130 {
+			t.Errorf("the second SIGINT quit with %d, want 130", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a second SIGINT did not quit")
 	}
 }
