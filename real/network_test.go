@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/sentinelsim/sentinelsim/netmodel"
-	"github.com/sentinelsim/sentinelsim/real"
-	"github.com/sentinelsim/sentinelsim/scenarios"
 )
 
 // probes is how many datagrams delivered sends; loss at rate 0.5 lets through between
@@ -63,7 +61,7 @@ func wantDelivered(t *testing.T, what, from, to string, lo, hi int) {
 func TestOneWayCutAndLoss(t *testing.T) {
 	need(t)
 	const a, b, c = "127.0.0.51", "127.0.0.52", "127.0.0.53"
-	s, err := scenarios.Parse("three.yaml", []byte(`name: three
+	cl := startCluster(t, `name: three
 about: Three hosts, for the network faults.
 hosts:
   n1: {addr: 127.0.0.51, redis: [6379], sentinel: [26379]}
@@ -71,15 +69,7 @@ hosts:
   n3: {addr: 127.0.0.53, redis: [6379]}
 sentinel: {quorum: 1}
 duration: 1s
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := real.New(t.Context(), s.Topology, 1, real.DefaultOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+`)
 	all, none := probes, 0
 	wantDelivered(t, "no fault", a, b, all, all)
 
