@@ -678,12 +678,7 @@ func TestSweepFailsWhenNoSeedFindsAnExpectedAnomaly(t *testing.T) {
 // of its sample but the elision must be in the output, the wall time aside, so that a
 // reader who compares the trace hash sees the same run and not a sign of nondeterminism.
 func TestReadmeQuickStartShowsWhatRunPrints(t *testing.T) {
-	readme := string(readFile(t, "../../README.md"))
-	_, rest, ok := strings.Cut(readme, "then what the checkers found:\n\n```\n")
-	sample, _, closed := strings.Cut(rest, "```")
-	if !ok || !closed {
-		t.Fatal("README.md: no sample output after \"then what the checkers found:\"")
-	}
+	sample := readmeBlock(t, "then what the checkers found:\n\n```\n")
 	out, err := execute("run")
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out)
@@ -697,6 +692,17 @@ func TestReadmeQuickStartShowsWhatRunPrints(t *testing.T) {
 	}
 }
 
+// readmeBlock is the README's code block that opens with opening.
+func readmeBlock(t *testing.T, opening string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(string(readFile(t, "../../README.md")), opening)
+	block, _, closed := strings.Cut(rest, "```")
+	if !ok || !closed {
+		t.Fatalf("README.md: no code block opened by %q", opening)
+	}
+	return block
+}
+
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
@@ -705,12 +711,7 @@ func lastLines(s string, n int) string {
 // Every command line of the README's "Using it" block parses with the CLI's own flags and
 // names scenarios of the catalogue, and the seed its shrink example shrinks does fail.
 func TestReadmeCommandsAreTrue(t *testing.T) {
-	readme := string(readFile(t, "../../README.md"))
-	_, rest, ok := strings.Cut(readme, "## Using it\n\n```sh\n")
-	block, _, closed := strings.Cut(rest, "```")
-	if !ok || !closed {
-		t.Fatal("README.md: no command block under \"## Using it\"")
-	}
+	block := readmeBlock(t, "## Using it\n\n```sh\n")
 	block = strings.ReplaceAll(block, "\\\n", " ")
 	var shrink string
 	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
